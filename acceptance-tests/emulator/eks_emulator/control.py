@@ -1,0 +1,242 @@
+"""The control API under ``/_emulator`` (JSON over HTTP; never logged, never faulted).
+
+See ``notes/emulator-api.md`` for the contract. ``region`` defaults to
+``us-east-1`` in every body. Errors are ``{"error": message}`` with 400, 404 or 409.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import eks_ext, kms_ext, seed
+from .faults import Fault, FaultSpecError
+from .http import Reply
+
+if TYPE_CHECKING:
+    from .state import EmulatorState
+
+PREFIX = "/_emulator"
+
+
+class ControlError(Exception):
+    """A control-API request that cannot be served."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def ok(payload: Any, status: int = 200) -> Reply:
+    """A JSON control reply."""
+    return Reply(status, [("Content-Type", "application/json")], json.dumps(payload).encode())
+
+
+class ControlApi:
+    """Routes ``/_emulator/*`` requests to handlers."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self.routes: list[tuple[str, re.Pattern[str], Callable[..., Reply]]] = [
+            (method, re.compile(f"^{PREFIX}{pattern}$"), handler)
+            for method, pattern, handler in [
+                ("GET", "/health", self.health),
+                ("POST", "/reset", self.reset),
+                ("GET", "/config", self.get_config),
+                ("POST", "/config", self.set_config),
+                ("POST", "/keys", self.create_key),
+                ("POST", "/keys/(?P<key_id>.+)/state", self.set_key_state),
+                ("POST", "/clusters", self.create_cluster),
+                ("DELETE", "/clusters/(?P<name>[^/]+)", self.delete_cluster),
+                ("POST", "/clusters/(?P<name>[^/]+)/encryption", self.set_encryption),
+                ("POST", "/updates", self.create_update),
+                ("GET", "/faults", self.list_faults),
+                ("POST", "/faults", self.add_fault),
+                ("DELETE", "/faults", self.clear_faults),
+                ("GET", "/requests", self.list_requests),
+                ("DELETE", "/requests", self.clear_requests),
+            ]
+        ]
+
+    def handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> Reply:
+        """Serve one control request."""
+        try:
+            payload = json.loads(body) if body.strip() else {}
+        except ValueError:
+            return ok({"error": "body must be JSON"}, 400)
+        if not isinstance(payload, dict):
+            return ok({"error": "body must be a JSON object"}, 400)
+        if "region" not in payload and query.get("region"):
+            payload["region"] = query["region"][0]
+        path = path.rstrip("/") or path
+        known_path = False
+        for route_method, pattern, handler in self.routes:
+            match = pattern.match(path)
+            if not match:
+                continue
+            known_path = True
+            if route_method != method:
+                continue
+            try:
+                with self.state.lock:
+                    self.state.settle()
+                    return handler(payload, **match.groupdict())
+            except ControlError as err:
+                return ok({"error": str(err)}, err.status)
+            except (ValueError, TypeError, KeyError) as err:
+                return ok({"error": str(err)}, 400)
+        if known_path:
+            return ok({"error": f"method {method} not allowed on {path}"}, 405)
+        return ok({"error": f"no control route {method} {path}"}, 404)
+
+    # -- general ---------------------------------------------------------
+
+    def health(self, body: dict[str, Any]) -> Reply:
+        """``GET /health``."""
+        return ok({"ok": True})
+
+    def reset(self, body: dict[str, Any]) -> Reply:
+        """``POST /reset``: forget everything; ``{"seed": "quickstart"}`` re-seeds."""
+        self.state.reset()
+        if body.get("seed"):
+            seed.apply(body["seed"], self.state)
+        return ok({"ok": True})
+
+    def get_config(self, body: dict[str, Any]) -> Reply:
+        """``GET /config``."""
+        return ok(self.state.config.to_json())
+
+    def set_config(self, body: dict[str, Any]) -> Reply:
+        """``POST /config`` with any subset of the knobs."""
+        config = self.state.config
+        unknown = set(body) - {"update_duration_seconds", "fail_next_update",
+                               "disable_key_mid_update", "region"}
+        if unknown:
+            raise ControlError(400, f"unknown config keys: {', '.join(sorted(unknown))}")
+        if "update_duration_seconds" in body:
+            duration = float(body["update_duration_seconds"])
+            if duration < 0:
+                raise ControlError(400, "update_duration_seconds must be >= 0")
+            config.update_duration_seconds = duration
+        if "fail_next_update" in body:
+            fail = body["fail_next_update"]
+            if fail is not None and not isinstance(fail, dict):
+                raise ControlError(400, "fail_next_update must be an object or null")
+            config.fail_next_update = fail
+        if "disable_key_mid_update" in body:
+            config.disable_key_mid_update = bool(body["disable_key_mid_update"])
+        return ok(config.to_json())
+
+    # -- KMS -------------------------------------------------------------
+
+    def create_key(self, body: dict[str, Any]) -> Reply:
+        """``POST /keys``."""
+        key = kms_ext.create_key(
+            region=body.get("region", "us-east-1"),
+            alias=body.get("alias"),
+            description=body.get("description") or "",
+            key_spec=body.get("key_spec", "SYMMETRIC_DEFAULT"),
+            key_usage=body.get("key_usage", "ENCRYPT_DECRYPT"),
+            state=body.get("state", "Enabled"),
+            aws_managed=bool(body.get("aws_managed", False)),
+            rotation=bool(body.get("rotation", False)),
+            pending_window_days=int(body.get("pending_window_days", 30)),
+        )
+        return ok(kms_ext.key_json(key))
+
+    def set_key_state(self, body: dict[str, Any], key_id: str) -> Reply:
+        """``POST /keys/{key_id}/state`` (key id, key ARN or alias)."""
+        region = body.get("region", "us-east-1")
+        ref = kms_ext.parse_key_ref(key_id, region)
+        key = kms_ext.find_key(ref) if ref else None
+        if key is None:
+            raise ControlError(404, f"no key {key_id} in {region}")
+        kms_ext.set_key_state(key, body.get("state", ""), region=ref.region,  # type: ignore[union-attr]
+                              pending_window_days=int(body.get("pending_window_days", 7)))
+        return ok(kms_ext.key_json(key))
+
+    # -- EKS -------------------------------------------------------------
+
+    def create_cluster(self, body: dict[str, Any]) -> Reply:
+        """``POST /clusters``."""
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            raise ControlError(400, "name is required")
+        region = body.get("region", "us-east-1")
+        if name in eks_ext.backend(region).clusters:
+            raise ControlError(409, f"cluster {name} already exists in {region}")
+        cluster = eks_ext.create_cluster(
+            name=name, region=region, version=str(body.get("version", "1.31")),
+            key_arn=body.get("key_arn"), status=body.get("status", "ACTIVE"))
+        return ok(eks_ext.cluster_json(cluster))
+
+    def _cluster(self, name: str, region: str) -> Any:
+        cluster = eks_ext.backend(region).clusters.get(name)
+        if cluster is None:
+            raise ControlError(404, f"no cluster {name} in {region}")
+        return cluster
+
+    def delete_cluster(self, body: dict[str, Any], name: str) -> Reply:
+        """``DELETE /clusters/{name}``: out-of-band deletion."""
+        region = body.get("region", "us-east-1")
+        self._cluster(name, region)
+        eks_ext.backend(region).clusters.pop(name)
+        self.state.eks.forget_cluster(region, name)
+        return ok({"ok": True})
+
+    def set_encryption(self, body: dict[str, Any], name: str) -> Reply:
+        """``POST /clusters/{name}/encryption``: out-of-band association (drift)."""
+        region = body.get("region", "us-east-1")
+        cluster = self._cluster(name, region)
+        key_arn = body.get("key_arn")
+        if key_arn:
+            eks_ext.set_cluster_key(cluster, key_arn, region)
+        else:
+            cluster.encryption_config = []
+        return ok({**eks_ext.cluster_json(cluster),
+                   "encryption_config": cluster.encryption_config})
+
+    def create_update(self, body: dict[str, Any]) -> Reply:
+        """``POST /updates``: start an unrelated InProgress update on a cluster."""
+        region = body.get("region", "us-east-1")
+        cluster = self._cluster(body.get("cluster", ""), region)
+        update_type = body.get("type", "VersionUpdate")
+        params = [{"type": "Version", "value": cluster.version},
+                  {"type": "PlatformVersion", "value": cluster.platformVersion}] \
+            if update_type == "VersionUpdate" else []
+        duration = body.get("duration_seconds")
+        update = self.state.eks.start_update(
+            region, cluster, update_type, params,
+            duration=None if duration is None else float(duration))
+        return ok({"id": update.id})
+
+    # -- faults and log --------------------------------------------------
+
+    def list_faults(self, body: dict[str, Any]) -> Reply:
+        """``GET /faults``."""
+        return ok({"faults": self.state.faults.list()})
+
+    def add_fault(self, body: dict[str, Any]) -> Reply:
+        """``POST /faults``."""
+        body.pop("region", None)
+        try:
+            fault = Fault.from_json(body)
+        except FaultSpecError as err:
+            raise ControlError(400, str(err)) from None
+        self.state.faults.add(fault)
+        return ok({"ok": True, "fault": fault.to_json()})
+
+    def clear_faults(self, body: dict[str, Any]) -> Reply:
+        """``DELETE /faults``."""
+        self.state.faults.clear()
+        return ok({"ok": True})
+
+    def list_requests(self, body: dict[str, Any]) -> Reply:
+        """``GET /requests``."""
+        return ok({"requests": self.state.log.entries()})
+
+    def clear_requests(self, body: dict[str, Any]) -> Reply:
+        """``DELETE /requests``."""
+        self.state.log.clear()
+        return ok({"ok": True})

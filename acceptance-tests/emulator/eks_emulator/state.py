@@ -1,0 +1,77 @@
+"""Shared emulator state: configuration, the global lock and reset.
+
+moto's backends are not thread-safe, and the update lifecycle is evaluated
+lazily, so every piece of work that touches state runs under
+:attr:`EmulatorState.lock` after :meth:`EmulatorState.settle` has brought time
+based state (update status, cluster status, mid-update key disabling) up to date.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from .eks_ext import EksExtension
+from .faults import FaultInjector
+from .request_log import RequestLog
+
+#: The account every request is served as (moto's default account).
+ACCOUNT_ID: str = DEFAULT_ACCOUNT_ID
+#: Region used when a control call or request does not name one.
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass
+class Config:
+    """Runtime knobs changed through ``POST /_emulator/config``."""
+
+    update_duration_seconds: float = 1.0
+    #: ``{"errors": [...]}`` consumed by the next update that is started, or None.
+    fail_next_update: dict[str, Any] | None = None
+    #: When true, an AssociateEncryptionConfig update disables its key half way
+    #: through and ends ``Failed``.
+    disable_key_mid_update: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form, as returned by the control API."""
+        return {
+            "update_duration_seconds": self.update_duration_seconds,
+            "fail_next_update": copy.deepcopy(self.fail_next_update),
+            "disable_key_mid_update": self.disable_key_mid_update,
+        }
+
+
+@dataclass
+class EmulatorState:
+    """Everything the emulator keeps besides moto's own backends."""
+
+    default_update_duration: float = 1.0
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    config: Config = field(init=False)
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    log: RequestLog = field(default_factory=RequestLog)
+    eks: EksExtension = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.config = Config(update_duration_seconds=self.default_update_duration)
+        self.eks = EksExtension(self)
+
+    def settle(self, now: float | None = None) -> None:
+        """Apply every time-based transition that is due (call under the lock)."""
+        self.eks.settle(time.time() if now is None else now)
+
+    def reset(self) -> None:
+        """Forget all AWS state, config, faults, updates and the request log."""
+        from moto.moto_api._internal import moto_api_backend
+
+        with self.lock:
+            moto_api_backend.reset()
+            self.config = Config(update_duration_seconds=self.default_update_duration)
+            self.faults.clear()
+            self.log.clear()
+            self.eks.reset()

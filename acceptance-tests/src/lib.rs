@@ -1,0 +1,43 @@
+//! Acceptance-test harness for `terraform-provider-eks`.
+//!
+//! Real Terraform cores drive the real provider binary against a local EKS +
+//! KMS emulator (`acceptance-tests/emulator`, a moto extension). The pieces,
+//! one module per concern:
+//!
+//! - [`cores`]: which Terraform binaries to run on, their versions and the
+//!   features each version gates.
+//! - [`emulator`]: one emulator process per test and a blocking client for its
+//!   control API (seed keys and clusters, faults, the request log).
+//! - [`workdir`]: a temporary directory per test and core, with the CLI config
+//!   whose `dev_overrides` point Terraform at the provider binary.
+//! - [`terraform`]: running a core with a clean, deterministic environment and
+//!   reading its output and diagnostics.
+//! - [`tfjson`]: reading `terraform show -json` output (plans and state).
+//! - [`context`]: [`context::TestContext`], the bundle (core, emulator,
+//!   workdir) a scenario works with, and [`context::each_core`].
+//! - [`steps`]: the terraform-plugin-testing discipline: [`steps::TestCase`],
+//!   [`steps::Step`], plan and state checks, import-verify, destroy.
+//! - [`interrupt`]: interrupting a running `terraform apply` with SIGINT.
+//!
+//! Environment knobs: `TF_ACC_CORES` (comma-separated Terraform binaries),
+//! `TF_ACC_PROVIDER_BIN` (provider binary), `TF_ACC_LOG` (write and report
+//! `TF_LOG=debug` logs), `TF_ACC_KEEP_WORKDIR` (keep temporary directories),
+//! `TF_ACC_EMULATOR_PYTHON` (the Python that runs the emulator).
+
+pub mod context;
+pub mod cores;
+pub mod emulator;
+pub mod error;
+pub mod interrupt;
+pub mod paths;
+pub mod steps;
+pub mod terraform;
+pub mod tfjson;
+pub mod workdir;
+
+pub use context::{each_core, TestContext};
+pub use cores::{Core, Feature, Version};
+pub use emulator::{ClusterSpec, Emulator, KeySpec};
+pub use error::{Error, Result};
+pub use steps::{Action, Destroy, Phase, Step, TestCase};
+pub use terraform::TfOutput;

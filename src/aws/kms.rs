@@ -1,0 +1,312 @@
+//! KMS calls: DescribeKey (plain and cached) and GetKeyRotationStatus.
+
+use std::time::Instant;
+
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+use aws_types::request_id::RequestId;
+
+use super::config::AwsClients;
+use super::error::AwsError;
+
+/// A KMS key's metadata, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// The key id (a UUID or an `mrk-` id).
+    pub key_id: String,
+    /// The key ARN.
+    pub arn: String,
+    /// Key state, e.g. `Enabled`, `Disabled`, `PendingDeletion`.
+    pub state: String,
+    /// Key spec, e.g. `SYMMETRIC_DEFAULT`.
+    pub spec: String,
+    /// Key usage, e.g. `ENCRYPT_DECRYPT`.
+    pub usage: String,
+    /// `CUSTOMER` or `AWS`.
+    pub manager: String,
+    /// When a key pending deletion will be deleted (RFC 3339).
+    pub deletion_date: Option<String>,
+    /// Whether the key is enabled.
+    pub enabled: bool,
+}
+
+/// Formats a timestamp as RFC 3339.
+pub(crate) fn rfc3339(t: &DateTime) -> Option<String> {
+    t.fmt(Format::DateTime).ok()
+}
+
+/// Emits the debug event of one finished KMS call.
+fn trace_kms<O: RequestId>(
+    operation: &'static str,
+    key_id: &str,
+    started: Instant,
+    result: &Result<O, AwsError>,
+) {
+    let duration_ms = started.elapsed().as_millis() as u64;
+    match result {
+        Ok(out) => tracing::debug!(
+            operation,
+            key_id,
+            request_id = out.request_id().unwrap_or(""),
+            duration_ms,
+            "AWS call succeeded"
+        ),
+        Err(e) => tracing::debug!(
+            operation,
+            key_id,
+            request_id = e.request_id.as_deref().unwrap_or(""),
+            duration_ms,
+            kind = %e.kind,
+            code = e.code.as_deref().unwrap_or(""),
+            "AWS call failed"
+        ),
+    }
+}
+
+impl AwsClients {
+    /// DescribeKey. `key_id` may be a key ARN, an alias ARN, `alias/<name>` or
+    /// a key id.
+    pub async fn describe_key(&self, key_id: &str) -> Result<KeyInfo, AwsError> {
+        const OP: &str = "DescribeKey";
+        let started = Instant::now();
+        let result = self
+            .kms()
+            .describe_key()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e));
+        trace_kms(OP, key_id, started, &result);
+        let out = result?;
+        let meta = out
+            .key_metadata()
+            .ok_or_else(|| AwsError::other(OP, "the response has no KeyMetadata"))?;
+        Ok(KeyInfo {
+            key_id: meta.key_id().to_owned(),
+            arn: meta.arn().unwrap_or_default().to_owned(),
+            state: meta
+                .key_state()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            spec: meta
+                .key_spec()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            usage: meta
+                .key_usage()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            manager: meta
+                .key_manager()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            deletion_date: meta.deletion_date().and_then(rfc3339),
+            enabled: meta.enabled(),
+        })
+    }
+
+    /// DescribeKey through a cache shared by every user of this
+    /// [`AwsClients`] (one provider configuration) for the life of the
+    /// process.
+    ///
+    /// Concurrent callers for the same `key_id` wait for one DescribeKey call
+    /// and share its result. Errors are not cached: the next caller tries
+    /// again. A success is also recorded under the key's ARN. The cached data
+    /// can be stale (e.g. a key scheduled for deletion since); use
+    /// [`describe_key`](Self::describe_key) where the current state matters.
+    pub async fn describe_key_cached(&self, key_id: &str) -> Result<KeyInfo, AwsError> {
+        let cell = self.key_cell(key_id);
+        let info = cell
+            .get_or_try_init(|| self.describe_key(key_id))
+            .await?
+            .clone();
+        if info.arn != key_id && !info.arn.is_empty() {
+            self.key_cache_alias(&info.arn, &info);
+        }
+        Ok(info)
+    }
+
+    /// GetKeyRotationStatus: whether automatic rotation is enabled.
+    pub async fn key_rotation_enabled(&self, key_arn: &str) -> Result<bool, AwsError> {
+        const OP: &str = "GetKeyRotationStatus";
+        let started = Instant::now();
+        let result = self
+            .kms()
+            .get_key_rotation_status()
+            .key_id(key_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e));
+        trace_kms(OP, key_arn, started, &result);
+        Ok(result?.key_rotation_enabled())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+    use aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusOutput;
+    use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, KeyUsageType};
+    use aws_sdk_kms::Client;
+    use aws_smithy_mocks::mock;
+
+    use super::*;
+    use crate::aws::test_support::{clients, json_error, slow_kms_client};
+    use crate::aws::AwsErrorKind;
+
+    const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    const KEY_ARN: &str =
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    fn metadata(state: KeyState) -> KeyMetadata {
+        let mut b = KeyMetadata::builder()
+            .key_id(KEY_ID)
+            .arn(KEY_ARN)
+            .enabled(state == KeyState::Enabled)
+            .key_state(state.clone())
+            .key_spec(KeySpec::SymmetricDefault)
+            .key_usage(KeyUsageType::EncryptDecrypt)
+            .key_manager(KeyManagerType::Customer);
+        if state == KeyState::PendingDeletion {
+            b = b.deletion_date(DateTime::from_secs(1_700_000_000));
+        }
+        b.build().expect("key id is set")
+    }
+
+    fn output(state: KeyState) -> DescribeKeyOutput {
+        DescribeKeyOutput::builder()
+            .key_metadata(metadata(state))
+            .build()
+    }
+
+    #[tokio::test]
+    async fn describe_key_maps_metadata() {
+        let rule = mock!(Client::describe_key)
+            .match_requests(|r| r.key_id() == Some("alias/eks"))
+            .then_output(|| output(KeyState::PendingDeletion));
+        let aws = clients(&[], &[&rule]);
+        let info = aws.describe_key("alias/eks").await.unwrap();
+        assert_eq!(
+            info,
+            KeyInfo {
+                key_id: KEY_ID.into(),
+                arn: KEY_ARN.into(),
+                state: "PendingDeletion".into(),
+                spec: "SYMMETRIC_DEFAULT".into(),
+                usage: "ENCRYPT_DECRYPT".into(),
+                manager: "CUSTOMER".into(),
+                deletion_date: Some("2023-11-14T22:13:20Z".into()),
+                enabled: false,
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn error_mapping_keeps_code_message_and_request_id() {
+        let rule = mock!(Client::describe_key).then_http_response(|| {
+            json_error(
+                400,
+                "NotFoundException",
+                "Alias arn:aws:kms:us-east-1:123456789012:alias/nope is not found.",
+                "0a1b2c3d-req",
+            )
+        });
+        let aws = clients(&[], &[&rule]);
+        let err = aws.describe_key("alias/nope").await.unwrap_err();
+        assert_eq!(err.operation, "DescribeKey");
+        assert_eq!(err.kind, AwsErrorKind::Service);
+        assert!(err.is_code("NotFoundException"));
+        assert!(!err.is_access_denied());
+        assert_eq!(err.request_id.as_deref(), Some("0a1b2c3d-req"));
+        assert_eq!(err.http_status, Some(400));
+        assert_eq!(
+            err.to_string(),
+            "DescribeKey: NotFoundException: Alias arn:aws:kms:us-east-1:123456789012:alias/nope \
+             is not found. (request id: 0a1b2c3d-req)"
+        );
+        assert_eq!(rule.num_calls(), 1, "NotFound must not be retried");
+    }
+
+    #[tokio::test]
+    async fn key_rotation_enabled_reads_the_flag() {
+        let rule = mock!(Client::get_key_rotation_status)
+            .match_requests(|r| r.key_id() == Some(KEY_ARN))
+            .then_output(|| {
+                GetKeyRotationStatusOutput::builder()
+                    .key_rotation_enabled(true)
+                    .build()
+            });
+        let aws = clients(&[], &[&rule]);
+        assert!(aws.key_rotation_enabled(KEY_ARN).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn describe_key_cached_coalesces_concurrent_calls() {
+        let rule = mock!(Client::describe_key)
+            .match_requests(|r| r.key_id() == Some("alias/eks"))
+            .then_output(|| output(KeyState::Enabled));
+        // Each exchange takes 50 ms, so all callers are in flight together.
+        let aws = AwsClients::from_clients(
+            crate::aws::test_support::eks_client(aws_smithy_mocks::RuleMode::Sequential, &[]),
+            slow_kms_client(&[&rule], Duration::from_millis(50)),
+            "us-east-1".into(),
+        );
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let aws = aws.clone();
+            tasks.push(tokio::spawn(async move {
+                aws.describe_key_cached("alias/eks").await
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap().arn, KEY_ARN);
+        }
+        assert_eq!(rule.num_calls(), 1);
+        // Later callers, by alias or by the ARN it resolved to, hit the cache.
+        aws.describe_key_cached("alias/eks").await.unwrap();
+        assert_eq!(
+            aws.describe_key_cached(KEY_ARN).await.unwrap().key_id,
+            KEY_ID
+        );
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn describe_key_cached_does_not_cache_errors() {
+        let fail = mock!(Client::describe_key).then_http_response(|| {
+            json_error(400, "AccessDeniedException", "not allowed", "rid-1")
+        });
+        let ok = mock!(Client::describe_key).then_output(|| output(KeyState::Enabled));
+        let aws = clients(&[], &[&fail, &ok]);
+        let err = aws.describe_key_cached(KEY_ARN).await.unwrap_err();
+        assert!(err.is_access_denied());
+        assert_eq!(
+            aws.describe_key_cached(KEY_ARN).await.unwrap().state,
+            "Enabled"
+        );
+        assert_eq!(
+            aws.describe_key_cached(KEY_ARN).await.unwrap().state,
+            "Enabled"
+        );
+        assert_eq!((fail.num_calls(), ok.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn describe_key_cache_is_shared_by_clones_not_between_providers() {
+        let first = mock!(Client::describe_key).then_output(|| output(KeyState::Enabled));
+        let aws = clients(&[], &[&first]);
+        let clone = aws.clone();
+        aws.describe_key_cached(KEY_ARN).await.unwrap();
+        clone.describe_key_cached(KEY_ARN).await.unwrap();
+        assert_eq!(first.num_calls(), 1);
+
+        let other_rule = mock!(Client::describe_key).then_output(|| output(KeyState::Disabled));
+        let other = clients(&[], &[&other_rule]);
+        assert_eq!(
+            other.describe_key_cached(KEY_ARN).await.unwrap().state,
+            "Disabled"
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! The AWS client layer: the bottom layer of the provider.
+//!
+//! [`AwsClients`] holds one EKS and one KMS SDK client per configured provider
+//! and exposes the few calls the resources need, returning plain data
+//! ([`ClusterInfo`], [`KeyInfo`], [`UpdateInfo`]) and typed errors
+//! ([`AwsError`], [`ConfigError`]). Nothing above this module sees SDK types.
+//!
+//! Every call emits a `tracing` debug event with the operation, the cluster or
+//! key id, the request id and the duration; credentials and bodies are never
+//! logged.
+
+mod config;
+mod eks;
+mod error;
+mod kms;
+
+pub use config::{
+    AssumeRole, AwsClients, Endpoints, ProviderSettings, DEFAULT_MAX_ATTEMPTS, DEFAULT_SESSION_NAME,
+};
+pub use eks::{ClusterInfo, EncryptionInfo, UpdateError, UpdateInfo};
+pub use error::{AwsError, AwsErrorKind, ConfigError};
+pub use kms::KeyInfo;
+
+/// Helpers shared by the tests of this module: mocked SDK clients that retry
+/// without sleeping, canned HTTP responses, and a fake HTTP client that
+/// records every request so tests can prove nothing reaches the network.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::fmt;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use aws_sdk_eks::config::{AsyncSleep, SharedAsyncSleep, Sleep};
+    use aws_smithy_mocks::{mock_client, Rule, RuleMode};
+    use aws_smithy_runtime_api::client::http::{
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+        SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::retry::RetryConfig;
+
+    use super::AwsClients;
+
+    /// Attempts per call in mocked clients.
+    pub(crate) const TEST_MAX_ATTEMPTS: u32 = 3;
+
+    /// A sleep that returns at once, so retry backoff costs nothing.
+    #[derive(Debug)]
+    pub(crate) struct InstantSleep;
+
+    impl AsyncSleep for InstantSleep {
+        fn sleep(&self, _duration: Duration) -> Sleep {
+            Sleep::new(std::future::ready(()))
+        }
+    }
+
+    fn retry() -> RetryConfig {
+        RetryConfig::standard().with_max_attempts(TEST_MAX_ATTEMPTS)
+    }
+
+    /// An EKS client answering from `rules`, retrying without sleeping.
+    pub(crate) fn eks_client(mode: RuleMode, rules: &[&Rule]) -> aws_sdk_eks::Client {
+        mock_client!(aws_sdk_eks, mode, rules, |c| c
+            .retry_config(retry())
+            .sleep_impl(SharedAsyncSleep::new(InstantSleep)))
+    }
+
+    /// A KMS client answering from `rules`, retrying without sleeping.
+    pub(crate) fn kms_client(mode: RuleMode, rules: &[&Rule]) -> aws_sdk_kms::Client {
+        mock_client!(aws_sdk_kms, mode, rules, |c| c
+            .retry_config(retry())
+            .sleep_impl(SharedAsyncSleep::new(InstantSleep)))
+    }
+
+    /// A KMS client answering from `rules` whose every HTTP exchange takes
+    /// `delay`, so that concurrent callers really overlap.
+    pub(crate) fn slow_kms_client(rules: &[&Rule], delay: Duration) -> aws_sdk_kms::Client {
+        mock_client!(aws_sdk_kms, RuleMode::MatchAny, rules, move |c| {
+            // The mock HTTP client is stateless (the rules travel in request
+            // extensions), so a fresh one can be wrapped.
+            let inner = aws_smithy_mocks::create_mock_http_client();
+            c.http_client(Delayed { inner, delay })
+                .retry_config(retry())
+                .sleep_impl(SharedAsyncSleep::new(InstantSleep))
+        })
+    }
+
+    /// Clients over mocked EKS and KMS rules (each in sequential mode).
+    pub(crate) fn clients(eks_rules: &[&Rule], kms_rules: &[&Rule]) -> AwsClients {
+        AwsClients::from_clients(
+            eks_client(RuleMode::Sequential, eks_rules),
+            kms_client(RuleMode::Sequential, kms_rules),
+            "us-east-1".to_owned(),
+        )
+    }
+
+    /// A JSON error response as EKS and KMS send it.
+    pub(crate) fn json_error(
+        status: u16,
+        code: &str,
+        message: &str,
+        request_id: &str,
+    ) -> HttpResponse {
+        let body = format!(r#"{{"__type":"{code}","message":"{message}"}}"#);
+        let mut resp = HttpResponse::new(
+            StatusCode::try_from(status).expect("valid status"),
+            SdkBody::from(body),
+        );
+        resp.headers_mut()
+            .insert("content-type", "application/x-amz-json-1.1");
+        resp.headers_mut()
+            .insert("x-amzn-RequestId", request_id.to_owned());
+        resp
+    }
+
+    /// Wraps an HTTP client so every exchange first waits `delay`.
+    #[derive(Debug)]
+    struct Delayed {
+        inner: SharedHttpClient,
+        delay: Duration,
+    }
+
+    impl HttpClient for Delayed {
+        fn http_connector(
+            &self,
+            settings: &HttpConnectorSettings,
+            components: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            SharedHttpConnector::new(DelayedConnector {
+                inner: self.inner.http_connector(settings, components),
+                delay: self.delay,
+            })
+        }
+    }
+
+    #[derive(Debug)]
+    struct DelayedConnector {
+        inner: SharedHttpConnector,
+        delay: Duration,
+    }
+
+    impl HttpConnector for DelayedConnector {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            let inner = self.inner.clone();
+            let delay = self.delay;
+            HttpConnectorFuture::new(async move {
+                tokio::time::sleep(delay).await;
+                inner.call(request).await
+            })
+        }
+    }
+
+    /// One request seen by [`FakeHttp`].
+    #[derive(Debug, Clone)]
+    pub(crate) struct Seen {
+        /// The full URI.
+        pub(crate) uri: String,
+        /// The Authorization header, if any.
+        pub(crate) authorization: Option<String>,
+    }
+
+    type Responder = dyn Fn(&HttpRequest) -> HttpResponse + Send + Sync;
+
+    /// An in-process HTTP client: records each request and answers with
+    /// `responder`. Nothing leaves the process.
+    #[derive(Clone)]
+    pub(crate) struct FakeHttp {
+        seen: Arc<Mutex<Vec<Seen>>>,
+        responder: Arc<Responder>,
+    }
+
+    impl fmt::Debug for FakeHttp {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("FakeHttp").finish_non_exhaustive()
+        }
+    }
+
+    impl FakeHttp {
+        /// A fake client answering with `responder`.
+        pub(crate) fn new(
+            responder: impl Fn(&HttpRequest) -> HttpResponse + Send + Sync + 'static,
+        ) -> Self {
+            FakeHttp {
+                seen: Arc::default(),
+                responder: Arc::new(responder),
+            }
+        }
+
+        /// The requests seen so far.
+        pub(crate) fn seen(&self) -> Vec<Seen> {
+            self.seen.lock().expect("lock").clone()
+        }
+
+        /// As a shared client for SDK configuration.
+        pub(crate) fn shared(&self) -> SharedHttpClient {
+            SharedHttpClient::new(self.clone())
+        }
+    }
+
+    impl HttpClient for FakeHttp {
+        fn http_connector(
+            &self,
+            _settings: &HttpConnectorSettings,
+            _components: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    impl HttpConnector for FakeHttp {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            self.seen.lock().expect("lock").push(Seen {
+                uri: request.uri().to_owned(),
+                authorization: request.headers().get("authorization").map(str::to_owned),
+            });
+            HttpConnectorFuture::ready(Ok((self.responder)(&request)))
+        }
+    }
+}

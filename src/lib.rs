@@ -1,0 +1,66 @@
+//! `terraform-provider-eks`: a Terraform and OpenTofu provider that guards
+//! the customer managed KMS key (CMK) of an Amazon EKS cluster.
+//!
+//! Associating a CMK with a cluster cannot be undone, so the
+//! `eks_encryption_config` resource refuses, at plan time, every change that
+//! would remove, swap or downgrade the key, and validates the key before
+//! anything is applied.
+//!
+//! # Layout
+//!
+//! The crate follows terraform-plugin-go's layering, top to bottom; each
+//! layer only calls the one below it.
+//!
+//! - [`server`]: the process edge. go-plugin's handshake (magic cookie,
+//!   protocol negotiation, the stdout line), mutual TLS with a pinned client
+//!   certificate, go-plugin's side services, and a thin tfplugin6 adapter
+//!   that converts wire messages to provider-facing types and back. The
+//!   generated wire types live in a private `wire` module used only here.
+//! - [`tfprotov6`]: provider-facing protocol types: values and their msgpack
+//!   and JSON codecs, schemas, diagnostics, and the
+//!   [`ProviderServer`](tfprotov6::ProviderServer) trait.
+//! - [`provider`]: the `eks` provider block, the `eks_encryption_config`
+//!   resource and data source. The plan decisions are pure functions in
+//!   `provider::encryption_config::plan`, tested as a decision table.
+//! - [`aws`]: the EKS and KMS clients (aws-sdk-rust), returning plain data
+//!   and typed errors that keep AWS's error code and request id.
+//! - [`logging`]: go-hclog-shaped JSON logs on stderr, which Terraform
+//!   shows under `TF_LOG`.
+//!
+//! The binary (`src/main.rs`) only parses flags and runs [`server::serve`].
+
+pub mod aws;
+pub mod logging;
+pub mod provider;
+pub mod server;
+pub mod tfprotov6;
+mod wire;
+
+/// The provider's source address in the registry.
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/cmkguard/eks";
+
+#[doc(hidden)]
+pub mod fuzzing {
+    //! Entry points for the fuzz target: decode hostile bytes against the
+    //! resource's state type and the dynamic pseudo-type.
+
+    use crate::tfprotov6::value::{json, msgpack, Type};
+
+    /// Decodes msgpack bytes against the resource type and `dynamic`.
+    pub fn decode_msgpack(bytes: &[u8]) {
+        let ty = crate::provider::encryption_config::schema::resource_schema()
+            .block
+            .value_type();
+        let _ = msgpack::decode(bytes, &ty);
+        let _ = msgpack::decode(bytes, &Type::Dynamic);
+    }
+
+    /// Decodes JSON bytes against the resource type and `dynamic`.
+    pub fn decode_json(bytes: &[u8]) {
+        let ty = crate::provider::encryption_config::schema::resource_schema()
+            .block
+            .value_type();
+        let _ = json::decode_json(bytes, &ty);
+        let _ = json::decode_json(bytes, &Type::Dynamic);
+    }
+}

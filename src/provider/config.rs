@@ -1,0 +1,351 @@
+//! The `provider "eks"` block: its schema, and turning it into
+//! [`ProviderSettings`] for the AWS layer.
+
+use crate::aws::{AssumeRole, Endpoints, ProviderSettings};
+use crate::tfprotov6::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, NestedBlock, Schema, Type, Value,
+};
+
+/// The provider block's schema.
+pub fn provider_schema() -> Schema {
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Configures AWS access for the EKS encryption guard. Credentials come \
+                from the standard AWS chain: environment variables, shared config and \
+                credentials files, SSO, web identity, and container or instance roles."
+                .into(),
+            attributes: vec![
+                Attribute::optional(
+                    "region",
+                    Type::String,
+                    "AWS region of the clusters and keys, e.g. `eu-west-1`. Default: \
+                     `AWS_REGION`, `AWS_DEFAULT_REGION`, or the profile's region.",
+                ),
+                Attribute::optional(
+                    "profile",
+                    Type::String,
+                    "Named profile from the shared AWS config and credentials files. Default: \
+                     `AWS_PROFILE`, else `default`.",
+                ),
+                Attribute::optional(
+                    "max_retries",
+                    Type::Number,
+                    "How many times a throttled or failed AWS call is retried (standard retry \
+                     mode with backoff). Default `4` (5 attempts in total).",
+                ),
+            ],
+            blocks: vec![
+                NestedBlock {
+                    max_items: 1,
+                    ..NestedBlock::single(
+                        "assume_role",
+                        Block {
+                            description: "Assume an IAM role with STS before calling EKS and KMS."
+                                .into(),
+                            attributes: vec![
+                                Attribute::required(
+                                    "role_arn",
+                                    Type::String,
+                                    "ARN of the IAM role to assume.",
+                                ),
+                                Attribute::optional(
+                                    "session_name",
+                                    Type::String,
+                                    "Session name for the assumed role. Default: a name \
+                                     chosen by the AWS SDK.",
+                                ),
+                                Attribute::optional(
+                                    "external_id",
+                                    Type::String,
+                                    "External id the role's trust policy requires. Default: \
+                                     none.",
+                                ),
+                            ],
+                            ..Block::default()
+                        },
+                    )
+                },
+                NestedBlock {
+                    max_items: 1,
+                    ..NestedBlock::single(
+                        "endpoints",
+                        Block {
+                            description: "Custom service endpoints, for VPC endpoints or local \
+                                testing. `AWS_ENDPOINT_URL_EKS`, `AWS_ENDPOINT_URL_KMS`, \
+                                `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL` are honoured \
+                                too; these attributes take precedence."
+                                .into(),
+                            attributes: vec![
+                                Attribute::optional(
+                                    "eks",
+                                    Type::String,
+                                    "EKS endpoint URL. Default: the regional AWS endpoint.",
+                                ),
+                                Attribute::optional(
+                                    "kms",
+                                    Type::String,
+                                    "KMS endpoint URL. Default: the regional AWS endpoint.",
+                                ),
+                                Attribute::optional(
+                                    "sts",
+                                    Type::String,
+                                    "STS endpoint URL, used by assume_role. Default: the \
+                                     regional AWS endpoint.",
+                                ),
+                            ],
+                            ..Block::default()
+                        },
+                    )
+                },
+            ],
+            deprecated: false,
+        },
+    }
+}
+
+/// Reads an optional string attribute of an object. Unknown values are
+/// reported, since the provider cannot be configured from them.
+fn string_attr(
+    obj: &Value,
+    name: &str,
+    path: &AttributePath,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    match obj.get_attr(name) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Unknown) => {
+            diags.push(
+                Diagnostic::error(
+                    "Provider configuration not known yet",
+                    format!(
+                        "{} depends on a value that is only known after apply. The eks \
+                         provider must be configured with known values; use a variable or a \
+                         value from a separate configuration.",
+                        path.child_attr(name)
+                    ),
+                )
+                .with_attribute(path.child_attr(name)),
+            );
+            None
+        }
+        Some(other) => {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid provider attribute",
+                    format!("expected a string, got {}", other.kind_name()),
+                )
+                .with_attribute(path.child_attr(name)),
+            );
+            None
+        }
+    }
+}
+
+/// Decodes and validates the provider block. Returns settings only when
+/// there are no errors.
+pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let root = AttributePath::root();
+    if config.is_null() {
+        return (Some(ProviderSettings::default()), diags);
+    }
+    let region = string_attr(config, "region", &root, &mut diags);
+    let profile = string_attr(config, "profile", &root, &mut diags);
+    if let Some(r) = &region {
+        let ok = !r.is_empty()
+            && r.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ok {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid region",
+                    format!(
+                        "{r:?} is not an AWS region name. Use a region such as \"us-east-1\" or \
+                         \"eu-west-1\"."
+                    ),
+                )
+                .with_attribute(AttributePath::attr("region")),
+            );
+        }
+    }
+    let max_retries = match config.get_attr("max_retries") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => match n.to_i64() {
+            Some(v) if (0..=100).contains(&v) => Some(v as u32),
+            _ => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid max_retries",
+                        format!("{n} is not a whole number between 0 and 100."),
+                    )
+                    .with_attribute(AttributePath::attr("max_retries")),
+                );
+                None
+            }
+        },
+        Some(Value::Unknown) => {
+            diags.push(
+                Diagnostic::error(
+                    "Provider configuration not known yet",
+                    "max_retries depends on a value that is only known after apply.",
+                )
+                .with_attribute(AttributePath::attr("max_retries")),
+            );
+            None
+        }
+        Some(other) => {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid max_retries",
+                    format!("expected a number, got {}", other.kind_name()),
+                )
+                .with_attribute(AttributePath::attr("max_retries")),
+            );
+            None
+        }
+    };
+    let assume_role = match config.get_attr("assume_role") {
+        Some(ar @ Value::Object(_)) => {
+            let p = AttributePath::attr("assume_role");
+            let role_arn = string_attr(ar, "role_arn", &p, &mut diags);
+            let session_name = string_attr(ar, "session_name", &p, &mut diags);
+            let external_id = string_attr(ar, "external_id", &p, &mut diags);
+            match role_arn {
+                Some(arn) if arn.starts_with("arn:") && arn.contains(":role/") => {
+                    Some(AssumeRole {
+                        role_arn: arn,
+                        session_name,
+                        external_id,
+                    })
+                }
+                Some(arn) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "Invalid role_arn",
+                            format!(
+                                "{arn:?} is not an IAM role ARN. Use \
+                                 arn:aws:iam::ACCOUNT:role/NAME."
+                            ),
+                        )
+                        .with_attribute(p.child_attr("role_arn")),
+                    );
+                    None
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    let mut endpoints = Endpoints::default();
+    if let Some(ep @ Value::Object(_)) = config.get_attr("endpoints") {
+        let p = AttributePath::attr("endpoints");
+        for (name, slot) in [
+            ("eks", &mut endpoints.eks),
+            ("kms", &mut endpoints.kms),
+            ("sts", &mut endpoints.sts),
+        ] {
+            let v = string_attr(ep, name, &p, &mut diags);
+            if let Some(url) = &v {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    diags.push(
+                        Diagnostic::error(
+                            "Invalid endpoint URL",
+                            format!(
+                                "{url:?} is not an http:// or https:// URL. Use a URL such as \
+                                 \"https://{name}.us-east-1.amazonaws.com\"."
+                            ),
+                        )
+                        .with_attribute(p.child_attr(name)),
+                    );
+                }
+            }
+            *slot = v;
+        }
+    }
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    (
+        Some(ProviderSettings {
+            region,
+            profile,
+            assume_role,
+            endpoints,
+            max_retries,
+        }),
+        diags,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_full_block() {
+        let v = Value::object([
+            ("region", Value::string("eu-west-1")),
+            ("profile", Value::Null),
+            ("max_retries", Value::number(3i64)),
+            (
+                "assume_role",
+                Value::object([
+                    (
+                        "role_arn",
+                        Value::string("arn:aws:iam::123456789012:role/x"),
+                    ),
+                    ("session_name", Value::string("s")),
+                    ("external_id", Value::Null),
+                ]),
+            ),
+            (
+                "endpoints",
+                Value::object([
+                    ("eks", Value::string("http://127.0.0.1:1")),
+                    ("kms", Value::Null),
+                    ("sts", Value::Null),
+                ]),
+            ),
+        ]);
+        let (s, d) = parse_settings(&v);
+        assert!(d.is_empty(), "{d:?}");
+        let s = s.unwrap();
+        assert_eq!(s.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(s.max_retries, Some(3));
+        assert_eq!(s.assume_role.unwrap().session_name.as_deref(), Some("s"));
+        assert_eq!(s.endpoints.eks.as_deref(), Some("http://127.0.0.1:1"));
+    }
+
+    #[test]
+    fn bad_values_name_their_attribute() {
+        let v = Value::object([
+            ("region", Value::string("US East")),
+            (
+                "endpoints",
+                Value::object([("eks", Value::string("ftp://x"))]),
+            ),
+            (
+                "assume_role",
+                Value::object([("role_arn", Value::string("nope"))]),
+            ),
+            ("max_retries", Value::number(-1i64)),
+        ]);
+        let (s, d) = parse_settings(&v);
+        assert!(s.is_none());
+        let paths: Vec<String> = d
+            .iter()
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "region",
+                "max_retries",
+                "assume_role.role_arn",
+                "endpoints.eks"
+            ]
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! `eks_encryption_config`: the guarded CMK association, and its data
+//! source.
+//!
+//! - [`schema`]: the resource and data source schemas.
+//! - [`model`]: the resource value as plain data.
+//! - [`plan`]: the guard, as pure decisions (the decision table lives in its
+//!   tests).
+//! - [`ops`]: fact gathering and the association with its waits.
+//! - [`resource`]: the lifecycle methods, in order.
+//! - [`data_source`]: the read-only view.
+
+pub mod data_source;
+pub mod model;
+pub mod ops;
+pub mod plan;
+pub mod resource;
+pub mod schema;
+
+/// The resource and data source type name.
+pub const TYPE_NAME: &str = "eks_encryption_config";

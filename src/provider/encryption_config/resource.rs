@@ -1,0 +1,748 @@
+//! The `eks_encryption_config` resource, its methods in lifecycle order:
+//! validate, plan, create, read, update, delete, import.
+//!
+//! The guard's decisions live in [`super::plan`]; this file gathers the
+//! facts, applies the decisions and shapes state.
+
+use std::time::Instant;
+
+use super::model::{parse_duration, Model};
+use super::ops::Ctx;
+use super::plan::{self, Action, Cfg, KeyLookup, KeyType, Prior};
+use super::schema::resource_schema;
+use crate::aws::ClusterInfo;
+use crate::provider::errors::{decode_diagnostic, op_diagnostic, OpError};
+use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Type};
+
+/// The only `resources` value EKS accepts.
+pub const SECRETS: &str = "secrets";
+
+/// Summary for a malformed `key_arn`.
+pub const INVALID_KEY_ARN: &str = "Invalid key_arn";
+
+fn ty() -> Type {
+    resource_schema().block.value_type()
+}
+
+fn decode(v: &DynamicValue, what: &str) -> Result<Option<Model>, Diagnostic> {
+    let value = v.decode(&ty()).map_err(|e| decode_diagnostic(what, e))?;
+    Model::from_value(&value)
+}
+
+fn encode(m: &Model) -> Result<DynamicValue, Diagnostic> {
+    DynamicValue::encode(&m.to_value(), &ty()).map_err(|e| decode_diagnostic("new state", e))
+}
+
+fn prior_facts(m: &Model) -> Prior {
+    let cmk = match (
+        m.key_type.known().map(String::as_str),
+        m.resolved_key_arn.known(),
+    ) {
+        (Some("CUSTOMER_MANAGED"), Some(arn)) => Some(arn.clone()),
+        (None, Some(arn)) => Some(arn.clone()),
+        _ => None,
+    };
+    Prior {
+        cmk_arn: cmk,
+        deletion_protection: m.protection(),
+    }
+}
+
+// ---- validate -----------------------------------------------------------------
+
+/// ValidateResourceConfig: syntax only, no AWS call.
+pub fn validate(config: &DynamicValue) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let m = match decode(config, "configuration") {
+        Ok(Some(m)) => m,
+        Ok(None) => return d,
+        Err(e) => {
+            d.push(e);
+            return d;
+        }
+    };
+    if let Cfg::Known(name) = &m.cluster_name {
+        let ok = !name.is_empty()
+            && name.len() <= 100
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            d.push(
+                Diagnostic::error(
+                    "Invalid cluster_name",
+                    format!(
+                        "{name:?} is not an EKS cluster name: 1 to 100 letters, digits, '-' and \
+                         '_', starting with a letter or digit."
+                    ),
+                )
+                .with_attribute(AttributePath::attr("cluster_name")),
+            );
+        }
+    }
+    if let Cfg::Known(key) = &m.key_arn {
+        if let Err(why) = plan::validate_key_arn(key) {
+            d.push(
+                Diagnostic::error(INVALID_KEY_ARN, why)
+                    .with_attribute(AttributePath::attr("key_arn")),
+            );
+        }
+    }
+    if let Cfg::Known(r) = &m.resources {
+        if r.len() != 1 || r[0] != SECRETS {
+            d.push(
+                Diagnostic::error(
+                    "Invalid resources",
+                    format!(
+                        "resources = {r:?}: EKS only supports encrypting secrets. Use \
+                         resources = [\"secrets\"] or leave it unset."
+                    ),
+                )
+                .with_attribute(AttributePath::attr("resources")),
+            );
+        }
+    }
+    if let Cfg::Known(t) = &m.timeouts {
+        for (name, v) in [("create", &t.create), ("update", &t.update)] {
+            if let Cfg::Known(s) = v {
+                if let Err(why) = parse_duration(s) {
+                    d.push(
+                        Diagnostic::error("Invalid timeout", why)
+                            .with_attribute(AttributePath::attr("timeouts").child_attr(name)),
+                    );
+                }
+            }
+        }
+    }
+    d
+}
+
+// ---- plan ---------------------------------------------------------------------
+
+/// The result of planning: the planned state, replacement paths and
+/// diagnostics.
+pub struct Planned {
+    /// The planned state (None for a destroy).
+    pub state: Option<DynamicValue>,
+    /// Attributes forcing replacement.
+    pub requires_replace: Vec<AttributePath>,
+    /// Errors and warnings.
+    pub diagnostics: Diagnostics,
+}
+
+/// PlanResourceChange: runs the guard against live facts.
+pub async fn plan(
+    ctx: &Ctx<'_>,
+    prior_state: &DynamicValue,
+    proposed: &DynamicValue,
+    config: &DynamicValue,
+) -> Planned {
+    let mut out = Planned {
+        state: None,
+        requires_replace: Vec::new(),
+        diagnostics: Diagnostics::new(),
+    };
+    let decoded = (
+        decode(prior_state, "prior state"),
+        decode(proposed, "proposed state"),
+        decode(config, "configuration"),
+    );
+    let (prior, proposed, config) = match decoded {
+        (Ok(p), Ok(n), Ok(c)) => (p, n, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            out.diagnostics.push(e);
+            return out;
+        }
+    };
+    let Some(mut planned) = proposed else {
+        // Destroy.
+        if let Some(p) = &prior {
+            let cluster = p.cluster_name.known().cloned().unwrap_or_default();
+            let facts = prior_facts(p);
+            out.diagnostics
+                .extend(plan::decide_destroy(&cluster, &facts));
+            if let (false, Some(cmk)) = (out.diagnostics.has_errors(), &facts.cmk_arn) {
+                out.diagnostics.push(plan::forget_warning(&cluster, cmk));
+            }
+        }
+        return out;
+    };
+    let config = config.unwrap_or_else(|| planned.clone());
+
+    // Defaults for optional+computed attributes.
+    if planned.deletion_protection.is_null() {
+        planned.deletion_protection = Cfg::Known(true);
+    }
+    if planned.resources.is_null() {
+        planned.resources = Cfg::Known(vec![SECRETS.to_owned()]);
+    }
+    planned.id = planned.cluster_name.clone();
+
+    // A different cluster means a replacement: the old association is
+    // destroyed (guarded) and a new one created.
+    let mut prior = prior;
+    if let Some(p) = &prior {
+        if p.cluster_name != planned.cluster_name {
+            out.requires_replace
+                .push(AttributePath::attr("cluster_name"));
+            let cluster = p.cluster_name.known().cloned().unwrap_or_default();
+            out.diagnostics
+                .extend(plan::decide_destroy(&cluster, &prior_facts(p)));
+            if out.diagnostics.has_errors() {
+                return out;
+            }
+            prior = None;
+        }
+    }
+
+    let Cfg::Known(cluster) = planned.cluster_name.clone() else {
+        set_unknown_computed(&mut planned, true);
+        out.state = encode_or_push(&planned, &mut out.diagnostics);
+        return out;
+    };
+
+    let live = match ctx.live(&cluster, true).await {
+        Ok(l) => l,
+        Err(e) => {
+            out.diagnostics
+                .push(op_diagnostic(&format!("reading cluster {cluster:?}"), e));
+            return out;
+        }
+    };
+    out.diagnostics.extend(plan::check_cluster(
+        &cluster,
+        ctx.clients.region(),
+        live.as_ref().map(|(_, l)| l),
+    ));
+    let Some((info, live)) = live else {
+        return out;
+    };
+    if out.diagnostics.has_errors() {
+        return out;
+    }
+
+    let key = match &config.key_arn {
+        Cfg::Known(k) => match ctx.key(k, true).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                out.diagnostics
+                    .push(op_diagnostic(&format!("reading KMS key {k:?}"), e));
+                return out;
+            }
+        },
+        _ => None,
+    };
+    let prior_f = prior.as_ref().map(prior_facts);
+    let decision = plan::decide_change(
+        &cluster,
+        prior_f.as_ref(),
+        &config.key_arn,
+        &live,
+        key.as_ref(),
+        ctx.clients.region(),
+    );
+    out.diagnostics.extend(decision.diagnostics);
+    if out.diagnostics.has_errors() {
+        return out;
+    }
+
+    planned.cluster_arn = Cfg::Known(info.arn.clone());
+    planned.cluster_version = Cfg::Known(info.version.clone());
+    match &decision.action {
+        Action::Nothing => match (&prior, &live.cmk_arn) {
+            (Some(p), _) => {
+                // No change to the cluster: keep what refresh recorded.
+                planned.resolved_key_arn = p.resolved_key_arn.clone();
+                planned.key_type = p.key_type.clone();
+                planned.key_state = p.key_state.clone();
+                planned.update_id = p.update_id.clone();
+                planned.cluster_arn = p.cluster_arn.clone();
+                planned.cluster_version = p.cluster_version.clone();
+            }
+            (None, _) => {
+                planned.resolved_key_arn = Cfg::Null;
+                planned.key_type = Cfg::Known(KeyType::without_cmk(&live.version).as_str().into());
+                planned.key_state = Cfg::Null;
+                planned.update_id = Cfg::Null;
+            }
+        },
+        Action::Adopt { key_arn } => {
+            planned.resolved_key_arn = Cfg::Known(key_arn.clone());
+            planned.key_type = Cfg::Known(KeyType::CustomerManaged.as_str().into());
+            planned.key_state = match &key {
+                Some(KeyLookup::Found(f)) => Cfg::Known(f.state.clone()),
+                _ => Cfg::Unknown,
+            };
+            planned.update_id = Cfg::Unknown;
+        }
+        Action::Associate { key_arn } => {
+            planned.resolved_key_arn = Cfg::Known(key_arn.clone());
+            planned.key_type = Cfg::Known(KeyType::CustomerManaged.as_str().into());
+            planned.key_state = Cfg::Known("Enabled".into());
+            planned.update_id = Cfg::Unknown;
+            match ctx.rotation(key_arn).await {
+                Ok(Some(false)) => {
+                    if let Some(KeyLookup::Found(f)) = &key {
+                        let mut f = f.clone();
+                        f.rotation_enabled = Some(false);
+                        out.diagnostics.extend(plan::check_key(
+                            config
+                                .key_arn
+                                .known()
+                                .map(String::as_str)
+                                .unwrap_or(key_arn),
+                            &KeyLookup::Found(f),
+                            ctx.clients.region(),
+                        ));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    out.diagnostics
+                        .push(op_diagnostic("checking key rotation", e));
+                    return out;
+                }
+            }
+        }
+        Action::DecideAtApply => set_unknown_computed(&mut planned, false),
+    }
+    out.state = encode_or_push(&planned, &mut out.diagnostics);
+    out
+}
+
+fn set_unknown_computed(m: &mut Model, cluster_too: bool) {
+    m.resolved_key_arn = Cfg::Unknown;
+    m.key_type = Cfg::Unknown;
+    m.key_state = Cfg::Unknown;
+    m.update_id = Cfg::Unknown;
+    if cluster_too {
+        m.cluster_arn = Cfg::Unknown;
+        m.cluster_version = Cfg::Unknown;
+    }
+}
+
+fn encode_or_push(m: &Model, d: &mut Diagnostics) -> Option<DynamicValue> {
+    match encode(m) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            d.push(e);
+            None
+        }
+    }
+}
+
+// ---- apply: create and update ---------------------------------------------------
+
+/// The result of an apply.
+pub struct Applied {
+    /// The new state; `None` removes the resource (or records nothing).
+    pub state: Option<DynamicValue>,
+    /// Errors and warnings.
+    pub diagnostics: Diagnostics,
+}
+
+/// ApplyResourceChange: dispatches to create, update or delete.
+pub async fn apply(
+    ctx: &Ctx<'_>,
+    prior_state: &DynamicValue,
+    planned_state: &DynamicValue,
+    config: &DynamicValue,
+) -> Applied {
+    let decoded = (
+        decode(prior_state, "prior state"),
+        decode(planned_state, "planned state"),
+        decode(config, "configuration"),
+    );
+    match decoded {
+        (Ok(prior), Ok(Some(planned)), Ok(config)) => {
+            let config = config.unwrap_or_else(|| planned.clone());
+            match prior {
+                Some(p) if p.cluster_name == planned.cluster_name => {
+                    update(ctx, p, planned, config).await
+                }
+                _ => create(ctx, planned, config).await,
+            }
+        }
+        (Ok(Some(prior)), Ok(None), _) => delete(&prior),
+        (Ok(None), Ok(None), _) => Applied {
+            state: None,
+            diagnostics: Diagnostics::new(),
+        },
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Applied {
+            state: None,
+            diagnostics: e.into(),
+        },
+    }
+}
+
+/// Create: associate (or adopt) the key. On any error nothing is recorded,
+/// so a retry plans a create again and waits for an association EKS may
+/// still be running, never starting a second one.
+async fn create(ctx: &Ctx<'_>, planned: Model, config: Model) -> Applied {
+    let deadline = Instant::now() + planned.timeout(true);
+    match converge(ctx, None, &planned, &config, deadline).await {
+        Ok((state, diagnostics)) => Applied {
+            state: Some(state),
+            diagnostics,
+        },
+        Err(diagnostics) => Applied {
+            state: None,
+            diagnostics,
+        },
+    }
+}
+
+/// Runs the guard again with fresh facts and makes the cluster match.
+async fn converge(
+    ctx: &Ctx<'_>,
+    prior: Option<&Model>,
+    planned: &Model,
+    config: &Model,
+    deadline: Instant,
+) -> Result<(DynamicValue, Diagnostics), Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let Cfg::Known(cluster) = planned.cluster_name.clone() else {
+        return Err(Diagnostic::error(
+            "cluster_name not known",
+            "cluster_name must be known at apply time.",
+        )
+        .with_attribute(AttributePath::attr("cluster_name"))
+        .into());
+    };
+    let fail = |what: String, e: OpError| -> Diagnostics { op_diagnostic(&what, e).into() };
+    let live = ctx
+        .live(&cluster, false)
+        .await
+        .map_err(|e| fail(format!("reading cluster {cluster:?}"), e))?;
+    diags.extend(plan::check_cluster(
+        &cluster,
+        ctx.clients.region(),
+        live.as_ref().map(|(_, l)| l),
+    ));
+    let Some((_, live)) = live else {
+        return Err(diags);
+    };
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let key = match &config.key_arn {
+        Cfg::Known(k) => Some(
+            ctx.key(k, false)
+                .await
+                .map_err(|e| fail(format!("reading KMS key {k:?}"), e))?,
+        ),
+        Cfg::Unknown => {
+            return Err(Diagnostic::error(
+                "key_arn not known",
+                "key_arn must be known at apply time.",
+            )
+            .with_attribute(AttributePath::attr("key_arn"))
+            .into())
+        }
+        Cfg::Null => None,
+    };
+    let prior_f = prior.map(prior_facts);
+    let decision = plan::decide_change(
+        &cluster,
+        prior_f.as_ref(),
+        &config.key_arn,
+        &live,
+        key.as_ref(),
+        ctx.clients.region(),
+    );
+    // Warnings were shown at plan time already; keep only errors here.
+    let errors: Vec<Diagnostic> = decision
+        .diagnostics
+        .0
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect();
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
+    }
+    let resources = planned
+        .resources
+        .known()
+        .cloned()
+        .unwrap_or_else(|| vec![SECRETS.to_owned()]);
+    let update_id = match &decision.action {
+        Action::Associate { key_arn } | Action::Adopt { key_arn } => ctx
+            .ensure_associated(&cluster, key_arn, &resources, deadline)
+            .await
+            .map_err(|e| fail(format!("associating {key_arn} with cluster {cluster:?}"), e))?,
+        Action::Nothing => prior.and_then(|p| p.update_id.known().cloned()),
+        Action::DecideAtApply => {
+            return Err(Diagnostic::error(
+                "Could not decide the change",
+                "The key could not be looked up at apply time. Please report this as a bug.",
+            )
+            .into())
+        }
+    };
+    let info = ctx
+        .cluster(&cluster, false)
+        .await
+        .map_err(|e| fail(format!("reading cluster {cluster:?}"), e))?
+        .ok_or_else(|| -> Diagnostics {
+            Diagnostic::error(
+                plan::summary::CLUSTER_NOT_FOUND,
+                format!("Cluster {cluster:?} disappeared during the apply."),
+            )
+            .into()
+        })?;
+    let mut state = planned.clone();
+    fill_from_live(&mut state, &info);
+    state.update_id = Cfg::from_option(update_id);
+    match (&info.encryption.first(), &key) {
+        (Some(_), Some(KeyLookup::Found(f))) => state.key_state = Cfg::Known(f.state.clone()),
+        (Some(e), _) => {
+            state.key_state = match ctx.key(&e.key_arn, false).await {
+                Ok(KeyLookup::Found(f)) => Cfg::Known(f.state),
+                _ => Cfg::Null,
+            }
+        }
+        (None, _) => state.key_state = Cfg::Null,
+    }
+    state.key_arn = config.key_arn.clone();
+    let encoded = encode(&state).map_err(Diagnostics::from)?;
+    Ok((encoded, diags))
+}
+
+/// Fills the attributes EKS reports.
+fn fill_from_live(state: &mut Model, info: &ClusterInfo) {
+    state.id = Cfg::Known(info.name.clone());
+    state.cluster_arn = Cfg::Known(info.arn.clone());
+    state.cluster_version = Cfg::Known(info.version.clone());
+    match info.encryption.first() {
+        Some(e) => {
+            state.resolved_key_arn = Cfg::Known(e.key_arn.clone());
+            state.key_type = Cfg::Known(KeyType::CustomerManaged.as_str().into());
+            if !e.resources.is_empty() {
+                state.resources = Cfg::Known(e.resources.clone());
+            }
+        }
+        None => {
+            state.resolved_key_arn = Cfg::Null;
+            state.key_type = Cfg::Known(KeyType::without_cmk(&info.version).as_str().into());
+        }
+    }
+    if state.resources.is_null() || state.resources.is_unknown() {
+        state.resources = Cfg::Known(vec![SECRETS.to_owned()]);
+    }
+}
+
+// ---- read -----------------------------------------------------------------------
+
+/// ReadResource: refreshes from EKS and KMS; a missing cluster removes the
+/// resource from state. Warns when the CMK is disabled or pending deletion.
+pub async fn read(ctx: &Ctx<'_>, current: &DynamicValue) -> Applied {
+    let mut diags = Diagnostics::new();
+    let mut state = match decode(current, "state") {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return Applied {
+                state: None,
+                diagnostics: diags,
+            }
+        }
+        Err(e) => {
+            return Applied {
+                state: None,
+                diagnostics: e.into(),
+            }
+        }
+    };
+    let Some(cluster) = state.cluster_name.known().cloned() else {
+        return Applied {
+            state: encode(&state).ok(),
+            diagnostics: diags,
+        };
+    };
+    let info = match ctx.cluster(&cluster, true).await {
+        Ok(Some(i)) => i,
+        Ok(None) => {
+            tracing::info!(cluster, "cluster is gone; removing from state");
+            return Applied {
+                state: None,
+                diagnostics: diags,
+            };
+        }
+        Err(e) => {
+            diags.push(op_diagnostic(&format!("reading cluster {cluster:?}"), e));
+            return Applied {
+                state: encode(&state).ok(),
+                diagnostics: diags,
+            };
+        }
+    };
+    fill_from_live(&mut state, &info);
+    match info.encryption.first().map(|e| e.key_arn.clone()) {
+        Some(live_cmk) => {
+            // Keep the configured form (e.g. an alias) while it still
+            // resolves to the key EKS uses; otherwise record EKS's key.
+            let mut facts = None;
+            if let Cfg::Known(configured) = &state.key_arn {
+                if configured != &live_cmk {
+                    match ctx.key(configured, true).await {
+                        Ok(KeyLookup::Found(f)) if f.arn == live_cmk => facts = Some(f),
+                        Ok(_) => state.key_arn = Cfg::Known(live_cmk.clone()),
+                        Err(e) => {
+                            diags
+                                .push(op_diagnostic(&format!("reading KMS key {configured:?}"), e));
+                            return Applied {
+                                state: encode(&state).ok(),
+                                diagnostics: diags,
+                            };
+                        }
+                    }
+                }
+            } else {
+                state.key_arn = Cfg::Known(live_cmk.clone());
+            }
+            if facts.is_none() {
+                match ctx.key(&live_cmk, true).await {
+                    Ok(KeyLookup::Found(f)) => facts = Some(f),
+                    Ok(KeyLookup::NotFound { message })
+                    | Ok(KeyLookup::AccessDenied { message }) => {
+                        diags.warning(
+                            "Could not read the customer managed key",
+                            format!(
+                                "Cluster {cluster:?} is encrypted with {live_cmk}, but KMS did not \
+                                 describe it ({message}). If the key was deleted, the cluster \
+                                 cannot be recovered; otherwise grant kms:DescribeKey."
+                            ),
+                        );
+                        state.key_state = Cfg::Null;
+                    }
+                    Err(e) => {
+                        diags.push(op_diagnostic(&format!("reading KMS key {live_cmk}"), e));
+                    }
+                }
+            }
+            if let Some(f) = facts {
+                diags.extend(plan::key_health_warnings(&cluster, &f));
+                state.key_state = Cfg::Known(f.state);
+            }
+        }
+        None => {
+            state.key_arn = Cfg::Null;
+            state.key_state = Cfg::Null;
+        }
+    }
+    Applied {
+        state: encode(&state).ok(),
+        diagnostics: diags,
+    }
+}
+
+// ---- update ---------------------------------------------------------------------
+
+/// Update: an upgrade from no CMK to a CMK associates it; any other change
+/// only touches Terraform-side attributes. On error the prior state is
+/// kept, so a retry waits for an association EKS may still be running.
+async fn update(ctx: &Ctx<'_>, prior: Model, planned: Model, config: Model) -> Applied {
+    let deadline = Instant::now() + planned.timeout(false);
+    match converge(ctx, Some(&prior), &planned, &config, deadline).await {
+        Ok((state, diagnostics)) => Applied {
+            state: Some(state),
+            diagnostics,
+        },
+        Err(diagnostics) => Applied {
+            state: encode(&prior).ok(),
+            diagnostics,
+        },
+    }
+}
+
+// ---- delete ---------------------------------------------------------------------
+
+/// Delete: only forgets. A protected CMK is refused here too, for cores
+/// that do not plan destroys (Terraform < 1.3); the resource then stays in
+/// state.
+fn delete(prior: &Model) -> Applied {
+    let cluster = prior.cluster_name.known().cloned().unwrap_or_default();
+    let facts = prior_facts(prior);
+    let refused = plan::decide_destroy(&cluster, &facts);
+    if refused.has_errors() {
+        return Applied {
+            state: encode(prior).ok(),
+            diagnostics: refused,
+        };
+    }
+    let mut diagnostics = Diagnostics::new();
+    if let Some(cmk) = &facts.cmk_arn {
+        diagnostics.push(plan::forget_warning(&cluster, cmk));
+    }
+    Applied {
+        state: None,
+        diagnostics,
+    }
+}
+
+// ---- import ---------------------------------------------------------------------
+
+/// ImportResourceState: the import id is the cluster name.
+pub async fn import(ctx: &Ctx<'_>, id: &str) -> Result<DynamicValue, Diagnostics> {
+    let cluster = id.trim();
+    if cluster.is_empty() || cluster.contains('/') || cluster.contains(':') {
+        return Err(Diagnostic::error(
+            "Invalid import id",
+            format!(
+                "{id:?} is not a cluster name. Import with the EKS cluster's name: terraform \
+                 import eks_encryption_config.NAME CLUSTER_NAME."
+            ),
+        )
+        .into());
+    }
+    let info = match ctx.cluster(cluster, false).await {
+        Ok(Some(i)) => i,
+        Ok(None) => {
+            return Err(Diagnostic::error(
+                plan::summary::CLUSTER_NOT_FOUND,
+                format!(
+                    "Cannot import: EKS reports no cluster named {cluster:?} in region {}.",
+                    ctx.clients.region()
+                ),
+            )
+            .into())
+        }
+        Err(e) => return Err(op_diagnostic(&format!("reading cluster {cluster:?}"), e).into()),
+    };
+    let mut state = Model {
+        id: Cfg::Known(cluster.to_owned()),
+        cluster_name: Cfg::Known(cluster.to_owned()),
+        key_arn: Cfg::Null,
+        resources: Cfg::Null,
+        deletion_protection: Cfg::Known(true),
+        cluster_arn: Cfg::Null,
+        cluster_version: Cfg::Null,
+        resolved_key_arn: Cfg::Null,
+        key_type: Cfg::Null,
+        key_state: Cfg::Null,
+        update_id: Cfg::Null,
+        timeouts: Cfg::Null,
+    };
+    fill_from_live(&mut state, &info);
+    if let Some(e) = info.encryption.first() {
+        state.key_arn = Cfg::Known(e.key_arn.clone());
+        state.update_id = Cfg::from_option(
+            ctx.association_update_id(cluster)
+                .await
+                .map_err(|e| Diagnostics::from(op_diagnostic("listing cluster updates", e)))?,
+        );
+        if let Ok(KeyLookup::Found(f)) = ctx.key(&e.key_arn, false).await {
+            state.key_state = Cfg::Known(f.state);
+        }
+    }
+    encode(&state).map_err(Diagnostics::from)
+}
+
+/// Live facts, for tests and the data source.
+pub fn key_type_of(info: &ClusterInfo) -> KeyType {
+    if info.encryption.is_empty() {
+        KeyType::without_cmk(&info.version)
+    } else {
+        KeyType::CustomerManaged
+    }
+}

@@ -1,0 +1,123 @@
+//! Turning AWS and internal failures into diagnostics. Every AWS error that
+//! reaches a user keeps its error code and request id.
+
+use crate::aws::{AwsError, AwsErrorKind};
+use crate::tfprotov6::{AttributePath, Diagnostic};
+
+/// Summary of the diagnostic for an interrupted operation.
+pub const INTERRUPTED: &str = "Interrupted";
+
+/// Why an operation of the resource stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    /// An AWS call failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// Terraform sent StopProvider.
+    #[error("interrupted by Terraform")]
+    Interrupted,
+    /// The create/update timeout ran out.
+    #[error("timed out after {0:?}")]
+    Timeout(std::time::Duration),
+    /// A finished diagnostic (e.g. a failed EKS update).
+    #[error("{}", .0.summary)]
+    Diagnostic(Box<Diagnostic>),
+}
+
+impl From<Diagnostic> for OpError {
+    fn from(d: Diagnostic) -> Self {
+        OpError::Diagnostic(Box::new(d))
+    }
+}
+
+/// A diagnostic for a failed AWS call made while doing `what`.
+pub fn aws_diagnostic(what: &str, e: &AwsError) -> Diagnostic {
+    let mut detail = String::new();
+    if e.kind == AwsErrorKind::Credentials {
+        return Diagnostic::error(
+            "No valid AWS credentials",
+            format!(
+                "While {what}: {}. The provider uses the standard AWS credential chain \
+                 (environment, shared config and credentials files, SSO, web identity, \
+                 container and instance roles).",
+                e.message
+            ),
+        );
+    }
+    detail.push_str(&format!("While {what}, {} failed", e.operation));
+    if let Some(code) = &e.code {
+        detail.push_str(&format!(" with {code}"));
+    }
+    if let Some(status) = e.http_status {
+        detail.push_str(&format!(" (HTTP {status})"));
+    }
+    detail.push_str(&format!(": {}", e.message));
+    if let Some(id) = &e.request_id {
+        detail.push_str(&format!("\nAWS request id: {id}"));
+    }
+    let hint = match e.kind {
+        AwsErrorKind::Timeout | AwsErrorKind::Connection => {
+            "\nCheck network access to the AWS endpoints (or the endpoints block), then retry."
+        }
+        _ if e.is_access_denied() => {
+            "\nGrant the missing permission to the identity Terraform runs as, then retry."
+        }
+        _ => "",
+    };
+    detail.push_str(hint);
+    Diagnostic::error(format!("AWS {} failed", e.operation), detail)
+}
+
+/// Converts an operation error into a diagnostic.
+pub fn op_diagnostic(what: &str, e: OpError) -> Diagnostic {
+    match e {
+        OpError::Aws(e) => aws_diagnostic(what, &e),
+        OpError::Interrupted => Diagnostic::error(
+            INTERRUPTED,
+            format!("Terraform interrupted the provider while {what}."),
+        ),
+        OpError::Timeout(d) => Diagnostic::error(
+            "Timed out",
+            format!(
+                "Gave up after {}s while {what}. Raise the timeouts block's create/update \
+                 value if EKS needs longer.",
+                d.as_secs()
+            ),
+        ),
+        OpError::Diagnostic(d) => *d,
+    }
+}
+
+/// A diagnostic for a value that could not be decoded.
+pub fn decode_diagnostic(what: &str, e: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(
+        "Invalid value from Terraform",
+        format!("Could not decode the {what}: {e}. Please report this as a bug."),
+    )
+}
+
+/// An error diagnostic about one attribute.
+pub fn attribute_error(attr: &str, summary: &str, detail: String) -> Diagnostic {
+    Diagnostic::error(summary, detail).with_attribute(AttributePath::attr(attr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_errors_keep_code_and_request_id() {
+        let e = AwsError {
+            operation: "DescribeCluster",
+            kind: AwsErrorKind::Service,
+            code: Some("AccessDeniedException".into()),
+            message: "no".into(),
+            request_id: Some("req-123".into()),
+            http_status: Some(403),
+        };
+        let d = aws_diagnostic("reading cluster c", &e);
+        assert!(d.detail.contains("AccessDeniedException"));
+        assert!(d.detail.contains("req-123"));
+        assert_eq!(d.summary, "AWS DescribeCluster failed");
+    }
+}

@@ -1,0 +1,335 @@
+//! The `eks` provider: its configuration, and dispatch to the
+//! `eks_encryption_config` resource and data source.
+
+pub mod config;
+pub mod encryption_config;
+pub mod errors;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::AwsClients;
+use crate::tfprotov6::*;
+use encryption_config::ops::{ClusterCache, Ctx};
+use encryption_config::{data_source, resource, schema as ec_schema, TYPE_NAME};
+
+/// One configured provider: SDK clients and caches shared by every resource
+/// that uses this provider block (each alias gets its own).
+pub struct Configured {
+    /// The AWS clients.
+    pub clients: AwsClients,
+    /// DescribeCluster results for this run.
+    pub clusters: ClusterCache,
+}
+
+/// The provider server.
+pub struct EksProvider {
+    configured: RwLock<Option<Arc<Configured>>>,
+    stop: CancellationToken,
+}
+
+impl Default for EksProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EksProvider {
+    /// An unconfigured provider.
+    pub fn new() -> Self {
+        Self {
+            configured: RwLock::new(None),
+            stop: CancellationToken::new(),
+        }
+    }
+
+    /// A provider already configured with the given clients (for tests).
+    pub fn with_clients(clients: AwsClients) -> Self {
+        let p = Self::new();
+        p.set_configured(clients);
+        p
+    }
+
+    fn set_configured(&self, clients: AwsClients) {
+        let mut slot = self.configured.write().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(Arc::new(Configured {
+            clients,
+            clusters: ClusterCache::default(),
+        }));
+    }
+
+    fn configured(&self) -> Result<Arc<Configured>, Diagnostic> {
+        self.configured
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Provider not configured",
+                    "Terraform called the eks provider before ConfigureProvider. Please report \
+                     this as a bug.",
+                )
+            })
+    }
+
+    fn ctx<'a>(&'a self, c: &'a Configured) -> Ctx<'a> {
+        Ctx {
+            clients: &c.clients,
+            clusters: &c.clusters,
+            stop: &self.stop,
+        }
+    }
+}
+
+fn unknown_type(kind: &str, name: &str) -> Diagnostics {
+    Diagnostic::error(
+        format!("Unknown {kind} type"),
+        format!("The eks provider has no {kind} named {name:?}; it has {TYPE_NAME}."),
+    )
+    .into()
+}
+
+#[tonic::async_trait]
+impl ProviderServer for EksProvider {
+    fn schema(&self) -> GetProviderSchemaResponse {
+        GetProviderSchemaResponse {
+            provider: Some(config::provider_schema()),
+            resources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::resource_schema())]),
+            data_sources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::data_source_schema())]),
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    async fn validate_provider_config(&self, req: ValidateProviderConfigRequest) -> Diagnostics {
+        let ty = config::provider_schema().block.value_type();
+        match req.config.decode(&ty) {
+            // Unknown values are fine at validation time.
+            Ok(v) => {
+                let (_, d) = config::parse_settings(&v);
+                Diagnostics(
+                    d.0.into_iter()
+                        .filter(|d| d.summary != "Provider configuration not known yet")
+                        .collect(),
+                )
+            }
+            Err(e) => errors::decode_diagnostic("provider configuration", e).into(),
+        }
+    }
+
+    async fn configure_provider(&self, req: ConfigureProviderRequest) -> Diagnostics {
+        let ty = config::provider_schema().block.value_type();
+        let value = match req.config.decode(&ty) {
+            Ok(v) => v,
+            Err(e) => return errors::decode_diagnostic("provider configuration", e).into(),
+        };
+        let (settings, mut diags) = config::parse_settings(&value);
+        let Some(settings) = settings else {
+            return diags;
+        };
+        tracing::debug!(terraform_version = %req.terraform_version, region = ?settings.region, "configuring provider");
+        match AwsClients::from_settings(&settings).await {
+            Ok(clients) => self.set_configured(clients),
+            Err(e) => {
+                let attr = match &e {
+                    crate::aws::ConfigError::InvalidEndpoint { attribute, .. } => {
+                        Some(attribute.to_string())
+                    }
+                    crate::aws::ConfigError::NoRegion
+                    | crate::aws::ConfigError::InvalidRegion { .. } => Some("region".into()),
+                    _ => None,
+                };
+                let mut d = Diagnostic::error("Invalid provider configuration", e.to_string());
+                if let Some(a) = attr {
+                    let mut path = AttributePath::root();
+                    for part in a.split('.') {
+                        path = path.child_attr(part);
+                    }
+                    d = d.with_attribute(path);
+                }
+                diags.push(d);
+            }
+        }
+        diags
+    }
+
+    async fn validate_resource_config(&self, req: ValidateConfigRequest) -> Diagnostics {
+        if req.type_name != TYPE_NAME {
+            return unknown_type("resource", &req.type_name);
+        }
+        resource::validate(&req.config)
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        req: UpgradeResourceStateRequest,
+    ) -> UpgradeResourceStateResponse {
+        if req.type_name != TYPE_NAME {
+            return UpgradeResourceStateResponse {
+                upgraded_state: None,
+                diagnostics: unknown_type("resource", &req.type_name),
+            };
+        }
+        // Schema version 0 is the only one so far: re-encode the JSON state.
+        let ty = ec_schema::resource_schema().block.value_type();
+        let decoded = value::json::decode_json(&req.raw_state_json, &ty)
+            .map_err(|e| errors::decode_diagnostic("stored state", e))
+            .and_then(|v| {
+                DynamicValue::encode(&v, &ty)
+                    .map_err(|e| errors::decode_diagnostic("stored state", e))
+            });
+        match decoded {
+            Ok(v) => UpgradeResourceStateResponse {
+                upgraded_state: Some(v),
+                diagnostics: Diagnostics::new(),
+            },
+            Err(d) => UpgradeResourceStateResponse {
+                upgraded_state: None,
+                diagnostics: d.into(),
+            },
+        }
+    }
+
+    async fn read_resource(&self, req: ReadResourceRequest) -> ReadResourceResponse {
+        let c = match self.configured() {
+            Ok(c) => c,
+            Err(d) => {
+                return ReadResourceResponse {
+                    new_state: Some(req.current_state),
+                    private: req.private,
+                    diagnostics: d.into(),
+                }
+            }
+        };
+        let out = resource::read(&self.ctx(&c), &req.current_state).await;
+        ReadResourceResponse {
+            new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
+            private: req.private,
+            diagnostics: out.diagnostics,
+        }
+    }
+
+    async fn plan_resource_change(
+        &self,
+        req: PlanResourceChangeRequest,
+    ) -> PlanResourceChangeResponse {
+        let c = match self.configured() {
+            Ok(c) => c,
+            Err(d) => {
+                return PlanResourceChangeResponse {
+                    diagnostics: d.into(),
+                    ..Default::default()
+                }
+            }
+        };
+        let planned = resource::plan(
+            &self.ctx(&c),
+            &req.prior_state,
+            &req.proposed_new_state,
+            &req.config,
+        )
+        .await;
+        PlanResourceChangeResponse {
+            planned_state: Some(planned.state.unwrap_or_else(DynamicValue::null)),
+            requires_replace: planned.requires_replace,
+            planned_private: req.prior_private,
+            diagnostics: planned.diagnostics,
+        }
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: ApplyResourceChangeRequest,
+    ) -> ApplyResourceChangeResponse {
+        let c = match self.configured() {
+            Ok(c) => c,
+            Err(d) => {
+                return ApplyResourceChangeResponse {
+                    new_state: Some(req.prior_state),
+                    diagnostics: d.into(),
+                    ..Default::default()
+                }
+            }
+        };
+        let out = resource::apply(
+            &self.ctx(&c),
+            &req.prior_state,
+            &req.planned_state,
+            &req.config,
+        )
+        .await;
+        ApplyResourceChangeResponse {
+            new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
+            private: Vec::new(),
+            diagnostics: out.diagnostics,
+        }
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: ImportResourceStateRequest,
+    ) -> ImportResourceStateResponse {
+        if req.type_name != TYPE_NAME {
+            return ImportResourceStateResponse {
+                imported: Vec::new(),
+                diagnostics: unknown_type("resource", &req.type_name),
+            };
+        }
+        let c = match self.configured() {
+            Ok(c) => c,
+            Err(d) => {
+                return ImportResourceStateResponse {
+                    imported: Vec::new(),
+                    diagnostics: d.into(),
+                }
+            }
+        };
+        match resource::import(&self.ctx(&c), &req.id).await {
+            Ok(state) => ImportResourceStateResponse {
+                imported: vec![ImportedResource {
+                    type_name: TYPE_NAME.to_owned(),
+                    state,
+                    private: Vec::new(),
+                }],
+                diagnostics: Diagnostics::new(),
+            },
+            Err(diagnostics) => ImportResourceStateResponse {
+                imported: Vec::new(),
+                diagnostics,
+            },
+        }
+    }
+
+    async fn validate_data_resource_config(&self, req: ValidateConfigRequest) -> Diagnostics {
+        if req.type_name != TYPE_NAME {
+            return unknown_type("data source", &req.type_name);
+        }
+        Diagnostics::new()
+    }
+
+    async fn read_data_source(&self, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
+        if req.type_name != TYPE_NAME {
+            return ReadDataSourceResponse {
+                state: None,
+                diagnostics: unknown_type("data source", &req.type_name),
+            };
+        }
+        let c = match self.configured() {
+            Ok(c) => c,
+            Err(d) => {
+                return ReadDataSourceResponse {
+                    state: None,
+                    diagnostics: d.into(),
+                }
+            }
+        };
+        let (state, diagnostics) = data_source::read(&self.ctx(&c), &req.config).await;
+        ReadDataSourceResponse { state, diagnostics }
+    }
+
+    async fn stop_provider(&self) -> Option<String> {
+        self.stop.cancel();
+        None
+    }
+}
