@@ -38,6 +38,13 @@ impl ClusterCache {
         let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
         cells.entry(name.to_owned()).or_default().clone()
     }
+
+    /// Records a fresh answer, so later cached reads (for example a data
+    /// source read after this apply) never see an older one.
+    fn store(&self, name: &str, info: Option<ClusterInfo>) {
+        let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
+        cells.insert(name.to_owned(), Arc::new(OnceCell::new_with(Some(info))));
+    }
 }
 
 /// What one operation needs: the clients, the cache and the stop signal.
@@ -73,7 +80,9 @@ impl Ctx<'_> {
     /// DescribeCluster, through the cache when `cached`.
     pub async fn cluster(&self, name: &str, cached: bool) -> Result<Option<ClusterInfo>, OpError> {
         if !cached {
-            return self.call(self.clients.describe_cluster(name)).await;
+            let info = self.call(self.clients.describe_cluster(name)).await?;
+            self.clusters.store(name, info.clone());
+            return Ok(info);
         }
         let cell = self.clusters.cell(name);
         let info = cell
