@@ -44,23 +44,24 @@ pub mod fuzzing {
     //! Entry points for the fuzz target: decode hostile bytes against the
     //! resource's state type and the dynamic pseudo-type.
 
-    use crate::tfprotov6::value::{json, msgpack, Type};
+    use crate::tfprotov6::value::{fuzz, Type};
 
-    /// Decodes msgpack bytes against the resource type and `dynamic`.
-    pub fn decode_msgpack(bytes: &[u8]) {
-        let ty = crate::provider::encryption_config::schema::resource_schema()
+    fn types() -> [Type; 2] {
+        let resource = crate::provider::encryption_config::schema::resource_schema()
             .block
             .value_type();
-        let _ = msgpack::decode(bytes, &ty);
-        let _ = msgpack::decode(bytes, &Type::Dynamic);
+        [resource, Type::Dynamic]
     }
 
-    /// Decodes JSON bytes against the resource type and `dynamic`.
+    /// Decodes msgpack bytes against the resource type and `dynamic`; what
+    /// decodes must re-encode and decode to the same value.
+    pub fn decode_msgpack(bytes: &[u8]) {
+        fuzz::check_msgpack_with(bytes, &types());
+    }
+
+    /// Decodes JSON bytes against the resource type and `dynamic`, with the
+    /// same round-trip check.
     pub fn decode_json(bytes: &[u8]) {
-        let ty = crate::provider::encryption_config::schema::resource_schema()
-            .block
-            .value_type();
-        let _ = json::decode_json(bytes, &ty);
-        let _ = json::decode_json(bytes, &Type::Dynamic);
+        fuzz::check_json_with(bytes, &types());
     }
 }

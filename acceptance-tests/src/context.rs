@@ -218,7 +218,7 @@ impl TestContext {
         if let Some(em) = &self.emulator {
             s.push_str(&format!(
                 "--- emulator request log ---\n{}\n",
-                em.request_log_summary()
+                em.request_log_summary_tail(80)
             ));
             s.push_str(&format!(
                 "--- emulator stderr (tail) ---\n{}\n",
@@ -275,7 +275,6 @@ pub fn each_core_with(
                     core.label(),
                     started.elapsed()
                 );
-                eprintln!("{msg}");
                 failures.push(msg);
             }
         }

@@ -527,10 +527,7 @@ impl Emulator {
         }
         .map_err(http_err)?;
         let status = response.status().as_u16();
-        let text = response
-            .into_body()
-            .read_to_string()
-            .map_err(|e| http_err(e))?;
+        let text = response.into_body().read_to_string().map_err(http_err)?;
         if status >= 400 {
             return Err(EmulatorError::Status {
                 method: method.into(),
@@ -744,6 +741,20 @@ impl Emulator {
                 .join("\n"),
             Err(e) => format!("(could not read the request log: {e})"),
         }
+    }
+
+    /// The last `n` entries of [`Emulator::request_log_summary`].
+    pub fn request_log_summary_tail(&self, n: usize) -> String {
+        let all = self.request_log_summary();
+        let lines: Vec<&str> = all.lines().collect();
+        if lines.len() <= n {
+            return all;
+        }
+        format!(
+            "({} earlier requests)\n{}",
+            lines.len() - n,
+            lines[lines.len() - n..].join("\n")
+        )
     }
 
     /// Polls the request log until a request with `operation` appears after

@@ -40,6 +40,10 @@ pub use crate::tfjson::Action;
 
 /// A hook run before or after a step, or after the destroy.
 pub type Hook = Box<dyn Fn(&TestContext) -> Result<()>>;
+/// A custom plan check.
+pub type PlanFn = Box<dyn Fn(&Plan) -> Result<()>>;
+/// A custom state check.
+pub type StateFn = Box<dyn Fn(&State) -> Result<()>>;
 
 /// A step's expectation was not met.
 #[derive(Debug, thiserror::Error)]
@@ -181,7 +185,7 @@ pub enum PlanCheck {
         /// For messages.
         name: String,
         /// The check.
-        check: Box<dyn Fn(&Plan) -> Result<()>>,
+        check: PlanFn,
     },
 }
 
@@ -225,7 +229,7 @@ pub enum StateCheck {
         /// For messages.
         name: String,
         /// The check.
-        check: Box<dyn Fn(&State) -> Result<()>>,
+        check: StateFn,
     },
 }
 
@@ -765,10 +769,18 @@ impl<'a> Runner<'a> {
         }
         let label = "destroy";
         self.ctx.note("destroy");
-        if let Some(config) = &self.last_good {
-            self.ctx.workdir.write_main(&self.ctx.dir(), config)?;
-        }
         let before: BTreeSet<String> = self.ctx.state()?.managed_addresses().into_iter().collect();
+        match &self.last_good {
+            Some(config) => self.ctx.workdir.write_main(&self.ctx.dir(), config)?,
+            None if before.is_empty() => {
+                // Every step was refused: nothing to destroy, and the last
+                // configuration may not even be valid.
+                self.ctx
+                    .note("destroy: nothing was applied, nothing to destroy");
+                return Ok(());
+            }
+            None => {}
+        }
         let out = self.ctx.tf(&["destroy", "-auto-approve"])?;
         let final_out = match &destroy.expect_error {
             None => {

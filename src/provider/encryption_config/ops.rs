@@ -10,6 +10,8 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
+#[cfg(test)]
+use super::plan::Cfg;
 use super::plan::{self, KeyFacts, KeyLookup, LiveCluster, PendingAssociation};
 use crate::aws::{AwsClients, AwsError, ClusterInfo, UpdateInfo};
 use crate::provider::errors::OpError;
@@ -446,5 +448,472 @@ mod tests {
             let j = jitter(Duration::from_secs(10));
             assert!(j >= Duration::from_secs(8) && j <= Duration::from_secs(12));
         }
+    }
+}
+
+/// AWS call sequences against in-process mocks (aws-smithy-mocks): the
+/// apply flow's retries, waits, failures and races, with no network.
+#[cfg(test)]
+mod flow_tests {
+    use aws_sdk_eks::operation::associate_encryption_config::AssociateEncryptionConfigOutput;
+    use aws_sdk_eks::operation::describe_cluster::DescribeClusterOutput;
+    use aws_sdk_eks::operation::describe_update::DescribeUpdateOutput;
+    use aws_sdk_eks::operation::list_updates::ListUpdatesOutput;
+    use aws_sdk_eks::types::{
+        Cluster, ClusterStatus, EncryptionConfig, ErrorCode, ErrorDetail, Provider, Update,
+        UpdateParam, UpdateParamType, UpdateStatus, UpdateType,
+    };
+    use aws_sdk_eks::Client;
+    use aws_smithy_mocks::{mock, Rule, RuleMode};
+
+    use super::*;
+    use crate::aws::test_support::{eks_client, json_error, kms_client};
+
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111";
+    const OTHER: &str =
+        "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222";
+
+    #[allow(deprecated)]
+    fn cluster(status: ClusterStatus, key: Option<&str>) -> DescribeClusterOutput {
+        let mut c = Cluster::builder()
+            .name("prod")
+            .arn("arn:aws:eks:us-east-1:123456789012:cluster/prod")
+            .version("1.31")
+            .status(status);
+        if let Some(k) = key {
+            c = c.encryption_config(
+                EncryptionConfig::builder()
+                    .provider(Provider::builder().key_arn(k).build())
+                    .resources("secrets")
+                    .build(),
+            );
+        }
+        DescribeClusterOutput::builder().cluster(c.build()).build()
+    }
+
+    fn update(id: &str, ty: UpdateType, status: UpdateStatus, key: &str) -> Update {
+        let mut u = Update::builder()
+            .id(id)
+            .r#type(ty.clone())
+            .status(status.clone());
+        if ty == UpdateType::AssociateEncryptionConfig {
+            u = u.params(
+                UpdateParam::builder()
+                    .r#type(UpdateParamType::EncryptionConfig)
+                    .value(format!(
+                        r#"[{{"resources":["secrets"],"provider":{{"keyArn":"{key}"}}}}]"#
+                    ))
+                    .build(),
+            );
+        }
+        if status == UpdateStatus::Failed {
+            u = u.errors(
+                ErrorDetail::builder()
+                    .error_code(ErrorCode::AccessDenied)
+                    .error_message("KMS key access denied for EKS")
+                    .build(),
+            );
+        }
+        u.build()
+    }
+
+    fn describe_update(u: Update) -> DescribeUpdateOutput {
+        DescribeUpdateOutput::builder().update(u).build()
+    }
+
+    fn list(ids: &[&str]) -> ListUpdatesOutput {
+        let mut b = ListUpdatesOutput::builder();
+        for id in ids {
+            b = b.update_ids(*id);
+        }
+        b.build()
+    }
+
+    struct Harness {
+        clients: AwsClients,
+        clusters: ClusterCache,
+        stop: CancellationToken,
+    }
+
+    impl Harness {
+        fn new(rules: &[&Rule]) -> Self {
+            Self {
+                clients: AwsClients::from_clients(
+                    eks_client(RuleMode::MatchAny, rules),
+                    kms_client(RuleMode::MatchAny, &[]),
+                    "us-east-1".into(),
+                ),
+                clusters: ClusterCache::default(),
+                stop: CancellationToken::new(),
+            }
+        }
+
+        fn ctx(&self) -> Ctx<'_> {
+            Ctx {
+                clients: &self.clients,
+                clusters: &self.clusters,
+                stop: &self.stop,
+            }
+        }
+    }
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(3600)
+    }
+
+    fn secrets() -> Vec<String> {
+        vec!["secrets".into()]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_association_is_retried_and_awaited() {
+        let describe =
+            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
+        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let associate = mock!(Client::associate_encryption_config)
+            .sequence()
+            .http_response(|| json_error(429, "ThrottlingException", "Rate exceeded", "rid-1"))
+            .output(|| {
+                AssociateEncryptionConfigOutput::builder()
+                    .update(update(
+                        "u1",
+                        UpdateType::AssociateEncryptionConfig,
+                        UpdateStatus::InProgress,
+                        KEY,
+                    ))
+                    .build()
+            })
+            .build();
+        let poll = mock!(Client::describe_update)
+            .sequence()
+            .output(|| {
+                describe_update(update(
+                    "u1",
+                    UpdateType::AssociateEncryptionConfig,
+                    UpdateStatus::InProgress,
+                    KEY,
+                ))
+            })
+            .times(2)
+            .output(|| {
+                describe_update(update(
+                    "u1",
+                    UpdateType::AssociateEncryptionConfig,
+                    UpdateStatus::Successful,
+                    KEY,
+                ))
+            })
+            .build();
+        let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
+        let id = h
+            .ctx()
+            .ensure_associated("prod", KEY, &secrets(), far())
+            .await
+            .unwrap();
+        assert_eq!(id.as_deref(), Some("u1"));
+        // One throttled attempt retried by the SDK: still one logical call.
+        assert_eq!(associate.num_calls(), 2);
+        assert_eq!(poll.num_calls(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn resource_in_use_waits_for_the_other_update_then_associates() {
+        let describe = mock!(Client::describe_cluster)
+            .sequence()
+            .output(|| cluster(ClusterStatus::Active, None))
+            .output(|| cluster(ClusterStatus::Updating, None))
+            .output(|| cluster(ClusterStatus::Active, None))
+            .build();
+        let list_rule = mock!(Client::list_updates)
+            .sequence()
+            .output(|| list(&[]))
+            .output(|| list(&["v1"]))
+            .times(3)
+            .build();
+        let associate = mock!(Client::associate_encryption_config)
+            .sequence()
+            .http_response(|| {
+                json_error(
+                    409,
+                    "ResourceInUseException",
+                    "An update is already in progress",
+                    "rid-2",
+                )
+            })
+            .output(|| {
+                AssociateEncryptionConfigOutput::builder()
+                    .update(update(
+                        "u1",
+                        UpdateType::AssociateEncryptionConfig,
+                        UpdateStatus::InProgress,
+                        KEY,
+                    ))
+                    .build()
+            })
+            .build();
+        let poll = mock!(Client::describe_update)
+            .sequence()
+            .output(|| {
+                describe_update(update(
+                    "v1",
+                    UpdateType::VersionUpdate,
+                    UpdateStatus::InProgress,
+                    "",
+                ))
+            })
+            .times(2)
+            .output(|| {
+                describe_update(update(
+                    "v1",
+                    UpdateType::VersionUpdate,
+                    UpdateStatus::Successful,
+                    "",
+                ))
+            })
+            .output(|| {
+                describe_update(update(
+                    "u1",
+                    UpdateType::AssociateEncryptionConfig,
+                    UpdateStatus::Successful,
+                    KEY,
+                ))
+            })
+            .build();
+        let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
+        let id = h
+            .ctx()
+            .ensure_associated("prod", KEY, &secrets(), far())
+            .await
+            .unwrap();
+        assert_eq!(id.as_deref(), Some("u1"));
+        assert_eq!(
+            associate.num_calls(),
+            2,
+            "one refused with 409, one accepted"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failed_update_is_an_error_with_eks_errors() {
+        let describe =
+            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
+        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let associate = mock!(Client::associate_encryption_config).then_output(|| {
+            AssociateEncryptionConfigOutput::builder()
+                .update(update(
+                    "u1",
+                    UpdateType::AssociateEncryptionConfig,
+                    UpdateStatus::InProgress,
+                    KEY,
+                ))
+                .build()
+        });
+        let poll = mock!(Client::describe_update).then_output(|| {
+            describe_update(update(
+                "u1",
+                UpdateType::AssociateEncryptionConfig,
+                UpdateStatus::Failed,
+                KEY,
+            ))
+        });
+        let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
+        let err = h
+            .ctx()
+            .ensure_associated("prod", KEY, &secrets(), far())
+            .await
+            .unwrap_err();
+        let OpError::Diagnostic(d) = err else {
+            panic!("expected a diagnostic, got {err:?}")
+        };
+        assert_eq!(d.summary, UPDATE_FAILED);
+        assert!(
+            d.detail
+                .contains("AccessDenied: KMS key access denied for EKS"),
+            "{}",
+            d.detail
+        );
+        assert_eq!(associate.num_calls(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn already_enabled_race_with_the_same_key_succeeds() {
+        let describe = mock!(Client::describe_cluster)
+            .sequence()
+            .output(|| cluster(ClusterStatus::Active, None))
+            .output(|| cluster(ClusterStatus::Active, Some(KEY)))
+            .build();
+        let list_rule = mock!(Client::list_updates)
+            .sequence()
+            .output(|| list(&[]))
+            .output(|| list(&["u9"]))
+            .build();
+        let associate = mock!(Client::associate_encryption_config).then_http_response(|| {
+            json_error(
+                400,
+                "InvalidParameterException",
+                "Encryption is already enabled on the cluster",
+                "rid-3",
+            )
+        });
+        let poll = mock!(Client::describe_update).then_output(|| {
+            describe_update(update(
+                "u9",
+                UpdateType::AssociateEncryptionConfig,
+                UpdateStatus::Successful,
+                KEY,
+            ))
+        });
+        let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
+        let id = h
+            .ctx()
+            .ensure_associated("prod", KEY, &secrets(), far())
+            .await
+            .unwrap();
+        assert_eq!(id.as_deref(), Some("u9"));
+        assert_eq!(associate.num_calls(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn already_enabled_race_with_another_key_is_a_key_change() {
+        let describe = mock!(Client::describe_cluster)
+            .sequence()
+            .output(|| cluster(ClusterStatus::Active, None))
+            .output(|| cluster(ClusterStatus::Active, Some(OTHER)))
+            .build();
+        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let associate = mock!(Client::associate_encryption_config).then_http_response(|| {
+            json_error(
+                400,
+                "InvalidParameterException",
+                "Encryption is already enabled on the cluster",
+                "rid-4",
+            )
+        });
+        let h = Harness::new(&[&describe, &list_rule, &associate]);
+        let err = h
+            .ctx()
+            .ensure_associated("prod", KEY, &secrets(), far())
+            .await
+            .unwrap_err();
+        let OpError::Diagnostic(d) = err else {
+            panic!("expected a diagnostic, got {err:?}")
+        };
+        assert_eq!(d.summary, plan::summary::KEY_CHANGE);
+        assert!(d.detail.contains(OTHER));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn interrupted_wait_then_resume_never_associates_twice() {
+        // First apply: associate, then Terraform stops the provider mid-wait.
+        let describe = mock!(Client::describe_cluster)
+            .sequence()
+            .output(|| cluster(ClusterStatus::Active, None))
+            .output(|| cluster(ClusterStatus::Updating, None))
+            .build();
+        let list_rule = mock!(Client::list_updates)
+            .sequence()
+            .output(|| list(&[]))
+            .output(|| list(&["u1"]))
+            .build();
+        let associate = mock!(Client::associate_encryption_config).then_output(|| {
+            AssociateEncryptionConfigOutput::builder()
+                .update(update(
+                    "u1",
+                    UpdateType::AssociateEncryptionConfig,
+                    UpdateStatus::InProgress,
+                    KEY,
+                ))
+                .build()
+        });
+        let poll = mock!(Client::describe_update)
+            .sequence()
+            .output(|| {
+                describe_update(update(
+                    "u1",
+                    UpdateType::AssociateEncryptionConfig,
+                    UpdateStatus::InProgress,
+                    KEY,
+                ))
+            })
+            .times(2)
+            .output(|| {
+                describe_update(update(
+                    "u1",
+                    UpdateType::AssociateEncryptionConfig,
+                    UpdateStatus::Successful,
+                    KEY,
+                ))
+            })
+            .build();
+        let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
+        let stop = h.stop.clone();
+        let first = {
+            let ctx = h.ctx();
+            let resources = secrets();
+            let fut = ctx.ensure_associated("prod", KEY, &resources, far());
+            tokio::pin!(fut);
+            tokio::select! {
+                r = &mut fut => r,
+                () = async { tokio::time::sleep(Duration::from_millis(100)).await; stop.cancel(); std::future::pending::<()>().await } => unreachable!(),
+            }
+        };
+        assert!(matches!(first, Err(OpError::Interrupted)), "{first:?}");
+        assert_eq!(associate.num_calls(), 1);
+
+        // The next apply (a new process) finds the running association and waits.
+        let h2 = Harness {
+            stop: CancellationToken::new(),
+            clusters: ClusterCache::default(),
+            clients: h.clients.clone(),
+        };
+        let id = h2
+            .ctx()
+            .ensure_associated("prod", KEY, &secrets(), far())
+            .await
+            .unwrap();
+        assert_eq!(id.as_deref(), Some("u1"));
+        assert_eq!(
+            associate.num_calls(),
+            1,
+            "AssociateEncryptionConfig exactly once"
+        );
+    }
+
+    #[tokio::test]
+    async fn read_removes_the_resource_when_the_cluster_is_gone() {
+        use crate::provider::encryption_config::{model::Model, resource, schema};
+        use crate::tfprotov6::DynamicValue;
+        let gone = mock!(Client::describe_cluster).then_http_response(|| {
+            json_error(
+                404,
+                "ResourceNotFoundException",
+                "No cluster found for name: prod.",
+                "rid-5",
+            )
+        });
+        let h = Harness::new(&[&gone]);
+        let state = Model {
+            id: Cfg::Known("prod".into()),
+            cluster_name: Cfg::Known("prod".into()),
+            key_arn: Cfg::Known(KEY.into()),
+            resources: Cfg::Known(secrets()),
+            deletion_protection: Cfg::Known(true),
+            cluster_arn: Cfg::Null,
+            cluster_version: Cfg::Null,
+            resolved_key_arn: Cfg::Known(KEY.into()),
+            key_type: Cfg::Known("CUSTOMER_MANAGED".into()),
+            key_state: Cfg::Known("Enabled".into()),
+            update_id: Cfg::Null,
+            timeouts: Cfg::Null,
+        };
+        let ty = schema::resource_schema().block.value_type();
+        let current = DynamicValue::encode(&state.to_value(), &ty).unwrap();
+        let out = resource::read(&h.ctx(), &current).await;
+        assert!(
+            out.state.is_none(),
+            "a missing cluster removes the resource"
+        );
+        assert!(out.diagnostics.is_empty());
+        assert_eq!(gone.num_calls(), 1);
     }
 }
