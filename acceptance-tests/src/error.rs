@@ -62,8 +62,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Returns `Err(Error::Check(..))` from the enclosing function unless the
 /// condition holds.
 ///
-/// ```ignore
-/// ensure!(count == 1, "expected one AssociateEncryptionConfig, saw {count}");
+/// ```
+/// fn check(count: usize) -> acceptance_tests::Result<()> {
+///     acceptance_tests::ensure!(count == 1, "expected one AssociateEncryptionConfig, saw {count}");
+///     Ok(())
+/// }
+/// assert!(check(1).is_ok());
+/// assert!(check(2).is_err());
 /// ```
 #[macro_export]
 macro_rules! ensure {

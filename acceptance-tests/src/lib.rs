@@ -19,10 +19,16 @@
 //!   [`steps::Step`], plan and state checks, import-verify, destroy.
 //! - [`interrupt`]: interrupting a running `terraform apply` with SIGINT.
 //!
+//! Running: `cargo build` (the provider), `scripts/install-deps` (Terraform
+//! 1.0.3 and the emulator's venv), then `cargo test -p acceptance-tests`.
+//! Scenarios are `tests/encryption_config.rs`; harness self-tests (no
+//! provider needed) are `tests/harness.rs`.
+//!
 //! Environment knobs: `TF_ACC_CORES` (comma-separated Terraform binaries),
 //! `TF_ACC_PROVIDER_BIN` (provider binary), `TF_ACC_LOG` (write and report
 //! `TF_LOG=debug` logs), `TF_ACC_KEEP_WORKDIR` (keep temporary directories),
-//! `TF_ACC_EMULATOR_PYTHON` (the Python that runs the emulator).
+//! `TF_ACC_EMULATOR_PYTHON` (the Python that runs the emulator),
+//! `TF_ACC_COMMAND_TIMEOUT` (seconds one Terraform command may take).
 
 pub mod context;
 pub mod cores;

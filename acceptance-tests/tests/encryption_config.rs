@@ -33,7 +33,7 @@ const PENDING: &str = "Warning: Customer managed key is pending deletion";
 const STAYS: &str = "Warning: Customer managed key stays on the cluster";
 /// The spec names no summary for "another update is in progress"; any
 /// warning that says so.
-const IN_PROGRESS: &str = r"(?i)Warning: .{0,200}(in.?progress|updating)";
+const IN_PROGRESS: &str = r"(?i)Warning: [a-z ]{0,80}(in progress|updating)";
 
 const UNPROTECTED: &str = "  deletion_protection = false\n";
 
@@ -668,6 +668,13 @@ fn encryption_config_interrupted_apply_resume() {
             r.output.code,
             r.output.diagnostics()
         ));
+        // StopProvider ends the wait with "Interrupted"; the association
+        // itself was sent exactly once.
+        ensure!(
+            !r.output.success() && r.output.normalized().contains("Error: Interrupted"),
+            "expected the interrupted apply to fail with \"Interrupted\":\n{}",
+            r.output.report()
+        );
         ctx.assert_count(ASSOCIATE, 1)?;
         let arn = key.key_arn.clone();
         let mut run = Runner::new(ctx);

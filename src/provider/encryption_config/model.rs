@@ -70,12 +70,6 @@ impl<T> Cfg<T> {
     }
 }
 
-impl<T> Default for Cfg<T> {
-    fn default() -> Self {
-        Cfg::Null
-    }
-}
-
 fn path(name: &str) -> AttributePath {
     AttributePath::attr(name)
 }

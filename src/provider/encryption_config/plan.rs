@@ -91,9 +91,10 @@ pub fn has_default_envelope_encryption(version: &str) -> bool {
 }
 
 /// A configuration value that may be null or not yet known.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Cfg<T> {
     /// Not set.
+    #[default]
     Null,
     /// Set, but only known at apply time.
     Unknown,
