@@ -38,30 +38,3 @@ mod wire;
 
 /// The provider's source address in the registry.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/cmkguard/eks";
-
-#[doc(hidden)]
-pub mod fuzzing {
-    //! Entry points for the fuzz target: decode hostile bytes against the
-    //! resource's state type and the dynamic pseudo-type.
-
-    use crate::tfprotov6::value::{fuzz, Type};
-
-    fn types() -> [Type; 2] {
-        let resource = crate::provider::encryption_config::schema::resource_schema()
-            .block
-            .value_type();
-        [resource, Type::Dynamic]
-    }
-
-    /// Decodes msgpack bytes against the resource type and `dynamic`; what
-    /// decodes must re-encode and decode to the same value.
-    pub fn decode_msgpack(bytes: &[u8]) {
-        fuzz::check_msgpack_with(bytes, &types());
-    }
-
-    /// Decodes JSON bytes against the resource type and `dynamic`, with the
-    /// same round-trip check.
-    pub fn decode_json(bytes: &[u8]) {
-        fuzz::check_json_with(bytes, &types());
-    }
-}

@@ -53,7 +53,15 @@ pub struct HclogLayer {
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HclogLayer {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _ctx: Context<'_, S>) -> bool {
-        *metadata.level() <= self.max_level
+        // Our own events at the chosen level; dependencies (the AWS SDK,
+        // hyper, rustls) only at WARN and above, because their debug and
+        // trace output can include request bodies and signed headers.
+        let max = if is_own_target(metadata.target()) {
+            self.max_level
+        } else {
+            self.max_level.min(Level::WARN)
+        };
+        *metadata.level() <= max
     }
 
     fn on_new_span(
@@ -134,6 +142,10 @@ impl Visit for JsonVisitor {
     }
 }
 
+fn is_own_target(target: &str) -> bool {
+    target == "terraform_provider_eks" || target.starts_with("terraform_provider_eks::")
+}
+
 fn level_name(level: &Level) -> &'static str {
     match *level {
         Level::TRACE => "trace",
@@ -169,6 +181,13 @@ mod tests {
         assert_eq!(level_from_env(Some(""), Some("warn")), Some(Level::WARN));
         assert_eq!(level_from_env(None, Some("off")), None);
         assert_eq!(level_from_env(None, Some("json")), Some(Level::TRACE));
+    }
+
+    #[test]
+    fn dependencies_are_capped_at_warn() {
+        assert!(is_own_target("terraform_provider_eks::server"));
+        assert!(!is_own_target("aws_smithy_runtime::client"));
+        assert!(!is_own_target("terraform_provider_eks_fuzz"));
     }
 
     #[test]

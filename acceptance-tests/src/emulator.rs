@@ -334,6 +334,9 @@ pub struct RequestRecord {
     /// Request body.
     #[serde(default)]
     pub body: Option<Value>,
+    /// When the emulator answered (Unix seconds, millisecond precision).
+    #[serde(default)]
+    pub time: Option<f64>,
 }
 
 impl RequestRecord {

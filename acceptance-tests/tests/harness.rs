@@ -367,6 +367,7 @@ fn harness_emulator_mutating_classification() {
         region: "us-east-1".into(),
         request_id: None,
         body: None,
+        time: None,
     };
     assert!(record("AssociateEncryptionConfig").is_mutating());
     assert!(record("UpdateClusterConfig").is_mutating());

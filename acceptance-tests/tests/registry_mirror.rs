@@ -152,12 +152,14 @@ impl Keyring {
         );
         let out = run(
             "gpg --list-secret-keys",
-            self.gpg()
-                .args(["--with-colons", "--list-secret-keys"]),
+            self.gpg().args(["--with-colons", "--list-secret-keys"]),
         );
         String::from_utf8_lossy(&out.stdout)
             .lines()
-            .find_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_string()))
+            .find_map(|l| {
+                l.strip_prefix("fpr:")
+                    .map(|r| r.trim_matches(':').to_string())
+            })
             .expect("a fingerprint in gpg --with-colons output")
     }
 
@@ -310,9 +312,15 @@ impl Tf {
             .env("TF_INPUT", "0")
             // Static credentials for the loopback endpoint; no shared files, no IMDS.
             .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-            .env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            )
             .env("AWS_CONFIG_FILE", self.home.join("aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.home.join("aws-credentials"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.home.join("aws-credentials"),
+            )
             .env("AWS_EC2_METADATA_DISABLED", "true");
         c
     }
@@ -401,7 +409,10 @@ fn terraform_installs_the_release_from_a_filesystem_mirror() {
     // 1. Build and package (or take an existing release directory).
     let (dist, fingerprint) = match &prebuilt {
         Some(dir) => {
-            eprintln!("[registry_mirror] testing the release in TF_ACC_RELEASE_DIST={}", dir.display());
+            eprintln!(
+                "[registry_mirror] testing the release in TF_ACC_RELEASE_DIST={}",
+                dir.display()
+            );
             (dir.clone(), None)
         }
         None => {
@@ -482,7 +493,10 @@ fn terraform_installs_the_release_from_a_filesystem_mirror() {
             .unwrap_or_else(|e| panic!("SHA256SUMS lists {file}, which cannot be read: {e}"));
         assert_eq!(&sha256_hex(&bytes), hash, "sha256 of {file}");
     }
-    assert!(listed.contains_key(&zip_name), "SHA256SUMS must list {zip_name}");
+    assert!(
+        listed.contains_key(&zip_name),
+        "SHA256SUMS must list {zip_name}"
+    );
     assert!(
         listed.contains_key(&format!("{prefix}_manifest.json")),
         "SHA256SUMS must list the manifest"
@@ -500,7 +514,9 @@ fn terraform_installs_the_release_from_a_filesystem_mirror() {
     // The zip holds exactly the executable, named for the version.
     let names = run("unzip -Z1", Command::new("unzip").arg("-Z1").arg(&zip_path));
     assert_eq!(
-        String::from_utf8_lossy(&names.stdout).lines().collect::<Vec<_>>(),
+        String::from_utf8_lossy(&names.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
         vec![binary_name.as_str()],
         "zip contents"
     );
@@ -585,7 +601,8 @@ output "cluster_version" {{
 
     let init = run(
         "terraform init (filesystem mirror)",
-        tf.cmd(&config_dir).args(["init", "-no-color", "-input=false"]),
+        tf.cmd(&config_dir)
+            .args(["init", "-no-color", "-input=false"]),
     );
     let init_out = String::from_utf8_lossy(&init.stdout);
     assert!(
@@ -618,7 +635,10 @@ output "cluster_version" {{
     );
     let zh = format!("zh:{zip_sha256}");
     if hashes.iter().any(|h| h.starts_with("zh:")) {
-        assert!(hashes.contains(&zh), "zh: hashes {hashes:?} must include {zh}");
+        assert!(
+            hashes.contains(&zh),
+            "zh: hashes {hashes:?} must include {zh}"
+        );
     }
     eprintln!("[registry_mirror] lock file records {expected_h1}; zip sha256 {zip_sha256}");
 
@@ -699,11 +719,19 @@ output "cluster_version" {{
     );
     let plan: serde_json::Value = serde_json::from_slice(&show.stdout).expect("plan JSON");
     let outputs = &plan["planned_values"]["outputs"];
-    assert_eq!(outputs["key_type"]["value"], "AWS_OWNED", "plan outputs: {outputs}");
-    assert_eq!(outputs["cluster_version"]["value"], "1.31", "plan outputs: {outputs}");
+    assert_eq!(
+        outputs["key_type"]["value"], "AWS_OWNED",
+        "plan outputs: {outputs}"
+    );
+    assert_eq!(
+        outputs["cluster_version"]["value"], "1.31",
+        "plan outputs: {outputs}"
+    );
     let requests = fake.requests();
     assert!(
-        requests.iter().any(|r| r.starts_with("GET /clusters/demo ")),
+        requests
+            .iter()
+            .any(|r| r.starts_with("GET /clusters/demo ")),
         "the installed provider should have called DescribeCluster; requests: {requests:?}"
     );
     let version_json = run(

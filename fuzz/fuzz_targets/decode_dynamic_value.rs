@@ -1,16 +1,32 @@
 //! Feeds arbitrary bytes to the msgpack and JSON value decoders, decoding
-//! them against a resource-like object type and the dynamic pseudo-type.
-//! Decoding must never panic, and whatever decodes must encode and decode
-//! back to itself (the checks in `value::fuzz` panic if not).
+//! them against the resource's value type (a copy in `resource_type.json`,
+//! kept in step with the schema by a unit test) and the dynamic
+//! pseudo-type. Decoding must never panic, and whatever decodes must encode
+//! and decode back to itself (the checks in `value::fuzz` panic if not).
 //!
-//! Run with `cargo +nightly fuzz run decode_dynamic_value` from the
-//! repository root.
+//! Run with `scripts/fuzz`.
 
 #![no_main]
 
+#[allow(dead_code, unused_imports, missing_docs)]
+#[path = "../../src/tfprotov6/value/mod.rs"]
+mod value;
+
+use std::sync::OnceLock;
+
 use libfuzzer_sys::fuzz_target;
+use value::Type;
+
+fn types() -> &'static [Type; 2] {
+    static TYPES: OnceLock<[Type; 2]> = OnceLock::new();
+    TYPES.get_or_init(|| {
+        let resource = Type::from_json(include_str!("../resource_type.json").trim().as_bytes())
+            .expect("resource_type.json is a valid type");
+        [resource, Type::Dynamic]
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
-    let _ = terraform_provider_eks::fuzzing::decode_msgpack(data);
-    let _ = terraform_provider_eks::fuzzing::decode_json(data);
+    value::fuzz::check_msgpack_with(data, types());
+    value::fuzz::check_json_with(data, types());
 });

@@ -170,11 +170,13 @@ pub async fn plan(
     };
     let config = config.unwrap_or_else(|| planned.clone());
 
-    // Defaults for optional+computed attributes.
-    if planned.deletion_protection.is_null() {
+    // Defaults for optional+computed attributes, taken from the
+    // configuration: removing `deletion_protection = false` from the
+    // configuration turns protection back on rather than keeping the old value.
+    if config.deletion_protection.is_null() {
         planned.deletion_protection = Cfg::Known(true);
     }
-    if planned.resources.is_null() {
+    if config.resources.is_null() {
         planned.resources = Cfg::Known(vec![SECRETS.to_owned()]);
     }
     planned.id = planned.cluster_name.clone();

@@ -173,3 +173,19 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz_type_tests {
+    /// The fuzz target decodes against a copy of the resource's value type;
+    /// this keeps the copy in step with the schema.
+    #[test]
+    fn fuzz_target_type_matches_the_schema() {
+        let ty = super::resource_schema().block.value_type();
+        let copy = include_str!("../../../fuzz/resource_type.json");
+        let copy = crate::tfprotov6::Type::from_json(copy.trim().as_bytes()).unwrap();
+        assert_eq!(
+            copy, ty,
+            "regenerate fuzz/resource_type.json from the schema"
+        );
+    }
+}

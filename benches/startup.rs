@@ -1,0 +1,596 @@
+//! Start-up benchmark (issue 6, part 1): exec to handshake line, idle peak
+//! RSS and binary size, for this provider and its peers, in one run.
+//!
+//! Not a Criterion benchmark and not a test: `scripts/bench` builds it with
+//! `cargo build --release --bench startup` and runs the executable:
+//!
+//! ```text
+//! startup --out DIR [--runs 200] [--warmup 5] [--rss-runs 5] [--idle-ms 2000]
+//!         --target NAME=PATH[@PROTOCOL] ...
+//! ```
+//!
+//! For every target and both modes (`tls`: `PLUGIN_CLIENT_CERT` holds a
+//! P-521 self-signed CA certificate generated like Terraform's; `plain`:
+//! `TF_DISABLE_PLUGIN_TLS=1` and no certificate) it launches the binary the
+//! way go-plugin does (magic cookie, `PLUGIN_PROTOCOL_VERSIONS`,
+//! `PLUGIN_MIN_PORT`/`PLUGIN_MAX_PORT`) and times from just before `spawn`
+//! to the moment the first stdout line has been read. Runs are interleaved
+//! across targets and modes so machine noise spreads evenly. It also records
+//! the CPU time the process had used when its line arrived (the sum of
+//! `/proc/PID/task/*/schedstat`), which is much less sensitive to other load
+//! on a shared machine than the wall time.
+//!
+//! Idle memory: `--rss-runs` processes per target and mode are started, left
+//! idle for `--idle-ms` after their handshake, then `VmHWM` (peak RSS),
+//! `VmRSS`, `RssAnon`, `RssFile` and `Threads` are read from
+//! `/proc/PID/status`.
+//!
+//! `--probe-tls` (used internally, once per run in a fresh process) times the
+//! provider's own TLS set-up steps cold, through the library's public API,
+//! to explain the TLS-on start-up cost.
+//!
+//! Writes `DIR/startup.json` (every sample) and `DIR/startup-samples.csv`.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const MAGIC_COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
+
+type Res<T> = Result<T, String>;
+
+#[derive(Clone, Debug)]
+struct Target {
+    name: String,
+    path: PathBuf,
+    protocol: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Mode {
+    Tls,
+    Plain,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Mode::Tls => "tls",
+            Mode::Plain => "plain",
+        }
+    }
+}
+
+struct Opts {
+    out: PathBuf,
+    runs: usize,
+    warmup: usize,
+    rss_runs: usize,
+    idle: Duration,
+    probe_runs: usize,
+    targets: Vec<Target>,
+}
+
+fn parse_args() -> Res<Option<Opts>> {
+    let mut args = std::env::args().skip(1);
+    let mut opts = Opts {
+        out: PathBuf::new(),
+        runs: 200,
+        warmup: 5,
+        rss_runs: 5,
+        idle: Duration::from_millis(2000),
+        probe_runs: 30,
+        targets: Vec::new(),
+    };
+    let mut out = None;
+    let num = |v: Option<String>, flag: &str| -> Res<usize> {
+        v.ok_or(format!("{flag} needs a value"))?
+            .parse()
+            .map_err(|e| format!("{flag}: {e}"))
+    };
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            // `cargo bench` passes --bench; ignore it.
+            "--bench" => {}
+            "--probe-tls" => {
+                probe_tls();
+                std::process::exit(0);
+            }
+            "--out" => out = args.next().map(PathBuf::from),
+            "--runs" => opts.runs = num(args.next(), "--runs")?,
+            "--warmup" => opts.warmup = num(args.next(), "--warmup")?,
+            "--rss-runs" => opts.rss_runs = num(args.next(), "--rss-runs")?,
+            "--probe-runs" => opts.probe_runs = num(args.next(), "--probe-runs")?,
+            "--idle-ms" => opts.idle = Duration::from_millis(num(args.next(), "--idle-ms")? as u64),
+            "--target" => {
+                let spec = args.next().ok_or("--target needs NAME=PATH[@PROTOCOL]")?;
+                let (name, rest) = spec
+                    .split_once('=')
+                    .ok_or(format!("--target {spec}: expected NAME=PATH[@PROTOCOL]"))?;
+                let (path, protocol) = match rest.rsplit_once('@') {
+                    Some((p, v)) => (p, v.parse().map_err(|e| format!("--target {spec}: {e}"))?),
+                    None => (rest, 6),
+                };
+                opts.targets.push(Target {
+                    name: name.to_owned(),
+                    path: PathBuf::from(path),
+                    protocol,
+                });
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    match out {
+        None => Ok(None),
+        Some(o) => {
+            opts.out = o;
+            if opts.targets.is_empty() {
+                return Err("no --target given".into());
+            }
+            Ok(Some(opts))
+        }
+    }
+}
+
+/// A client certificate like the one Terraform (go-plugin) generates per
+/// run: ECDSA P-521, self-signed, a CA, `localhost`, signed with SHA-512.
+fn client_cert_pem() -> Res<String> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).map_err(|e| e.to_string())?;
+    let mut params =
+        CertificateParams::new(vec!["localhost".to_owned()]).map_err(|e| e.to_string())?;
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "HashiCorp");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::KeyAgreement,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ClientAuth,
+        ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::seconds(30);
+    params.not_after = now + time::Duration::hours(262_980);
+    let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
+    Ok(cert.pem())
+}
+
+/// The environment go-plugin gives a plugin, and nothing else from ours.
+fn command(t: &Target, mode: Mode, cert: &str, scratch: &Path) -> Command {
+    let mut cmd = Command::new(&t.path);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+        // Sockets left by killed plugins land here, and are removed at the end.
+        .env("TMPDIR", scratch)
+        .env("PLUGIN_UNIX_SOCKET_DIR", scratch)
+        .env("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", t.protocol.to_string())
+        .env("PLUGIN_MIN_PORT", "10000")
+        .env("PLUGIN_MAX_PORT", "25000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    match mode {
+        Mode::Tls => cmd.env("PLUGIN_CLIENT_CERT", cert),
+        Mode::Plain => cmd.env("TF_DISABLE_PLUGIN_TLS", "1"),
+    };
+    cmd
+}
+
+/// Reads first lines on a long-lived thread, so the main thread can time out.
+struct LineReader {
+    tx: mpsc::Sender<ChildStdout>,
+    rx: mpsc::Receiver<(Instant, std::io::Result<String>)>,
+}
+
+impl LineReader {
+    fn new() -> Self {
+        let (tx, jobs) = mpsc::channel::<ChildStdout>();
+        let (done, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for stdout in jobs {
+                let mut line = String::new();
+                let r = BufReader::new(stdout).read_line(&mut line);
+                let at = Instant::now();
+                if done.send((at, r.map(|_| line))).is_err() {
+                    break;
+                }
+            }
+        });
+        LineReader { tx, rx }
+    }
+}
+
+/// Sum of on-CPU nanoseconds of every thread of `pid` (first field of
+/// `/proc/PID/task/TID/schedstat`).
+fn cpu_ns(pid: u32) -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let p = task.ok()?.path().join("schedstat");
+        let s = std::fs::read_to_string(p).ok()?;
+        total += s.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+struct Started {
+    child: Child,
+    elapsed: Duration,
+    cpu_ns: Option<u64>,
+    line: String,
+}
+
+fn stderr_tail(path: &Path) -> String {
+    let s = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+fn start(reader: &LineReader, t: &Target, mode: Mode, cert: &str, scratch: &Path) -> Res<Started> {
+    let err_path = scratch.join(format!("{}-{}.stderr", t.name, mode.as_str()));
+    let err = File::create(&err_path).map_err(|e| e.to_string())?;
+    let mut cmd = command(t, mode, cert, scratch);
+    cmd.stderr(err);
+    let t0 = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", t.path.display()))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    reader.tx.send(stdout).map_err(|e| e.to_string())?;
+    let (at, line) = match reader.rx.recv_timeout(HANDSHAKE_TIMEOUT) {
+        Ok((at, Ok(line))) => (at, line),
+        Ok((_, Err(e))) => return Err(format!("{}: reading stdout: {e}", t.name)),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            // The reader thread returns once the pipe closes.
+            let _ = reader.rx.recv_timeout(Duration::from_secs(1));
+            return Err(format!(
+                "{} ({}): no handshake line within {HANDSHAKE_TIMEOUT:?}\n{}",
+                t.name,
+                mode.as_str(),
+                stderr_tail(&err_path)
+            ));
+        }
+    };
+    let cpu_ns = cpu_ns(child.id());
+    let elapsed = at.duration_since(t0);
+    check_line(t, mode, &line).map_err(|e| format!("{e}\n{}", stderr_tail(&err_path)))?;
+    Ok(Started {
+        child,
+        elapsed,
+        cpu_ns,
+        line,
+    })
+}
+
+/// `CORE|APP|NETWORK|ADDR|grpc|CERT`: the protocol we asked for, and a
+/// certificate exactly when TLS is on.
+fn check_line(t: &Target, mode: Mode, line: &str) -> Res<()> {
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    let ok = fields.len() >= 5
+        && fields[0] == "1"
+        && fields[1] == t.protocol.to_string()
+        && fields[4] == "grpc";
+    let cert = fields.get(5).is_some_and(|c| !c.is_empty());
+    if !ok || cert != (mode == Mode::Tls) {
+        return Err(format!(
+            "{} ({}): unexpected handshake line {line:?}",
+            t.name,
+            mode.as_str()
+        ));
+    }
+    Ok(())
+}
+
+fn stop(mut s: Started) {
+    let _ = s.child.kill();
+    let _ = s.child.wait();
+}
+
+fn status_kib(pid: u32) -> BTreeMap<String, u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        if matches!(
+            k,
+            "VmHWM" | "VmRSS" | "RssAnon" | "RssFile" | "RssShmem" | "Threads"
+        ) {
+            if let Some(n) = v.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                out.insert(k.to_owned(), n);
+            }
+        }
+    }
+    out
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    let m = s.len() / 2;
+    if s.len() % 2 == 1 {
+        s[m]
+    } else {
+        (s[m - 1] + s[m]) / 2.0
+    }
+}
+
+fn summary(v: &[f64]) -> Value {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    json!({"n": v.len(), "median": median(v), "min": min, "max": max})
+}
+
+/// `--probe-tls`: in a fresh process, time the provider's TLS set-up steps
+/// cold (the first call pays for aws-lc-rs's lazy initialisation), then
+/// warm, and print one JSON line.
+fn probe_tls() {
+    use terraform_provider_eks::server::tls::{parse_client_cert, ServerIdentity};
+    let pem = std::env::var("PROBE_CLIENT_CERT").expect("PROBE_CLIENT_CERT");
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let t = Instant::now();
+    let client = parse_client_cert(&pem).expect("parses");
+    let parse = t.elapsed();
+    let t = Instant::now();
+    let id = ServerIdentity::generate().expect("generates");
+    let generate_cold = t.elapsed();
+    let t = Instant::now();
+    let _cfg = id.server_config(client.clone()).expect("configures");
+    let config_cold = t.elapsed();
+    let t = Instant::now();
+    let id2 = ServerIdentity::generate().expect("generates");
+    let generate_warm = t.elapsed();
+    let t = Instant::now();
+    let _cfg = id2.server_config(client).expect("configures");
+    let config_warm = t.elapsed();
+    let t = Instant::now();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {});
+    let runtime_multi = t.elapsed();
+    drop(rt);
+    let t = Instant::now();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {});
+    let runtime_current = t.elapsed();
+    println!(
+        "{}",
+        json!({
+            "parse_client_cert_us": us(parse),
+            "server_identity_generate_cold_us": us(generate_cold),
+            "server_config_cold_us": us(config_cold),
+            "server_identity_generate_warm_us": us(generate_warm),
+            "server_config_warm_us": us(config_warm),
+            "tokio_multi_thread_runtime_us": us(runtime_multi),
+            "tokio_current_thread_runtime_us": us(runtime_current),
+        })
+    );
+}
+
+fn run(opts: &Opts) -> Res<()> {
+    std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
+    let scratch = tempfile::Builder::new()
+        .prefix("tf-eks-bench-startup-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let cert = client_cert_pem()?;
+    let reader = LineReader::new();
+    let modes = [Mode::Tls, Mode::Plain];
+
+    // Handshake timing, interleaved.
+    let mut wall: BTreeMap<(String, Mode), Vec<f64>> = BTreeMap::new();
+    let mut cpu: BTreeMap<(String, Mode), Vec<f64>> = BTreeMap::new();
+    let mut lines: BTreeMap<(String, Mode), String> = BTreeMap::new();
+    let mut csv = String::from("target,mode,run,handshake_us,cpu_us\n");
+    eprintln!(
+        "startup: {} warm-up + {} timed runs per target and mode",
+        opts.warmup, opts.runs
+    );
+    for run in 0..opts.warmup + opts.runs {
+        for t in &opts.targets {
+            for &mode in &modes {
+                let s = start(&reader, t, mode, &cert, scratch.path())?;
+                let (elapsed, cpu_ns) = (s.elapsed, s.cpu_ns);
+                lines
+                    .entry((t.name.clone(), mode))
+                    .or_insert_with(|| s.line.trim_end().to_owned());
+                stop(s);
+                if run < opts.warmup {
+                    continue;
+                }
+                let us = elapsed.as_secs_f64() * 1e6;
+                let cpu_us = cpu_ns.map(|n| n as f64 / 1e3);
+                wall.entry((t.name.clone(), mode)).or_default().push(us);
+                if let Some(c) = cpu_us {
+                    cpu.entry((t.name.clone(), mode)).or_default().push(c);
+                }
+                csv.push_str(&format!(
+                    "{},{},{},{us:.1},{}\n",
+                    t.name,
+                    mode.as_str(),
+                    run - opts.warmup,
+                    cpu_us.map(|c| format!("{c:.1}")).unwrap_or_default()
+                ));
+            }
+        }
+    }
+
+    // Idle memory.
+    eprintln!(
+        "startup: idle RSS, {} process(es) per target and mode, {:?} idle",
+        opts.rss_runs, opts.idle
+    );
+    let mut rss: BTreeMap<(String, Mode), Vec<BTreeMap<String, u64>>> = BTreeMap::new();
+    if opts.rss_runs > 0 {
+        let mut running = Vec::new();
+        for t in &opts.targets {
+            for &mode in &modes {
+                for _ in 0..opts.rss_runs {
+                    running.push((
+                        t.name.clone(),
+                        mode,
+                        start(&reader, t, mode, &cert, scratch.path())?,
+                    ));
+                }
+            }
+        }
+        std::thread::sleep(opts.idle);
+        for (name, mode, s) in running {
+            let st = status_kib(s.child.id());
+            rss.entry((name, mode)).or_default().push(st);
+            stop(s);
+        }
+    }
+
+    // TLS set-up steps, cold, in fresh processes.
+    let mut probes = Vec::new();
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    for _ in 0..opts.probe_runs {
+        let out = Command::new(&exe)
+            .arg("--probe-tls")
+            .env("PROBE_CLIENT_CERT", &cert)
+            .output()
+            .map_err(|e| e.to_string())?;
+        let line = String::from_utf8_lossy(&out.stdout);
+        let v: Value =
+            serde_json::from_str(line.trim()).map_err(|e| format!("probe: {e}: {line}"))?;
+        probes.push(v);
+    }
+    let mut probe_summary = serde_json::Map::new();
+    if let Some(Value::Object(first)) = probes.first() {
+        for k in first.keys() {
+            let v: Vec<f64> = probes.iter().filter_map(|p| p[k].as_f64()).collect();
+            probe_summary.insert(k.clone(), summary(&v));
+        }
+    }
+
+    // Report.
+    let mut targets = Vec::new();
+    for t in &opts.targets {
+        let size = std::fs::metadata(&t.path).map(|m| m.len()).unwrap_or(0);
+        let mut modes_out = serde_json::Map::new();
+        for &mode in &modes {
+            let key = (t.name.clone(), mode);
+            let w = wall.get(&key).cloned().unwrap_or_default();
+            let c = cpu.get(&key).cloned().unwrap_or_default();
+            let r = rss.get(&key).cloned().unwrap_or_default();
+            let pick = |k: &str| -> Vec<f64> {
+                r.iter()
+                    .filter_map(|m| m.get(k))
+                    .map(|&v| v as f64)
+                    .collect()
+            };
+            modes_out.insert(
+                mode.as_str().to_owned(),
+                json!({
+                    "handshake_line": lines.get(&key),
+                    "handshake_us": summary(&w),
+                    "handshake_cpu_us": summary(&c),
+                    "vmhwm_kib": summary(&pick("VmHWM")),
+                    "vmrss_kib": summary(&pick("VmRSS")),
+                    "rss_anon_kib": summary(&pick("RssAnon")),
+                    "rss_file_kib": summary(&pick("RssFile")),
+                    "threads": summary(&pick("Threads")),
+                    "samples": {"handshake_us": w, "handshake_cpu_us": c, "status_kib": r},
+                }),
+            );
+        }
+        targets.push(json!({
+            "name": t.name,
+            "path": t.path,
+            "protocol": t.protocol,
+            "size_bytes": size,
+            "modes": modes_out,
+        }));
+    }
+    let report = json!({
+        "runs": opts.runs,
+        "warmup": opts.warmup,
+        "rss_runs": opts.rss_runs,
+        "idle_ms": opts.idle.as_millis() as u64,
+        "targets": targets,
+        "tls_probe": {"runs": opts.probe_runs, "summary": probe_summary, "samples": probes},
+    });
+    let json_path = opts.out.join("startup.json");
+    std::fs::write(
+        &json_path,
+        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("{}: {e}", json_path.display()))?;
+    std::fs::write(opts.out.join("startup-samples.csv"), csv).map_err(|e| e.to_string())?;
+
+    let mut err = std::io::stderr().lock();
+    for t in &opts.targets {
+        for &mode in &modes {
+            let key = (t.name.clone(), mode);
+            let w = wall.get(&key).cloned().unwrap_or_default();
+            let r = rss.get(&key).cloned().unwrap_or_default();
+            let hwm: Vec<f64> = r
+                .iter()
+                .filter_map(|m| m.get("VmHWM"))
+                .map(|&v| v as f64)
+                .collect();
+            let _ = writeln!(
+                err,
+                "startup: {:<28} {:<5} handshake median {:>8.0} us  idle VmHWM median {:>7.0} KiB",
+                t.name,
+                mode.as_str(),
+                median(&w),
+                median(&hwm)
+            );
+        }
+    }
+    let _ = writeln!(err, "startup: wrote {}", json_path.display());
+    Ok(())
+}
+
+fn main() {
+    match parse_args() {
+        Ok(Some(opts)) => {
+            if let Err(e) = run(&opts) {
+                eprintln!("startup: {e}");
+                std::process::exit(1);
+            }
+        }
+        Ok(None) => {
+            // `cargo bench` with no arguments: nothing to measure against.
+            eprintln!(
+                "startup: nothing to do without --out and --target; run scripts/bench, which \
+                 builds the peers and passes them in"
+            );
+        }
+        Err(e) => {
+            eprintln!("startup: {e}");
+            std::process::exit(2);
+        }
+    }
+}
