@@ -11,6 +11,9 @@
 //!
 //! Run with `cargo bench --bench codec` or through `scripts/bench`.
 
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

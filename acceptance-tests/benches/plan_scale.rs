@@ -227,7 +227,8 @@ fn measure(
     emulator: Option<&Emulator>,
 ) -> Res<Measured> {
     if let Some(em) = emulator {
-        em.clear_requests().map_err(err("clearing the request log"))?;
+        em.clear_requests()
+            .map_err(err("clearing the request log"))?;
     }
     let _ = std::fs::remove_dir_all(rusage_dir);
     std::fs::create_dir_all(rusage_dir).map_err(err("rusage dir"))?;
@@ -248,7 +249,9 @@ fn measure(
         if start.elapsed() > COMMAND_TIMEOUT {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("terraform {args:?} timed out after {COMMAND_TIMEOUT:?}"));
+            return Err(format!(
+                "terraform {args:?} timed out after {COMMAND_TIMEOUT:?}"
+            ));
         }
         std::thread::sleep(Duration::from_millis(2));
     };
@@ -403,7 +406,13 @@ fn run_eks(opts: &Opts, core: &Core, n: usize, scratch: &Path) -> Res<Value> {
         .map_err(err("main.tf"))?;
 
     let mut runs = Vec::new();
-    let apply = measure(&tf, &dir, &["apply", "-auto-approve"], &rusage_dir, Some(&emulator))?;
+    let apply = measure(
+        &tf,
+        &dir,
+        &["apply", "-auto-approve"],
+        &rusage_dir,
+        Some(&emulator),
+    )?;
     expect_exit(&apply, &[0], "apply")?;
     summarize("apply", n, &apply);
     runs.push(apply.to_json(n, "apply"));
@@ -414,7 +423,13 @@ fn run_eks(opts: &Opts, core: &Core, n: usize, scratch: &Path) -> Res<Value> {
         opts.plans
     };
     for i in 0..count {
-        let m = measure(&tf, &dir, &["plan", "-detailed-exitcode"], &rusage_dir, Some(&emulator))?;
+        let m = measure(
+            &tf,
+            &dir,
+            &["plan", "-detailed-exitcode"],
+            &rusage_dir,
+            Some(&emulator),
+        )?;
         expect_exit(&m, &[0], "plan (expected no changes)")?;
         summarize(&format!("plan #{}", i + 1), n, &m);
         runs.push(m.to_json(n, "plan"));
@@ -444,7 +459,12 @@ fn run_peer(
 ) -> Res<Value> {
     let rusage_dir = scratch.join(format!("rusage-{name}-{n}"));
     let wd = Workdir::new(&format!("bench-{name}-{n}"), None).map_err(err("workdir"))?;
-    write_wrapper(&wd.plugin_dir(), "terraform-provider-null", bin, &rusage_dir)?;
+    write_wrapper(
+        &wd.plugin_dir(),
+        "terraform-provider-null",
+        bin,
+        &rusage_dir,
+    )?;
     std::fs::write(wd.cli_config(), cli_config(source, &wd.plugin_dir()))
         .map_err(err("cli config"))?;
     let tf = Terraform::new(core, &wd);
@@ -462,7 +482,13 @@ fn run_peer(
         opts.plans
     };
     for i in 0..count {
-        let m = measure(&tf, &dir, &["plan", "-detailed-exitcode"], &rusage_dir, None)?;
+        let m = measure(
+            &tf,
+            &dir,
+            &["plan", "-detailed-exitcode"],
+            &rusage_dir,
+            None,
+        )?;
         expect_exit(&m, &[0], "peer plan (expected no changes)")?;
         summarize(&format!("{name} plan #{}", i + 1), n, &m);
         runs.push(m.to_json(n, "plan"));
@@ -620,9 +646,7 @@ fn main() -> ExitCode {
             }
         },
         Ok(None) => {
-            eprintln!(
-                "plan_scale: nothing to do without --out and --provider; run scripts/bench"
-            );
+            eprintln!("plan_scale: nothing to do without --out and --provider; run scripts/bench");
             ExitCode::SUCCESS
         }
         Err(e) => {

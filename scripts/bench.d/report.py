@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""Renders one benchmark run directory (scripts/bench) as a markdown report.
+
+Usage: report.py RUN_DIR > report.md
+
+Reads machine.json, startup.json, plan_scale.json, criterion/**/new/*.json and
+skipped.txt from RUN_DIR. Stdlib only. Medians with min/max; every figure
+comes from the raw files next to it.
+"""
+
+import json
+import os
+import statistics
+import sys
+
+MIB = 1024.0
+TARGETS = {
+    "handshake_ms": 4.0,
+    "idle_rss_mib": 8.0,
+    "binary_mib": 15.0,
+    "cpu_ms_per_resource": 1.0,
+}
+
+
+def load(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def med(v):
+    return statistics.median(v) if v else None
+
+
+def fmt(x, digits=2):
+    if x is None:
+        return "–"
+    return f"{x:.{digits}f}"
+
+
+def spread(v, scale=1.0, digits=2):
+    """`median (min–max)` of v scaled."""
+    if not v:
+        return "–"
+    v = [x * scale for x in v]
+    return f"{fmt(med(v), digits)} ({fmt(min(v), digits)}–{fmt(max(v), digits)})"
+
+
+def ok(cond):
+    if cond is None:
+        return "not measured"
+    return "**met**" if cond else "**missed**"
+
+
+def machine_section(m, out):
+    out.append("### Machine\n")
+    if not m:
+        out.append("(machine.json missing)\n")
+        return
+    out.append(
+        f"- {m.get('nproc')} CPUs ({m.get('cpu_model')}), {m.get('memory_gib')} GiB RAM, "
+        f"Linux {m.get('kernel')} ({m.get('os')})"
+    )
+    out.append(f"- Terraform {m.get('terraform')}, {m.get('rustc')}")
+    la = m.get("loadavg_at_start")
+    if la:
+        out.append(
+            f"- Load average at the start: {' '.join(la)} (a shared machine: other jobs ran too; "
+            "the CPU-time columns are less sensitive to that than the wall times)"
+        )
+    out.append("")
+
+
+def startup_section(s, out, facts):
+    out.append("### 1. Start-up to handshake, idle memory, binary size\n")
+    if not s:
+        out.append("(startup.json missing)\n")
+        return
+    out.append(
+        f"{s['runs']} runs per provider and mode after {s['warmup']} warm-up runs, interleaved; "
+        f"idle memory from {s['rss_runs']} process(es) each, {s['idle_ms'] / 1000:g} s after the handshake. "
+        "Median (min–max). *Handshake* is exec to the handshake line on stdout; *CPU* is the CPU time "
+        "the process had used by then (all threads). TLS on = `PLUGIN_CLIENT_CERT` holds a P-521 "
+        "self-signed CA certificate like Terraform's; off = `TF_DISABLE_PLUGIN_TLS=1`.\n"
+    )
+    out.append("| provider | TLS | handshake ms | CPU to handshake ms | idle peak RSS (VmHWM) MiB | RSS anon / file MiB | threads | binary MiB |")
+    out.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for t in s["targets"]:
+        size = t["size_bytes"] / MIB / MIB
+        for mode in ("tls", "plain"):
+            m = t["modes"][mode]
+            smp = m["samples"]
+            hwm = [x.get("VmHWM", 0) for x in smp["status_kib"]]
+            anon = [x.get("RssAnon", 0) for x in smp["status_kib"]]
+            filek = [x.get("RssFile", 0) for x in smp["status_kib"]]
+            thr = [x.get("Threads", 0) for x in smp["status_kib"]]
+            out.append(
+                f"| {t['name']} (protocol {t['protocol']}) | {'on' if mode == 'tls' else 'off'} "
+                f"| {spread(smp['handshake_us'], 1e-3)} | {spread(smp['handshake_cpu_us'], 1e-3)} "
+                f"| {spread(hwm, 1 / MIB)} | {fmt(med(anon) / MIB if anon else None)} / {fmt(med(filek) / MIB if filek else None)} "
+                f"| {fmt(med(thr), 0)} | {size:.2f} |"
+            )
+            if t["name"] == "eks":
+                facts[f"handshake_{mode}_ms"] = med(smp["handshake_us"]) / 1e3 if smp["handshake_us"] else None
+                facts[f"rss_{mode}_mib"] = med(hwm) / MIB if hwm else None
+                facts["binary_mib"] = size
+            else:
+                facts.setdefault("peer_handshake", {})[(t["name"], mode)] = (
+                    med(smp["handshake_us"]) / 1e3 if smp["handshake_us"] else None
+                )
+                facts.setdefault("peer_rss", {})[(t["name"], mode)] = med(hwm) / MIB if hwm else None
+    probe = s.get("tls_probe", {}).get("summary") or {}
+    if probe:
+        out.append("")
+        out.append(
+            f"This provider's TLS set-up steps, timed cold in a fresh process through the library "
+            f"({s['tls_probe']['runs']} processes; median (min–max) ms):\n"
+        )
+        out.append("| step | ms |")
+        out.append("| --- | --- |")
+        names = {
+            "parse_client_cert_us": "parse `PLUGIN_CLIENT_CERT` (PEM)",
+            "server_identity_generate_cold_us": "generate the server key and certificate (P-256), first call",
+            "server_config_cold_us": "build the rustls server config, first call",
+            "server_identity_generate_warm_us": "generate the server key and certificate, second call",
+            "server_config_warm_us": "build the rustls server config, second call",
+            "tokio_multi_thread_runtime_us": "tokio multi-thread runtime start (for comparison)",
+            "tokio_current_thread_runtime_us": "tokio current-thread runtime start (for comparison)",
+        }
+        samples = s["tls_probe"]["samples"]
+        for k, label in names.items():
+            v = [p[k] for p in samples if k in p]
+            if v:
+                out.append(f"| {label} | {spread(v, 1e-3, 3)} |")
+    out.append("")
+
+
+def runs_of(result, label):
+    return [r for r in result["runs"] if r["label"] == label]
+
+
+def plan_section(p, out, facts):
+    out.append("### 2. Plan and apply at scale (`eks_encryption_config`, emulator)\n")
+    if not p:
+        out.append("(plan_scale.json missing)\n")
+        return
+    out.append(
+        f"Terraform {p['terraform']['version']}. N clusters sharing 2 keys (`alias/bench-a`, "
+        f"`alias/bench-b`); `count = N`. *Plan* is a refreshed `terraform plan` with no changes "
+        f"({p['plans']} runs per N, {p['plans_large']} at the largest), default `-parallelism=10`. "
+        "Provider CPU and peak RSS are the provider processes' own (getrusage through a wrapper), "
+        "summed over the processes Terraform starts per command; AWS calls are per plan from the "
+        "emulator's request log. Median (min–max).\n"
+    )
+    out.append(
+        "| N | plan wall s | provider CPU ms / plan | provider CPU ms / resource | provider peak RSS MiB "
+        "| DescribeCluster / plan | DescribeKey / plan | other AWS calls / plan | apply wall s | apply provider CPU ms |"
+    )
+    out.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    eks = [r for r in p["results"] if r["provider"] == "eks"]
+    per_n = {}
+    calls_ok = []
+    for r in eks:
+        n = r["n"]
+        plans = runs_of(r, "plan")
+        apply_ = runs_of(r, "apply")
+        wall = [x["wall_s"] for x in plans]
+        cpu = [x["provider_cpu_s"] * 1e3 for x in plans]
+        rss = [x["provider_maxrss_kib"] for x in plans]
+        dc = [x["api_calls"].get("DescribeCluster", 0) for x in plans]
+        dk = [x["api_calls"].get("DescribeKey", 0) for x in plans]
+        other = {}
+        for x in plans:
+            for op, c in x["api_calls"].items():
+                if op not in ("DescribeCluster", "DescribeKey"):
+                    other.setdefault(op, []).append(c)
+        other_s = ", ".join(f"{op} {fmt(med(c), 1).rstrip('0').rstrip('.')}" for op, c in sorted(other.items())) or "none"
+        per_n[n] = {"wall": med(wall), "cpu": med(cpu), "rss": med(rss)}
+        for a, b in zip(dc, dk):
+            calls_ok.append((n, a, b))
+        out.append(
+            f"| {n} | {spread(wall)} | {spread(cpu, 1, 1)} | {fmt(med(cpu) / n if cpu else None, 3)} "
+            f"| {spread(rss, 1 / MIB, 1)} | {spread(dc, 1, 0)} | {spread(dk, 1, 0)} | {other_s} "
+            f"| {fmt(apply_[0]['wall_s']) if apply_ else '–'} "
+            f"| {fmt(apply_[0]['provider_cpu_s'] * 1e3, 1) if apply_ else '–'} |"
+        )
+    out.append("")
+    ns = sorted(per_n)
+    if len(ns) >= 2:
+        out.append("Marginal cost per added resource between consecutive N (median plans):\n")
+        out.append("| N → N' | wall ms / resource | provider CPU ms / resource |")
+        out.append("| --- | --- | --- |")
+        for a, b in zip(ns, ns[1:]):
+            dn = b - a
+            out.append(
+                f"| {a} → {b} | {fmt((per_n[b]['wall'] - per_n[a]['wall']) * 1e3 / dn, 2)} "
+                f"| {fmt((per_n[b]['cpu'] - per_n[a]['cpu']) / dn, 3)} |"
+            )
+        out.append("")
+    facts["per_n"] = per_n
+    facts["calls"] = calls_ok
+    if 100 in per_n and 500 in per_n:
+        ratio = per_n[500]["wall"] / per_n[100]["wall"]
+        facts["growth"] = ratio
+        out.append(
+            f"Growth N = 100 → 500: plan wall time × {ratio:.2f} for × 5 resources "
+            f"({'sub-linear' if ratio <= 5 else 'super-linear'}).\n"
+        )
+    # Parallelism.
+    at = p.get("parallelism_at")
+    for r in eks:
+        if r["n"] != at:
+            continue
+        p1 = runs_of(r, "plan_parallelism_1")
+        p10 = runs_of(r, "plan")
+        if not p1 or not p10:
+            continue
+        w10 = med([x["wall_s"] for x in p10])
+        w1 = p1[0]["wall_s"]
+        s10 = med([x["describe_cluster_span_s"] for x in p10 if x.get("describe_cluster_span_s") is not None])
+        s1 = p1[0].get("describe_cluster_span_s")
+        facts["parallelism"] = (at, w10, w1, s10, s1)
+        out.append(
+            f"`-parallelism` at N = {at}: plan wall {fmt(w10)} s at 10 vs {fmt(w1)} s at 1 "
+            f"(× {fmt(w1 / w10 if w10 else None)}); the {at} DescribeCluster answers span "
+            f"{fmt(s10)} s at 10 vs {fmt(s1)} s at 1 (× {fmt(s1 / s10 if s10 and s1 else None)}).\n"
+        )
+
+
+def peers_section(p, out, facts):
+    if not p:
+        return
+    peers = sorted({r["provider"] for r in p["results"] if r["provider"] != "eks"})
+    out.append("### 4. One plan end to end against the peers (same N, same Terraform)\n")
+    if not peers:
+        out.append("No peer was measured (see *Skipped* below).\n")
+        return
+    out.append(
+        "Refreshed `terraform plan`, median wall s (provider CPU ms). The peers' `null_resource` has "
+        "computed-only attributes and no remote API; ours refreshes and guards against the emulator "
+        "(DescribeCluster per resource, DescribeKey per key).\n"
+    )
+    head = "| N | eks | " + " | ".join(peers) + " |"
+    out.append(head)
+    out.append("| --- " * (2 + len(peers)) + "|")
+    by = {}
+    for r in p["results"]:
+        plans = runs_of(r, "plan")
+        if plans:
+            by[(r["provider"], r["n"])] = (
+                med([x["wall_s"] for x in plans]),
+                med([x["provider_cpu_s"] * 1e3 for x in plans]),
+            )
+    for n in p["sizes"]:
+        cells = []
+        for name in ["eks"] + peers:
+            v = by.get((name, n))
+            cells.append(f"{fmt(v[0])} ({fmt(v[1], 1)})" if v else "–")
+        out.append(f"| {n} | " + " | ".join(cells) + " |")
+    out.append("")
+    facts["e2e"] = by
+
+
+def criterion_section(run_dir, out):
+    base = os.path.join(run_dir, "criterion")
+    rows = []
+    for root, _dirs, files in os.walk(base):
+        if os.path.basename(root) != "new" or "benchmark.json" not in files:
+            continue
+        b = load(os.path.join(root, "benchmark.json")) or {}
+        e = load(os.path.join(root, "estimates.json")) or {}
+        smp = load(os.path.join(root, "sample.json")) or {}
+        per_iter = [t / i for t, i in zip(smp.get("times", []), smp.get("iters", [])) if i]
+        median_ns = e.get("median", {}).get("point_estimate")
+        size = (b.get("throughput") or {}).get("Bytes")
+        rows.append((b.get("full_id", root), size, median_ns, per_iter))
+    out.append("### 3. msgpack codec (Criterion)\n")
+    if not rows:
+        out.append("(no Criterion results)\n")
+        return
+    out.append(
+        "Criterion's median estimate; min/max are the fastest and slowest sample means. Release profile "
+        "(LTO). Throughput is bytes of msgpack per second at the median.\n"
+    )
+    out.append("| benchmark | msgpack bytes | median | min | max | throughput |")
+    out.append("| --- | --- | --- | --- | --- | --- |")
+
+    def t(ns):
+        if ns is None:
+            return "–"
+        if ns >= 1e6:
+            return f"{ns / 1e6:.2f} ms"
+        if ns >= 1e3:
+            return f"{ns / 1e3:.2f} µs"
+        return f"{ns:.0f} ns"
+
+    for name, size, m, per in sorted(rows):
+        thr = f"{size / (m / 1e9) / MIB / MIB:.0f} MiB/s" if size and m else "–"
+        out.append(
+            f"| {name} | {size if size else '–'} | {t(m)} | {t(min(per) if per else None)} "
+            f"| {t(max(per) if per else None)} | {thr} |"
+        )
+    out.append("")
+
+
+def targets_section(facts, out):
+    out.append("### Targets\n")
+    out.append("| target | measured | |")
+    out.append("| --- | --- | --- |")
+    h = facts.get("handshake_tls_ms")
+    out.append(
+        f"| handshake ≤ 4 ms median, TLS on | {fmt(h)} ms (TLS off: {fmt(facts.get('handshake_plain_ms'))} ms) "
+        f"| {ok(h <= TARGETS['handshake_ms'] if h is not None else None)} |"
+    )
+    r = facts.get("rss_tls_mib")
+    out.append(
+        f"| idle peak RSS ≤ 8 MiB | {fmt(r)} MiB TLS on ({fmt(facts.get('rss_plain_mib'))} MiB off) "
+        f"| {ok(r <= TARGETS['idle_rss_mib'] if r is not None else None)} |"
+    )
+    b = facts.get("binary_mib")
+    out.append(f"| stripped release binary ≤ 15 MiB | {fmt(b)} MiB | {ok(b <= TARGETS['binary_mib'] if b is not None else None)} |")
+    per_n = facts.get("per_n") or {}
+    if per_n:
+        n = max(per_n)
+        cpu = per_n[n]["cpu"] / n
+        out.append(
+            f"| provider CPU ≤ 1 ms per resource per plan | {fmt(cpu, 3)} ms at N = {n} "
+            f"| {ok(cpu <= TARGETS['cpu_ms_per_resource'])} |"
+        )
+    else:
+        out.append("| provider CPU ≤ 1 ms per resource per plan | – | not measured |")
+    calls = facts.get("calls") or []
+    if calls:
+        bad = [(n, dc, dk) for n, dc, dk in calls if dc != n]
+        keys_bad = [(n, dc, dk) for n, dc, dk in calls if dk != min(n, 2)]
+        desc = "DescribeCluster = N in every plan" if not bad else "; ".join(
+            f"N={n}: {dc}" for n, dc, _ in bad[:4]
+        )
+        desc += "; DescribeKey = distinct keys" if not keys_bad else "; DescribeKey: " + "; ".join(
+            f"N={n}: {dk}" for n, _, dk in keys_bad[:4]
+        )
+        out.append(f"| exactly 1 DescribeCluster per resource per plan | {desc} | {ok(not bad)} |")
+    g = facts.get("growth")
+    out.append(
+        f"| wall time no worse than linear, N = 100 → 500 | × {fmt(g)} for × 5 "
+        f"| {ok(g <= 5.0 if g is not None else None)} |"
+    )
+    out.append("")
+
+
+def main():
+    run_dir = sys.argv[1]
+    machine = load(os.path.join(run_dir, "machine.json"))
+    startup = load(os.path.join(run_dir, "startup.json"))
+    plan = load(os.path.join(run_dir, "plan_scale.json"))
+    out = [f"## Benchmarks ({os.path.basename(os.path.normpath(run_dir))})\n"]
+    out.append(
+        "Reproduce with `scripts/bench` (raw data: `bench-results/runs/<time>/`; CI runs "
+        "`scripts/bench --quick`). Timings are reported, never asserted.\n"
+    )
+    facts = {}
+    machine_section(machine, out)
+    targets_at = len(out)
+    startup_section(startup, out, facts)
+    plan_section(plan, out, facts)
+    peers_section(plan, out, facts)
+    criterion_section(run_dir, out)
+    tgt = []
+    targets_section(facts, tgt)
+    out[targets_at:targets_at] = tgt
+    try:
+        with open(os.path.join(run_dir, "skipped.txt"), encoding="utf-8") as f:
+            skipped = [l.strip() for l in f if l.strip()]
+    except OSError:
+        skipped = []
+    if skipped:
+        out.append("### Skipped\n")
+        out.extend(f"- {s}" for s in skipped)
+        out.append("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
