@@ -4,10 +4,9 @@
 use std::time::Instant;
 
 use aws_sdk_eks::types::{EncryptionConfig, Provider, Update};
-use aws_types::request_id::RequestId;
 
 use super::config::AwsClients;
-use super::error::AwsError;
+use super::error::{trace_call, AwsError};
 use super::kms::rfc3339;
 
 /// An EKS cluster, as plain data.
@@ -105,34 +104,6 @@ impl From<&Update> for UpdateInfo {
     }
 }
 
-/// Emits the debug event of one finished EKS call.
-fn trace_eks<O: RequestId>(
-    operation: &'static str,
-    cluster: &str,
-    started: Instant,
-    result: &Result<O, AwsError>,
-) {
-    let duration_ms = started.elapsed().as_millis() as u64;
-    match result {
-        Ok(out) => tracing::debug!(
-            operation,
-            cluster,
-            request_id = out.request_id().unwrap_or(""),
-            duration_ms,
-            "AWS call succeeded"
-        ),
-        Err(e) => tracing::debug!(
-            operation,
-            cluster,
-            request_id = e.request_id.as_deref().unwrap_or(""),
-            duration_ms,
-            kind = %e.kind,
-            code = e.code.as_deref().unwrap_or(""),
-            "AWS call failed"
-        ),
-    }
-}
-
 impl AwsClients {
     /// DescribeCluster; `Ok(None)` when the cluster does not exist
     /// (ResourceNotFoundException).
@@ -149,7 +120,7 @@ impl AwsClients {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception())
         );
         let result = result.map_err(|e| AwsError::from_sdk(OP, e));
-        trace_eks(OP, name, started, &result);
+        trace_call(OP, name, started, &result);
         let out = match result {
             Ok(out) => out,
             Err(e) if not_found || e.is_code("ResourceNotFoundException") => return Ok(None),
@@ -209,7 +180,7 @@ impl AwsClients {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(OP, e));
-        trace_eks(OP, cluster, started, &result);
+        trace_call(OP, cluster, started, &result);
         let out = result?;
         out.update()
             .map(UpdateInfo::from)
@@ -232,7 +203,7 @@ impl AwsClients {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(OP, e));
-        trace_eks(OP, cluster, started, &result);
+        trace_call(OP, cluster, started, &result);
         let out = result?;
         out.update()
             .map(UpdateInfo::from)
@@ -253,7 +224,7 @@ impl AwsClients {
         let mut page_count = 0u32;
         while let Some(page) = pages.next().await {
             let result = page.map_err(|e| AwsError::from_sdk(OP, e));
-            trace_eks(OP, cluster, started, &result);
+            trace_call(OP, cluster, started, &result);
             ids.extend(result?.update_ids().iter().cloned());
             page_count += 1;
         }

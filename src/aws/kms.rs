@@ -4,10 +4,9 @@ use std::time::Instant;
 
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
-use aws_types::request_id::RequestId;
 
 use super::config::AwsClients;
-use super::error::AwsError;
+use super::error::{trace_call, AwsError};
 
 /// A KMS key's metadata, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,34 +34,6 @@ pub(crate) fn rfc3339(t: &DateTime) -> Option<String> {
     t.fmt(Format::DateTime).ok()
 }
 
-/// Emits the debug event of one finished KMS call.
-fn trace_kms<O: RequestId>(
-    operation: &'static str,
-    key_id: &str,
-    started: Instant,
-    result: &Result<O, AwsError>,
-) {
-    let duration_ms = started.elapsed().as_millis() as u64;
-    match result {
-        Ok(out) => tracing::debug!(
-            operation,
-            key_id,
-            request_id = out.request_id().unwrap_or(""),
-            duration_ms,
-            "AWS call succeeded"
-        ),
-        Err(e) => tracing::debug!(
-            operation,
-            key_id,
-            request_id = e.request_id.as_deref().unwrap_or(""),
-            duration_ms,
-            kind = %e.kind,
-            code = e.code.as_deref().unwrap_or(""),
-            "AWS call failed"
-        ),
-    }
-}
-
 impl AwsClients {
     /// DescribeKey. `key_id` may be a key ARN, an alias ARN, `alias/<name>` or
     /// a key id.
@@ -76,7 +47,7 @@ impl AwsClients {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(OP, e));
-        trace_kms(OP, key_id, started, &result);
+        trace_call(OP, key_id, started, &result);
         let out = result?;
         let meta = out
             .key_metadata()
@@ -137,7 +108,7 @@ impl AwsClients {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(OP, e));
-        trace_kms(OP, key_arn, started, &result);
+        trace_call(OP, key_arn, started, &result);
         Ok(result?.key_rotation_enabled())
     }
 }

@@ -29,6 +29,22 @@ fn decode(v: &DynamicValue, what: &str) -> Result<Option<Model>, Diagnostic> {
     Model::from_value(&value)
 }
 
+/// The prior state, the new (proposed or planned) state and the
+/// configuration of a plan or apply call.
+type Change = (Option<Model>, Option<Model>, Option<Model>);
+
+fn decode_change(
+    prior: &DynamicValue,
+    new: &DynamicValue,
+    config: &DynamicValue,
+) -> Result<Change, Diagnostic> {
+    Ok((
+        decode(prior, "prior state")?,
+        decode(new, "planned state")?,
+        decode(config, "configuration")?,
+    ))
+}
+
 fn encode(m: &Model) -> Result<DynamicValue, Diagnostic> {
     DynamicValue::encode(&m.to_value(), &ty()).map_err(|e| decode_diagnostic("new state", e))
 }
@@ -143,14 +159,9 @@ pub async fn plan(
         requires_replace: Vec::new(),
         diagnostics: Diagnostics::new(),
     };
-    let decoded = (
-        decode(prior_state, "prior state"),
-        decode(proposed, "proposed state"),
-        decode(config, "configuration"),
-    );
-    let (prior, proposed, config) = match decoded {
-        (Ok(p), Ok(n), Ok(c)) => (p, n, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+    let (prior, proposed, config) = match decode_change(prior_state, proposed, config) {
+        Ok(v) => v,
+        Err(e) => {
             out.diagnostics.push(e);
             return out;
         }
@@ -351,13 +362,8 @@ pub async fn apply(
     planned_state: &DynamicValue,
     config: &DynamicValue,
 ) -> Applied {
-    let decoded = (
-        decode(prior_state, "prior state"),
-        decode(planned_state, "planned state"),
-        decode(config, "configuration"),
-    );
-    match decoded {
-        (Ok(prior), Ok(Some(planned)), Ok(config)) => {
+    match decode_change(prior_state, planned_state, config) {
+        Ok((prior, Some(planned), config)) => {
             let config = config.unwrap_or_else(|| planned.clone());
             match prior {
                 Some(p) if p.cluster_name == planned.cluster_name => {
@@ -366,12 +372,12 @@ pub async fn apply(
                 _ => create(ctx, planned, config).await,
             }
         }
-        (Ok(Some(prior)), Ok(None), _) => delete(&prior),
-        (Ok(None), Ok(None), _) => Applied {
+        Ok((Some(prior), None, _)) => delete(&prior),
+        Ok((None, None, _)) => Applied {
             state: None,
             diagnostics: Diagnostics::new(),
         },
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Applied {
+        Err(e) => Applied {
             state: None,
             diagnostics: e.into(),
         },
