@@ -29,6 +29,9 @@
 //! provider's own TLS set-up steps cold, through the library's public API,
 //! to explain the TLS-on start-up cost.
 //!
+//! Binary size: the file as built, and a `strip`ped copy (the peers keep
+//! symbols; ours is already stripped).
+//!
 //! Writes `DIR/startup.json` (every sample) and `DIR/startup-samples.csv`.
 
 use std::collections::BTreeMap;
@@ -325,6 +328,22 @@ fn status_kib(pid: u32) -> BTreeMap<String, u64> {
     out
 }
 
+/// The size of a `strip`ped copy (peers may ship symbols); None without `strip`.
+fn stripped_size(path: &Path, copy: &Path) -> Option<u64> {
+    let ok = Command::new("strip")
+        .arg("-o")
+        .arg(copy)
+        .arg(path)
+        .stderr(Stdio::null())
+        .status()
+        .ok()?
+        .success();
+    if !ok {
+        return None;
+    }
+    std::fs::metadata(copy).ok().map(|m| m.len())
+}
+
 fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
@@ -497,6 +516,10 @@ fn run(opts: &Opts) -> Res<()> {
     let mut targets = Vec::new();
     for t in &opts.targets {
         let size = std::fs::metadata(&t.path).map(|m| m.len()).unwrap_or(0);
+        let stripped = stripped_size(
+            &t.path,
+            &scratch.path().join(format!("{}.stripped", t.name)),
+        );
         let mut modes_out = serde_json::Map::new();
         for &mode in &modes {
             let key = (t.name.clone(), mode);
@@ -529,6 +552,7 @@ fn run(opts: &Opts) -> Res<()> {
             "path": t.path,
             "protocol": t.protocol,
             "size_bytes": size,
+            "stripped_size_bytes": stripped,
             "modes": modes_out,
         }));
     }

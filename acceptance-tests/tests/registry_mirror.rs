@@ -21,8 +21,10 @@
 //! Runs on the `terraform` on `PATH` (or `TF_ACC_MIRROR_TERRAFORM`). Needs
 //! `zip`, `unzip` and `gpg`. Linux x86_64 only (the package it builds).
 //!
-//! The release build (LTO) is slow the first time; Cargo reuses it while the
-//! sources are unchanged. `TF_ACC_RELEASE_DIST=<dir>` skips the build and
+//! By default the debug build of the provider is packaged (`--prebuilt`), so
+//! the test costs seconds; `TF_ACC_RELEASE_BUILD=1` makes it run the LTO
+//! release build first (slow the first time; Cargo reuses it while the
+//! sources are unchanged). `TF_ACC_RELEASE_DIST=<dir>` skips the build and
 //! tests an existing release directory instead (e.g. CI's `dist/`); its
 //! signature is then verified against whatever keys that `GNUPGHOME` holds.
 
@@ -418,11 +420,24 @@ fn terraform_installs_the_release_from_a_filesystem_mirror() {
         None => {
             let fingerprint = keyring.generate();
             let dist = work.path().join("dist");
+            let mut release = Command::new(repo_root().join("scripts/release"));
+            release.args(["--targets", "linux_amd64", "--require-signature", "--out"]);
+            release.arg(&dist);
+            if std::env::var_os("TF_ACC_RELEASE_BUILD").is_none() {
+                // Package the debug build already made for the other tests:
+                // the packaging and Terraform's checks are the same, and the
+                // LTO release build (minutes on 2 cores) stays in the release
+                // workflow. TF_ACC_RELEASE_BUILD=1 builds it here instead.
+                let staged = work.path().join("prebuilt");
+                let dir = staged.join("linux_amd64");
+                std::fs::create_dir_all(&dir).expect("staging directory");
+                std::fs::copy(debug_provider_binary(), dir.join(&binary_name))
+                    .expect("stage the debug build");
+                release.arg("--prebuilt").arg(&staged);
+            }
             run(
                 "scripts/release --targets linux_amd64",
-                Command::new(repo_root().join("scripts/release"))
-                    .args(["--targets", "linux_amd64", "--require-signature", "--out"])
-                    .arg(&dist)
+                release
                     .env("GNUPGHOME", keyring.home.path())
                     .env("GPG_FINGERPRINT", &fingerprint)
                     .env_remove("GPG_PASSPHRASE")
@@ -530,7 +545,7 @@ fn terraform_installs_the_release_from_a_filesystem_mirror() {
             .arg(&extracted),
     );
     let exe = extracted.join(&binary_name);
-    let out = run("provider --version", &mut Command::new(&exe));
+    let out = run("provider --version", Command::new(&exe).arg("--version"));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("{NAME} v{version}")
@@ -749,4 +764,13 @@ output "cluster_version" {{
         zip_name,
         v["terraform_version"]
     );
+}
+
+/// The provider binary `cargo build` made (what the other acceptance tests
+/// run), honouring `TF_ACC_PROVIDER_BIN` and `CARGO_TARGET_DIR`.
+fn debug_provider_binary() -> PathBuf {
+    let path = acceptance_tests::workdir::provider_binary()
+        .expect("the provider binary: run `cargo build --bin terraform-provider-eks` first");
+    assert!(path.is_file(), "no provider binary at {}", path.display());
+    path
 }

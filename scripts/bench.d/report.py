@@ -85,10 +85,11 @@ def startup_section(s, out, facts):
         "the process had used by then (all threads). TLS on = `PLUGIN_CLIENT_CERT` holds a P-521 "
         "self-signed CA certificate like Terraform's; off = `TF_DISABLE_PLUGIN_TLS=1`.\n"
     )
-    out.append("| provider | TLS | handshake ms | CPU to handshake ms | idle peak RSS (VmHWM) MiB | RSS anon / file MiB | threads | binary MiB |")
+    out.append("| provider | TLS | handshake ms | CPU to handshake ms | idle peak RSS (VmHWM) MiB | RSS anon / file MiB | threads | binary MiB (stripped) |")
     out.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for t in s["targets"]:
         size = t["size_bytes"] / MIB / MIB
+        ssize = (t.get("stripped_size_bytes") or t["size_bytes"]) / MIB / MIB
         for mode in ("tls", "plain"):
             m = t["modes"][mode]
             smp = m["samples"]
@@ -100,12 +101,12 @@ def startup_section(s, out, facts):
                 f"| {t['name']} (protocol {t['protocol']}) | {'on' if mode == 'tls' else 'off'} "
                 f"| {spread(smp['handshake_us'], 1e-3)} | {spread(smp['handshake_cpu_us'], 1e-3)} "
                 f"| {spread(hwm, 1 / MIB)} | {fmt(med(anon) / MIB if anon else None)} / {fmt(med(filek) / MIB if filek else None)} "
-                f"| {fmt(med(thr), 0)} | {size:.2f} |"
+                f"| {fmt(med(thr), 0)} | {size:.2f} ({ssize:.2f}) |"
             )
             if t["name"] == "eks":
                 facts[f"handshake_{mode}_ms"] = med(smp["handshake_us"]) / 1e3 if smp["handshake_us"] else None
                 facts[f"rss_{mode}_mib"] = med(hwm) / MIB if hwm else None
-                facts["binary_mib"] = size
+                facts["binary_mib"] = ssize
             else:
                 facts.setdefault("peer_handshake", {})[(t["name"], mode)] = (
                     med(smp["handshake_us"]) / 1e3 if smp["handshake_us"] else None
@@ -365,8 +366,8 @@ def main():
     targets_at = len(out)
     startup_section(startup, out, facts)
     plan_section(plan, out, facts)
-    peers_section(plan, out, facts)
     criterion_section(run_dir, out)
+    peers_section(plan, out, facts)
     tgt = []
     targets_section(facts, tgt)
     out[targets_at:targets_at] = tgt
