@@ -251,10 +251,22 @@ pub fn parse_diagnostics(text: &str) -> Vec<Diagnostic> {
 /// where Terraform accepts them.
 pub fn with_standard_flags(args: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(args.len() + 2);
-    let Some((sub, rest)) = args.split_first() else {
+    let Some((sub, mut rest)) = args.split_first() else {
         return out;
     };
     out.push(sub.to_string());
+    // `providers schema` takes its flags after the nested subcommand (and
+    // accepts no -no-color).
+    if *sub == "providers" {
+        if let Some((nested, tail)) = rest.split_first() {
+            out.push(nested.to_string());
+            rest = tail;
+            if *nested == "schema" {
+                out.extend(rest.iter().map(|s| s.to_string()));
+                return out;
+            }
+        }
+    }
     match *sub {
         "plan" | "apply" | "destroy" | "import" | "refresh" => {
             out.push("-input=false".into());
