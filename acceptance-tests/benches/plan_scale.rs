@@ -16,7 +16,9 @@
 //! two keys; `apply -auto-approve`; then `--plans` refreshed
 //! `plan -detailed-exitcode` runs (which must report no changes) at the
 //! default `-parallelism=10`, and one at `-parallelism=1` where
-//! N = `--parallelism-at`. Before each command the emulator's request log is
+//! N = `--parallelism-at`; there too, two plans (parallelism 10 and 1) with
+//! 50 ms of latency injected on every DescribeCluster, which shows whether
+//! resources overlap in the provider. Before each command the emulator's request log is
 //! cleared; after it the log gives the AWS calls by operation and their
 //! timestamps.
 //!
@@ -40,7 +42,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::cores::{self, Core};
-use acceptance_tests::emulator::{Emulator, EmulatorOptions, RequestRecord};
+use acceptance_tests::emulator::{Emulator, EmulatorOptions, Fault, RequestRecord};
 use acceptance_tests::terraform::Terraform;
 use acceptance_tests::workdir::Workdir;
 use acceptance_tests::{ClusterSpec, KeySpec};
@@ -50,6 +52,8 @@ use serde_json::{json, Value};
 type Res<T> = Result<T, String>;
 
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(1800);
+/// Latency injected on every DescribeCluster for the parallelism check.
+const LATENCY_MS: u64 = 50;
 
 fn err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{what}: {e}")
@@ -445,6 +449,30 @@ fn run_eks(opts: &Opts, core: &Core, n: usize, scratch: &Path) -> Res<Value> {
         expect_exit(&m, &[0], "plan -parallelism=1")?;
         summarize("plan p=1", n, &m);
         runs.push(m.to_json(n, "plan_parallelism_1"));
+        // The emulator is one Python process, so its own CPU caps how much
+        // overlap the runs above can show. With a fixed latency on every
+        // DescribeCluster (a sleep, which overlaps freely), any lock in the
+        // provider that serialised resources would show as p=10 being no
+        // faster than p=1.
+        for (p, label) in [("10", "plan_latency_p10"), ("1", "plan_latency_p1")] {
+            emulator
+                .add_fault(&Fault {
+                    latency_ms: Some(LATENCY_MS),
+                    ..Fault::new("DescribeCluster", "latency", n as u32)
+                })
+                .map_err(err("adding a latency fault"))?;
+            let m = measure(
+                &tf,
+                &dir,
+                &["plan", "-detailed-exitcode", &format!("-parallelism={p}")],
+                &rusage_dir,
+                Some(&emulator),
+            )?;
+            emulator.clear_faults().map_err(err("clearing faults"))?;
+            expect_exit(&m, &[0], "plan with latency")?;
+            summarize(&format!("plan +{LATENCY_MS}ms p={p}"), n, &m);
+            runs.push(m.to_json(n, label));
+        }
     }
     Ok(json!({"provider": "eks", "n": n, "runs": runs}))
 }

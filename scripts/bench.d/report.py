@@ -226,8 +226,22 @@ def plan_section(p, out, facts):
         out.append(
             f"`-parallelism` at N = {at}: plan wall {fmt(w10)} s at 10 vs {fmt(w1)} s at 1 "
             f"(× {fmt(w1 / w10 if w10 else None)}); the {at} DescribeCluster answers span "
-            f"{fmt(s10)} s at 10 vs {fmt(s1)} s at 1 (× {fmt(s1 / s10 if s10 and s1 else None)}).\n"
+            f"{fmt(s10)} s at 10 vs {fmt(s1)} s at 1 (× {fmt(s1 / s10 if s10 and s1 else None)}). "
+            "The emulator is a single Python process whose CPU caps the overlap here."
         )
+        l10 = runs_of(r, "plan_latency_p10")
+        l1 = runs_of(r, "plan_latency_p1")
+        if l10 and l1:
+            a, b = l10[0]["wall_s"], l1[0]["wall_s"]
+            sa, sb = l10[0].get("describe_cluster_span_s"), l1[0].get("describe_cluster_span_s")
+            facts["latency"] = (at, a, b, sa, sb)
+            out.append(
+                f"With 50 ms of latency injected on every DescribeCluster (a sleep, so the emulator "
+                f"overlaps freely): plan wall {fmt(a)} s at `-parallelism=10` vs {fmt(b)} s at 1 "
+                f"(× {fmt(b / a if a else None)}; perfect overlap would approach × 10); DescribeCluster "
+                f"span {fmt(sa)} s vs {fmt(sb)} s (× {fmt(sb / sa if sa and sb else None)})."
+            )
+        out.append("")
 
 
 def peers_section(p, out, facts):
