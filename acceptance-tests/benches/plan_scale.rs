@@ -135,6 +135,8 @@ struct Measured {
     exit: Option<i32>,
     /// Terraform and everything it waited for (providers included).
     terraform_cpu_s: f64,
+    /// The emulator's CPU during the command (10 ms resolution).
+    emulator_cpu_s: Option<f64>,
     /// Each provider process: user, sys, maxrss.
     providers: Vec<Value>,
     requests: Vec<RequestRecord>,
@@ -190,6 +192,7 @@ impl Measured {
             "wall_s": self.wall_s,
             "exit": self.exit,
             "terraform_cpu_s": self.terraform_cpu_s,
+            "emulator_cpu_s": self.emulator_cpu_s,
             "provider_cpu_s": cpu,
             "provider_cpu_ms_per_resource": cpu * 1e3 / n as f64,
             "provider_maxrss_kib": self.provider_maxrss_kib(),
@@ -209,6 +212,18 @@ fn children_cpu() -> f64 {
             a + b
         })
         .unwrap_or(0.0)
+}
+
+/// CPU seconds (user + system) a running process has used so far, from
+/// `/proc/PID/stat` (clock ticks, assumed 100 per second).
+fn process_cpu_s(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields overall.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 fn read_rusage_dir(dir: &Path) -> Vec<Value> {
@@ -244,6 +259,7 @@ fn measure(
         .stderr(std::fs::File::create(&se).map_err(err("stderr file"))?)
         .stdin(Stdio::null());
     let cpu0 = children_cpu();
+    let em0 = emulator.and_then(|e| process_cpu_s(e.pid()));
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(err("starting terraform"))?;
     let status = loop {
@@ -261,6 +277,10 @@ fn measure(
     };
     let wall_s = start.elapsed().as_secs_f64();
     let terraform_cpu_s = children_cpu() - cpu0;
+    let emulator_cpu_s = match (em0, emulator.and_then(|e| process_cpu_s(e.pid()))) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
     // A wrapper writes its record right after its provider exits, which can
     // be a moment after Terraform has returned.
     std::thread::sleep(Duration::from_millis(300));
@@ -273,6 +293,7 @@ fn measure(
         wall_s,
         exit: status.code(),
         terraform_cpu_s,
+        emulator_cpu_s,
         providers,
         requests,
         stdout: std::fs::read_to_string(&so).unwrap_or_default(),
@@ -645,11 +666,8 @@ fn run(opts: &Opts) -> Res<()> {
         }
     }
     let path = opts.out.join("plan_scale.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&report).map_err(err("json"))?,
-    )
-    .map_err(err("writing plan_scale.json"))?;
+    std::fs::write(&path, serde_json::to_string(&report).map_err(err("json"))?)
+        .map_err(err("writing plan_scale.json"))?;
     std::fs::write(opts.out.join("plan_scale.csv"), csv).map_err(err("writing csv"))?;
     note(&format!("wrote {}", path.display()));
     Ok(())

@@ -178,7 +178,9 @@ def plan_section(p, out, facts):
                 if op not in ("DescribeCluster", "DescribeKey"):
                     other.setdefault(op, []).append(c)
         other_s = ", ".join(f"{op} {fmt(med(c), 1).rstrip('0').rstrip('.')}" for op, c in sorted(other.items())) or "none"
-        per_n[n] = {"wall": med(wall), "cpu": med(cpu), "rss": med(rss)}
+        tf_cpu = [x["terraform_cpu_s"] - x["provider_cpu_s"] for x in plans]
+        em_cpu = [x["emulator_cpu_s"] for x in plans if x.get("emulator_cpu_s") is not None]
+        per_n[n] = {"wall": med(wall), "cpu": med(cpu), "rss": med(rss), "tf_cpu": med(tf_cpu), "em_cpu": med(em_cpu)}
         for a, b in zip(dc, dk):
             calls_ok.append((n, a, b))
         out.append(
@@ -191,15 +193,34 @@ def plan_section(p, out, facts):
     ns = sorted(per_n)
     if len(ns) >= 2:
         out.append("Marginal cost per added resource between consecutive N (median plans):\n")
-        out.append("| N → N' | wall ms / resource | provider CPU ms / resource |")
-        out.append("| --- | --- | --- |")
+        out.append(
+            "| N → N' | wall ms / resource | provider CPU ms / resource | Terraform CPU ms / resource "
+            "(providers excluded) | emulator CPU ms / resource |"
+        )
+        out.append("| --- | --- | --- | --- | --- |")
+
+        def d(key, a, b):
+            va, vb = per_n[a].get(key), per_n[b].get(key)
+            return fmt((vb - va) * 1e3 / (b - a), 3) if va is not None and vb is not None else "–"
+
         for a, b in zip(ns, ns[1:]):
             dn = b - a
             out.append(
                 f"| {a} → {b} | {fmt((per_n[b]['wall'] - per_n[a]['wall']) * 1e3 / dn, 2)} "
-                f"| {fmt((per_n[b]['cpu'] - per_n[a]['cpu']) / dn, 3)} |"
+                f"| {fmt((per_n[b]['cpu'] - per_n[a]['cpu']) / dn, 3)} | {d('tf_cpu', a, b)} | {d('em_cpu', a, b)} |"
             )
         out.append("")
+    if eks:
+        big = max(eks, key=lambda r: r["n"])
+        ap = runs_of(big, "apply")
+        if ap:
+            n = big["n"]
+            calls = ", ".join(
+                f"{op} {c / n:g}" for op, c in sorted(ap[0]["api_calls"].items())
+            )
+            out.append(
+                f"AWS calls per resource in the apply at N = {n} (creates; not a target): {calls}.\n"
+            )
     facts["per_n"] = per_n
     facts["calls"] = calls_ok
     if 100 in per_n and 500 in per_n:
@@ -207,7 +228,7 @@ def plan_section(p, out, facts):
         facts["growth"] = ratio
         out.append(
             f"Growth N = 100 → 500: plan wall time × {ratio:.2f} for × 5 resources "
-            f"({'sub-linear' if ratio <= 5 else 'super-linear'}).\n"
+            f"(linear would be × 5; {'no worse than linear' if ratio <= 5 else 'worse than linear'}).\n"
         )
     # Parallelism.
     at = p.get("parallelism_at")

@@ -8,7 +8,8 @@
 //! Terraform's certificate is an ECDSA P-521 self-signed CA certificate. Stock
 //! webpki verification refuses a CA certificate used as an end entity, so
 //! [`PinnedClientCert`] compares the certificate bytes instead and checks the
-//! TLS handshake signature with aws-lc-rs, which supports P-521.
+//! TLS handshake signature with aws-lc-rs, which supports P-521 (ring does
+//! not); see [`crypto_provider`].
 
 use std::fmt;
 use std::pin::Pin;
@@ -39,9 +40,18 @@ pub enum TlsError {
     Config(#[from] rustls::Error),
 }
 
-/// The aws-lc-rs crypto provider, which can verify P-521 signatures.
+/// ring for key exchange and our own signatures, with aws-lc-rs's signature
+/// verification algorithms, which include the P-521 that ring lacks.
+///
+/// Why not aws-lc-rs throughout: its random number generator takes about
+/// 30 ms to seed on first use, a cost every provider start would pay before
+/// the handshake line (see the benchmarks). Verifying a signature draws no
+/// random numbers, so that part costs aws-lc no seeding.
 pub fn crypto_provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.signature_verification_algorithms =
+        rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
+    Arc::new(provider)
 }
 
 /// Our per-process certificate and key.

@@ -10,9 +10,10 @@ use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Val
 
 /// ReadDataSource.
 pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>, Diagnostics) {
-    let ty = data_source_schema().block.value_type();
+    static TYPE: std::sync::OnceLock<crate::tfprotov6::Type> = std::sync::OnceLock::new();
+    let ty = TYPE.get_or_init(|| data_source_schema().block.value_type());
     let mut diags = Diagnostics::new();
-    let cfg = match config.decode(&ty) {
+    let cfg = match config.decode(ty) {
         Ok(v) => v,
         Err(e) => return (None, decode_diagnostic("configuration", e).into()),
     };
@@ -71,7 +72,7 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
             ),
         ),
     ]);
-    match DynamicValue::encode(&value, &ty) {
+    match DynamicValue::encode(&value, ty) {
         Ok(v) => (Some(v), diags),
         Err(e) => {
             diags.push(decode_diagnostic("data source state", e));

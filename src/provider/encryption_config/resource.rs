@@ -20,12 +20,14 @@ pub const SECRETS: &str = "secrets";
 /// Summary for a malformed `key_arn`.
 pub const INVALID_KEY_ARN: &str = "Invalid key_arn";
 
-fn ty() -> Type {
-    resource_schema().block.value_type()
+/// The resource's value type, built once: every decode and encode needs it.
+fn ty() -> &'static Type {
+    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+    TYPE.get_or_init(|| resource_schema().block.value_type())
 }
 
 fn decode(v: &DynamicValue, what: &str) -> Result<Option<Model>, Diagnostic> {
-    let value = v.decode(&ty()).map_err(|e| decode_diagnostic(what, e))?;
+    let value = v.decode(ty()).map_err(|e| decode_diagnostic(what, e))?;
     Model::from_value(&value)
 }
 
@@ -46,7 +48,7 @@ fn decode_change(
 }
 
 fn encode(m: &Model) -> Result<DynamicValue, Diagnostic> {
-    DynamicValue::encode(&m.to_value(), &ty()).map_err(|e| decode_diagnostic("new state", e))
+    DynamicValue::encode(&m.to_value(), ty()).map_err(|e| decode_diagnostic("new state", e))
 }
 
 fn prior_facts(m: &Model) -> Prior {
