@@ -166,8 +166,12 @@ class EksExtension:
                 if now >= update.ends_at:
                     self._finish(update)
                     finished = True
+            if not finished:
+                # Runs on every request: skip moto's backend lookup, which
+                # made each request cost O(clusters with updates).
+                continue
             cluster = backend(region).clusters.get(name)
-            if finished and cluster is not None and cluster.status == "UPDATING" \
+            if cluster is not None and cluster.status == "UPDATING" \
                     and self.in_progress(region, name) is None:
                 cluster.status = "ACTIVE"
 
