@@ -521,6 +521,36 @@ mod flow_tests {
         DescribeUpdateOutput::builder().update(u).build()
     }
 
+    /// AssociateEncryptionConfig's answer: update `u1` started.
+    fn started() -> AssociateEncryptionConfigOutput {
+        AssociateEncryptionConfigOutput::builder()
+            .update(update(
+                "u1",
+                UpdateType::AssociateEncryptionConfig,
+                UpdateStatus::InProgress,
+                KEY,
+            ))
+            .build()
+    }
+
+    /// DescribeUpdate of `u1`: InProgress twice, then Successful.
+    fn poll_until_done() -> Rule {
+        let polled = |status: UpdateStatus| {
+            describe_update(update(
+                "u1",
+                UpdateType::AssociateEncryptionConfig,
+                status,
+                KEY,
+            ))
+        };
+        mock!(Client::describe_update)
+            .sequence()
+            .output(move || polled(UpdateStatus::InProgress))
+            .times(2)
+            .output(move || polled(UpdateStatus::Successful))
+            .build()
+    }
+
     fn list(ids: &[&str]) -> ListUpdatesOutput {
         let mut b = ListUpdatesOutput::builder();
         for id in ids {
@@ -573,37 +603,9 @@ mod flow_tests {
         let associate = mock!(Client::associate_encryption_config)
             .sequence()
             .http_response(|| json_error(429, "ThrottlingException", "Rate exceeded", "rid-1"))
-            .output(|| {
-                AssociateEncryptionConfigOutput::builder()
-                    .update(update(
-                        "u1",
-                        UpdateType::AssociateEncryptionConfig,
-                        UpdateStatus::InProgress,
-                        KEY,
-                    ))
-                    .build()
-            })
+            .output(|| started())
             .build();
-        let poll = mock!(Client::describe_update)
-            .sequence()
-            .output(|| {
-                describe_update(update(
-                    "u1",
-                    UpdateType::AssociateEncryptionConfig,
-                    UpdateStatus::InProgress,
-                    KEY,
-                ))
-            })
-            .times(2)
-            .output(|| {
-                describe_update(update(
-                    "u1",
-                    UpdateType::AssociateEncryptionConfig,
-                    UpdateStatus::Successful,
-                    KEY,
-                ))
-            })
-            .build();
+        let poll = poll_until_done();
         let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
         let id = h
             .ctx()
@@ -640,16 +642,7 @@ mod flow_tests {
                     "rid-2",
                 )
             })
-            .output(|| {
-                AssociateEncryptionConfigOutput::builder()
-                    .update(update(
-                        "u1",
-                        UpdateType::AssociateEncryptionConfig,
-                        UpdateStatus::InProgress,
-                        KEY,
-                    ))
-                    .build()
-            })
+            .output(|| started())
             .build();
         let poll = mock!(Client::describe_update)
             .sequence()
@@ -698,16 +691,7 @@ mod flow_tests {
         let describe =
             mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
         let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
-        let associate = mock!(Client::associate_encryption_config).then_output(|| {
-            AssociateEncryptionConfigOutput::builder()
-                .update(update(
-                    "u1",
-                    UpdateType::AssociateEncryptionConfig,
-                    UpdateStatus::InProgress,
-                    KEY,
-                ))
-                .build()
-        });
+        let associate = mock!(Client::associate_encryption_config).then_output(|| started());
         let poll = mock!(Client::describe_update).then_output(|| {
             describe_update(update(
                 "u1",
@@ -815,36 +799,8 @@ mod flow_tests {
             .output(|| list(&[]))
             .output(|| list(&["u1"]))
             .build();
-        let associate = mock!(Client::associate_encryption_config).then_output(|| {
-            AssociateEncryptionConfigOutput::builder()
-                .update(update(
-                    "u1",
-                    UpdateType::AssociateEncryptionConfig,
-                    UpdateStatus::InProgress,
-                    KEY,
-                ))
-                .build()
-        });
-        let poll = mock!(Client::describe_update)
-            .sequence()
-            .output(|| {
-                describe_update(update(
-                    "u1",
-                    UpdateType::AssociateEncryptionConfig,
-                    UpdateStatus::InProgress,
-                    KEY,
-                ))
-            })
-            .times(2)
-            .output(|| {
-                describe_update(update(
-                    "u1",
-                    UpdateType::AssociateEncryptionConfig,
-                    UpdateStatus::Successful,
-                    KEY,
-                ))
-            })
-            .build();
+        let associate = mock!(Client::associate_encryption_config).then_output(|| started());
+        let poll = poll_until_done();
         let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
         let stop = h.stop.clone();
         let first = {
