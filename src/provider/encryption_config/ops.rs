@@ -603,7 +603,7 @@ mod flow_tests {
         let associate = mock!(Client::associate_encryption_config)
             .sequence()
             .http_response(|| json_error(429, "ThrottlingException", "Rate exceeded", "rid-1"))
-            .output(|| started())
+            .output(started)
             .build();
         let poll = poll_until_done();
         let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
@@ -642,7 +642,7 @@ mod flow_tests {
                     "rid-2",
                 )
             })
-            .output(|| started())
+            .output(started)
             .build();
         let poll = mock!(Client::describe_update)
             .sequence()
@@ -691,7 +691,7 @@ mod flow_tests {
         let describe =
             mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
         let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
-        let associate = mock!(Client::associate_encryption_config).then_output(|| started());
+        let associate = mock!(Client::associate_encryption_config).then_output(started);
         let poll = mock!(Client::describe_update).then_output(|| {
             describe_update(update(
                 "u1",
@@ -799,7 +799,7 @@ mod flow_tests {
             .output(|| list(&[]))
             .output(|| list(&["u1"]))
             .build();
-        let associate = mock!(Client::associate_encryption_config).then_output(|| started());
+        let associate = mock!(Client::associate_encryption_config).then_output(started);
         let poll = poll_until_done();
         let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
         let stop = h.stop.clone();
