@@ -585,6 +585,13 @@ mod flow_tests {
                 stop: &self.stop,
             }
         }
+
+        /// Associates KEY with cluster `prod`, with no deadline pressure.
+        async fn associate(&self) -> Result<Option<String>, OpError> {
+            self.ctx()
+                .ensure_associated("prod", KEY, &secrets(), far())
+                .await
+        }
     }
 
     fn far() -> Instant {
@@ -607,11 +614,7 @@ mod flow_tests {
             .build();
         let poll = poll_until_done();
         let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
-        let id = h
-            .ctx()
-            .ensure_associated("prod", KEY, &secrets(), far())
-            .await
-            .unwrap();
+        let id = h.associate().await.unwrap();
         assert_eq!(id.as_deref(), Some("u1"));
         // One throttled attempt retried by the SDK: still one logical call.
         assert_eq!(associate.num_calls(), 2);
@@ -673,11 +676,7 @@ mod flow_tests {
             })
             .build();
         let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
-        let id = h
-            .ctx()
-            .ensure_associated("prod", KEY, &secrets(), far())
-            .await
-            .unwrap();
+        let id = h.associate().await.unwrap();
         assert_eq!(id.as_deref(), Some("u1"));
         assert_eq!(
             associate.num_calls(),
@@ -701,11 +700,7 @@ mod flow_tests {
             ))
         });
         let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
-        let err = h
-            .ctx()
-            .ensure_associated("prod", KEY, &secrets(), far())
-            .await
-            .unwrap_err();
+        let err = h.associate().await.unwrap_err();
         let OpError::Diagnostic(d) = err else {
             panic!("expected a diagnostic, got {err:?}")
         };
@@ -748,11 +743,7 @@ mod flow_tests {
             ))
         });
         let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
-        let id = h
-            .ctx()
-            .ensure_associated("prod", KEY, &secrets(), far())
-            .await
-            .unwrap();
+        let id = h.associate().await.unwrap();
         assert_eq!(id.as_deref(), Some("u9"));
         assert_eq!(associate.num_calls(), 1);
     }
@@ -774,11 +765,7 @@ mod flow_tests {
             )
         });
         let h = Harness::new(&[&describe, &list_rule, &associate]);
-        let err = h
-            .ctx()
-            .ensure_associated("prod", KEY, &secrets(), far())
-            .await
-            .unwrap_err();
+        let err = h.associate().await.unwrap_err();
         let OpError::Diagnostic(d) = err else {
             panic!("expected a diagnostic, got {err:?}")
         };
@@ -822,11 +809,7 @@ mod flow_tests {
             clusters: ClusterCache::default(),
             clients: h.clients.clone(),
         };
-        let id = h2
-            .ctx()
-            .ensure_associated("prod", KEY, &secrets(), far())
-            .await
-            .unwrap();
+        let id = h2.associate().await.unwrap();
         assert_eq!(id.as_deref(), Some("u1"));
         assert_eq!(
             associate.num_calls(),
