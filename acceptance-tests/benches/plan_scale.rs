@@ -1,6 +1,13 @@
-//! Plan cost at scale (issue 6, parts 2 and 4): `terraform apply` and
-//! refreshed `terraform plan` with N `eks_encryption_config` resources
-//! against the emulator, and the same N with null-resource peers.
+//! Plan cost at scale (issue 6, parts 2 and 4; issue 14): `terraform apply`
+//! and refreshed `terraform plan` with N `eks_encryption_config` resources
+//! against two AWS back ends, and the same N with null-resource peers:
+//!
+//! - `emulator`: the moto-based emulator (a Python process), whose request
+//!   log gives the real call counts; its own CPU per resource is larger than
+//!   the provider's, so its wall times measure it as much as us;
+//! - `standin`: a benchmark-only Rust HTTP/1.1 keep-alive server in this
+//!   process (`support/standin.rs`) answering from a fixed table in
+//!   microseconds, so the wall times measure the provider and Terraform.
 //!
 //! Not a Criterion benchmark and not a test: `scripts/bench` builds it with
 //! `cargo build --release -p acceptance-tests --bench plan_scale` and runs:
@@ -8,8 +15,15 @@
 //! ```text
 //! plan_scale --out DIR --provider BIN [--terraform PATH] [--sizes 1,10,100,500]
 //!            [--plans 3] [--plans-large 2] [--large 500] [--parallelism-at 100]
-//!            [--peer NAME=SOURCE=BIN ...]
+//!            [--peer NAME=SOURCE=BIN ...] [--backends emulator,standin]
+//!            [--callgrind-at N] [--valgrind PATH]
+//! plan_scale --standin-serve N    # serve the stand-in for N clusters, print its URL
 //! ```
+//!
+//! `--callgrind-at N` adds, for the stand-in at that N, one refreshed plan
+//! with every provider process run under `valgrind --tool=callgrind`: the
+//! provider's instruction count (`Ir`), which, unlike CPU time, does not
+//! depend on what else the machine runs. Its CPU figures are not used.
 //!
 //! For each N: a fresh emulator with 2 keys (`alias/bench-a`, `alias/bench-b`)
 //! and N clusters; a configuration with `count = N` resources alternating the
@@ -41,6 +55,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/standin.rs"]
+mod standin;
+
 use acceptance_tests::cores::{self, Core};
 use acceptance_tests::emulator::{Emulator, EmulatorOptions, Fault, RequestRecord};
 use acceptance_tests::terraform::Terraform;
@@ -48,6 +65,7 @@ use acceptance_tests::workdir::Workdir;
 use acceptance_tests::{ClusterSpec, KeySpec};
 use nix::sys::resource::{getrusage, Usage, UsageWho};
 use serde_json::{json, Value};
+use standin::StandIn;
 
 type Res<T> = Result<T, String>;
 
@@ -128,6 +146,76 @@ fn write_wrapper(dir: &Path, name: &str, real: &Path, rusage_dir: &Path) -> Res<
 
 // ---- measuring one command ------------------------------------------------------
 
+/// The AWS side a run talks to.
+enum Backend {
+    Emulator(Emulator),
+    StandIn(StandIn),
+}
+
+impl Backend {
+    fn url(&self) -> &str {
+        match self {
+            Backend::Emulator(e) => e.url(),
+            Backend::StandIn(s) => s.url(),
+        }
+    }
+
+    fn clear_requests(&self) -> Res<()> {
+        match self {
+            Backend::Emulator(e) => e
+                .clear_requests()
+                .map_err(err("clearing the request log")),
+            Backend::StandIn(s) => {
+                s.clear();
+                Ok(())
+            }
+        }
+    }
+
+    fn requests(&self) -> Res<Vec<RequestRecord>> {
+        match self {
+            Backend::Emulator(e) => e.requests().map_err(err("reading the request log")),
+            Backend::StandIn(s) => Ok(s
+                .requests()
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| RequestRecord {
+                    seq: i as u64 + 1,
+                    service: String::new(),
+                    operation: a.operation,
+                    method: String::new(),
+                    path: String::new(),
+                    status: Some(a.status),
+                    region: standin::REGION.to_owned(),
+                    request_id: None,
+                    body: None,
+                    time: Some(a.time),
+                })
+                .collect()),
+        }
+    }
+
+    /// CPU seconds the back end has used so far: the emulator process's, or
+    /// this process's (the stand-in's threads, and the bench's own polling).
+    fn cpu_s(&self) -> Option<f64> {
+        match self {
+            Backend::Emulator(e) => process_cpu_s(e.pid()),
+            Backend::StandIn(_) => getrusage(UsageWho::RUSAGE_SELF).ok().map(|u| {
+                let (a, b) = secs(&u);
+                a + b
+            }),
+        }
+    }
+
+    /// TCP connections the back end accepted so far (stand-in only).
+    fn connections(&self) -> Option<u64> {
+        match self {
+            Backend::Emulator(_) => None,
+            Backend::StandIn(s) => Some(s.connections()),
+        }
+    }
+}
+
 /// What one Terraform command cost.
 #[derive(Debug)]
 struct Measured {
@@ -135,8 +223,11 @@ struct Measured {
     exit: Option<i32>,
     /// Terraform and everything it waited for (providers included).
     terraform_cpu_s: f64,
-    /// The emulator's CPU during the command (10 ms resolution).
+    /// The back end's CPU during the command (the emulator's at 10 ms
+    /// resolution, or the stand-in's).
     emulator_cpu_s: Option<f64>,
+    /// TCP connections the back end accepted during the command.
+    connections: Option<u64>,
     /// Each provider process: user, sys, maxrss.
     providers: Vec<Value>,
     requests: Vec<RequestRecord>,
@@ -193,6 +284,7 @@ impl Measured {
             "exit": self.exit,
             "terraform_cpu_s": self.terraform_cpu_s,
             "emulator_cpu_s": self.emulator_cpu_s,
+            "backend_connections": self.connections,
             "provider_cpu_s": cpu,
             "provider_cpu_ms_per_resource": cpu * 1e3 / n as f64,
             "provider_maxrss_kib": self.provider_maxrss_kib(),
@@ -243,11 +335,10 @@ fn measure(
     dir: &Path,
     args: &[&str],
     rusage_dir: &Path,
-    emulator: Option<&Emulator>,
+    backend: Option<&Backend>,
 ) -> Res<Measured> {
-    if let Some(em) = emulator {
-        em.clear_requests()
-            .map_err(err("clearing the request log"))?;
+    if let Some(b) = backend {
+        b.clear_requests()?;
     }
     let _ = std::fs::remove_dir_all(rusage_dir);
     std::fs::create_dir_all(rusage_dir).map_err(err("rusage dir"))?;
@@ -259,7 +350,8 @@ fn measure(
         .stderr(std::fs::File::create(&se).map_err(err("stderr file"))?)
         .stdin(Stdio::null());
     let cpu0 = children_cpu();
-    let em0 = emulator.and_then(|e| process_cpu_s(e.pid()));
+    let em0 = backend.and_then(Backend::cpu_s);
+    let conn0 = backend.and_then(Backend::connections);
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(err("starting terraform"))?;
     let status = loop {
@@ -277,7 +369,11 @@ fn measure(
     };
     let wall_s = start.elapsed().as_secs_f64();
     let terraform_cpu_s = children_cpu() - cpu0;
-    let emulator_cpu_s = match (em0, emulator.and_then(|e| process_cpu_s(e.pid()))) {
+    let emulator_cpu_s = match (em0, backend.and_then(Backend::cpu_s)) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
+    let connections = match (conn0, backend.and_then(Backend::connections)) {
         (Some(a), Some(b)) => Some(b - a),
         _ => None,
     };
@@ -285,8 +381,8 @@ fn measure(
     // be a moment after Terraform has returned.
     std::thread::sleep(Duration::from_millis(300));
     let providers = read_rusage_dir(rusage_dir);
-    let requests = match emulator {
-        Some(em) => em.requests().map_err(err("reading the request log"))?,
+    let requests = match backend {
+        Some(b) => b.requests()?,
         None => Vec::new(),
     };
     Ok(Measured {
@@ -294,6 +390,7 @@ fn measure(
         exit: status.code(),
         terraform_cpu_s,
         emulator_cpu_s,
+        connections,
         providers,
         requests,
         stdout: std::fs::read_to_string(&so).unwrap_or_default(),
@@ -329,6 +426,11 @@ struct Opts {
     large: usize,
     parallelism_at: usize,
     peers: Vec<(String, String, PathBuf)>,
+    /// Which back ends the eks runs use, in order.
+    backends: Vec<String>,
+    /// N at which one stand-in plan runs under callgrind.
+    callgrind_at: Option<usize>,
+    valgrind: PathBuf,
 }
 
 fn eks_config(url: &str, n: usize) -> String {
@@ -400,35 +502,52 @@ fn summarize(label: &str, n: usize, m: &Measured) {
     ));
 }
 
-/// One N for this provider: seed, apply, plans.
-fn run_eks(opts: &Opts, core: &Core, n: usize, scratch: &Path) -> Res<Value> {
-    let emulator = Emulator::start_with(&EmulatorOptions {
-        update_duration_seconds: 0.0,
-        ..EmulatorOptions::default()
-    })
-    .map_err(err("starting the emulator"))?;
-    for alias in ["alias/bench-a", "alias/bench-b"] {
-        emulator
-            .create_key(&KeySpec::symmetric().alias(alias))
-            .map_err(err("creating a key"))?;
+/// Starts and seeds a back end with N clusters and the two keys.
+fn start_backend(kind: &str, n: usize) -> Res<Backend> {
+    match kind {
+        "standin" => Ok(Backend::StandIn(
+            StandIn::start(n).map_err(err("starting the stand-in"))?,
+        )),
+        "emulator" => {
+            let emulator = Emulator::start_with(&EmulatorOptions {
+                update_duration_seconds: 0.0,
+                ..EmulatorOptions::default()
+            })
+            .map_err(err("starting the emulator"))?;
+            for alias in ["alias/bench-a", "alias/bench-b"] {
+                emulator
+                    .create_key(&KeySpec::symmetric().alias(alias))
+                    .map_err(err("creating a key"))?;
+            }
+            for i in 0..n {
+                emulator
+                    .create_cluster(&ClusterSpec::new(&format!("bench-{i:04}")))
+                    .map_err(err("creating a cluster"))?;
+            }
+            Ok(Backend::Emulator(emulator))
+        }
+        other => Err(format!("unknown back end {other:?} (emulator or standin)")),
     }
-    for i in 0..n {
-        emulator
-            .create_cluster(&ClusterSpec::new(&format!("bench-{i:04}")))
-            .map_err(err("creating a cluster"))?;
-    }
-    let rusage_dir = scratch.join(format!("rusage-eks-{n}"));
+}
+
+/// One N for this provider against one back end: seed, apply, plans.
+fn run_eks(opts: &Opts, core: &Core, n: usize, scratch: &Path, kind: &str) -> Res<Value> {
+    let backend = start_backend(kind, n)?;
+    let tag = format!("eks-{kind}-{n}");
+    let rusage_dir = scratch.join(format!("rusage-{tag}"));
+    let wrapper_dir = scratch.join(format!("wrapper-{tag}"));
     let wrapper = write_wrapper(
-        &scratch.join(format!("wrapper-eks-{n}")),
+        &wrapper_dir,
         "terraform-provider-eks",
         &opts.provider,
         &rusage_dir,
     )?;
-    let wd = Workdir::new(&format!("bench-eks-{n}"), Some(&wrapper)).map_err(err("workdir"))?;
+    let wd = Workdir::new(&format!("bench-{tag}"), Some(&wrapper)).map_err(err("workdir"))?;
     let tf = Terraform::new(core, &wd);
     let dir = wd.config_dir();
-    wd.write_main(&dir, &eks_config(emulator.url(), n))
+    wd.write_main(&dir, &eks_config(backend.url(), n))
         .map_err(err("main.tf"))?;
+    let label = |s: &str| format!("{kind} {s}");
 
     let mut runs = Vec::new();
     let apply = measure(
@@ -436,13 +555,14 @@ fn run_eks(opts: &Opts, core: &Core, n: usize, scratch: &Path) -> Res<Value> {
         &dir,
         &["apply", "-auto-approve"],
         &rusage_dir,
-        Some(&emulator),
+        Some(&backend),
     )?;
     expect_exit(&apply, &[0], "apply")?;
-    summarize("apply", n, &apply);
+    summarize(&label("apply"), n, &apply);
     runs.push(apply.to_json(n, "apply"));
 
-    let count = if n >= opts.large {
+    // The stand-in costs next to nothing, so it gets the full count at every N.
+    let count = if n >= opts.large && kind == "emulator" {
         opts.plans_large
     } else {
         opts.plans
@@ -453,10 +573,10 @@ fn run_eks(opts: &Opts, core: &Core, n: usize, scratch: &Path) -> Res<Value> {
             &dir,
             &["plan", "-detailed-exitcode"],
             &rusage_dir,
-            Some(&emulator),
+            Some(&backend),
         )?;
         expect_exit(&m, &[0], "plan (expected no changes)")?;
-        summarize(&format!("plan #{}", i + 1), n, &m);
+        summarize(&label(&format!("plan #{}", i + 1)), n, &m);
         runs.push(m.to_json(n, "plan"));
     }
     if n == opts.parallelism_at {
@@ -465,11 +585,13 @@ fn run_eks(opts: &Opts, core: &Core, n: usize, scratch: &Path) -> Res<Value> {
             &dir,
             &["plan", "-detailed-exitcode", "-parallelism=1"],
             &rusage_dir,
-            Some(&emulator),
+            Some(&backend),
         )?;
         expect_exit(&m, &[0], "plan -parallelism=1")?;
-        summarize("plan p=1", n, &m);
+        summarize(&label("plan p=1"), n, &m);
         runs.push(m.to_json(n, "plan_parallelism_1"));
+    }
+    if let (Backend::Emulator(emulator), true) = (&backend, n == opts.parallelism_at) {
         // The emulator is one Python process, so its own CPU caps how much
         // overlap the runs above can show. With a fixed latency on every
         // DescribeCluster (a sleep, which overlaps freely), any lock in the
@@ -487,15 +609,101 @@ fn run_eks(opts: &Opts, core: &Core, n: usize, scratch: &Path) -> Res<Value> {
                 &dir,
                 &["plan", "-detailed-exitcode", &format!("-parallelism={p}")],
                 &rusage_dir,
-                Some(&emulator),
+                Some(&backend),
             )?;
             emulator.clear_faults().map_err(err("clearing faults"))?;
             expect_exit(&m, &[0], "plan with latency")?;
-            summarize(&format!("plan +{LATENCY_MS}ms p={p}"), n, &m);
+            summarize(&format!("emulator plan +{LATENCY_MS}ms p={p}"), n, &m);
             runs.push(m.to_json(n, label));
         }
     }
-    Ok(json!({"provider": "eks", "n": n, "runs": runs}))
+    let mut callgrind = Value::Null;
+    if kind == "standin" && opts.callgrind_at == Some(n) {
+        callgrind = callgrind_plan(opts, &tf, &dir, &wrapper_dir, scratch, &backend, n)?;
+        // Restore the plain wrapper.
+        write_wrapper(
+            &wrapper_dir,
+            "terraform-provider-eks",
+            &opts.provider,
+            &rusage_dir,
+        )?;
+    }
+    Ok(json!({"provider": "eks", "backend": kind, "n": n, "runs": runs, "callgrind": callgrind}))
+}
+
+/// One refreshed plan with every provider process under callgrind: the
+/// provider's instructions per process and in all.
+fn callgrind_plan(
+    opts: &Opts,
+    tf: &Terraform,
+    dir: &Path,
+    wrapper_dir: &Path,
+    scratch: &Path,
+    backend: &Backend,
+    n: usize,
+) -> Res<Value> {
+    let cg_dir = scratch.join(format!("callgrind-{n}"));
+    let _ = std::fs::remove_dir_all(&cg_dir);
+    std::fs::create_dir_all(&cg_dir).map_err(err("callgrind dir"))?;
+    let rusage_dir = scratch.join(format!("rusage-callgrind-{n}"));
+    let me = std::env::current_exe().map_err(err("current_exe"))?;
+    let q = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
+    let script = format!(
+        "#!/bin/sh\nexec {} --wrap {} {} --tool=callgrind --callgrind-out-file={} --log-file={} {} \"$@\"\n",
+        q(&me),
+        q(&opts.valgrind),
+        q(&rusage_dir),
+        q(&cg_dir.join("callgrind.out.%p")),
+        q(&cg_dir.join("valgrind.%p.log")),
+        q(&opts.provider),
+    );
+    std::fs::write(wrapper_dir.join("terraform-provider-eks"), script)
+        .map_err(err("writing the callgrind wrapper"))?;
+    let m = measure(
+        tf,
+        dir,
+        &["plan", "-detailed-exitcode"],
+        &rusage_dir,
+        Some(backend),
+    )?;
+    expect_exit(&m, &[0], "plan under callgrind (expected no changes)")?;
+    let mut processes = Vec::new();
+    for entry in std::fs::read_dir(&cg_dir).map_err(err("reading the callgrind dir"))? {
+        let path = entry.map_err(err("callgrind dir entry"))?.path();
+        let name = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+        if !name.starts_with("callgrind.out.") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(err("reading a callgrind file"))?;
+        let ir = text
+            .lines()
+            .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok());
+        processes.push(json!({"file": name, "ir": ir}));
+    }
+    let total: u64 = processes.iter().filter_map(|p| p["ir"].as_u64()).sum();
+    if processes.is_empty() || total == 0 {
+        return Err(format!(
+            "callgrind wrote no counts into {} (is valgrind installed? --valgrind {})",
+            cg_dir.display(),
+            opts.valgrind.display()
+        ));
+    }
+    note(&format!(
+        "  standin plan under callgrind N={n}: {} provider process(es), {total} instructions ({:.0} per resource), wall {:.1} s, calls: {:?}",
+        processes.len(),
+        total as f64 / n as f64,
+        m.wall_s,
+        m.calls()
+    ));
+    Ok(json!({
+        "n": n,
+        "processes": processes,
+        "ir_total": total,
+        "ir_per_resource": total as f64 / n as f64,
+        "api_calls": m.calls(),
+        "wall_s": m.wall_s,
+    }))
 }
 
 /// One N for a null peer: apply, plans.
@@ -556,6 +764,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Res<Option<Opts>> {
         large: 500,
         parallelism_at: 100,
         peers: Vec::new(),
+        backends: vec!["emulator".into(), "standin".into()],
+        callgrind_at: None,
+        valgrind: PathBuf::from("valgrind"),
     };
     let (mut out, mut provider) = (None, None);
     let num = |v: Option<String>, f: &str| -> Res<usize> {
@@ -573,6 +784,26 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Res<Option<Opts>> {
             "--plans-large" => o.plans_large = num(args.next(), "--plans-large")?,
             "--large" => o.large = num(args.next(), "--large")?,
             "--parallelism-at" => o.parallelism_at = num(args.next(), "--parallelism-at")?,
+            "--callgrind-at" => o.callgrind_at = Some(num(args.next(), "--callgrind-at")?),
+            "--valgrind" => {
+                o.valgrind = PathBuf::from(args.next().ok_or("--valgrind needs a path")?)
+            }
+            "--backends" => {
+                o.backends = args
+                    .next()
+                    .ok_or("--backends needs a value")?
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if let Some(b) = o
+                    .backends
+                    .iter()
+                    .find(|b| *b != "emulator" && *b != "standin")
+                {
+                    return Err(format!("--backends: unknown back end {b:?}"));
+                }
+            }
             "--sizes" => {
                 o.sizes = args
                     .next()
@@ -629,8 +860,10 @@ fn run(opts: &Opts) -> Res<()> {
         .map_err(err("scratch dir"))?;
     let mut results = Vec::new();
     for &n in &opts.sizes {
-        note(&format!("eks_encryption_config x {n}"));
-        results.push(run_eks(opts, &core, n, scratch.path())?);
+        for kind in &opts.backends {
+            note(&format!("eks_encryption_config x {n}, {kind}"));
+            results.push(run_eks(opts, &core, n, scratch.path(), kind)?);
+        }
         for peer in &opts.peers {
             note(&format!("{} null_resource x {n}", peer.0));
             results.push(run_peer(opts, &core, n, scratch.path(), peer)?);
@@ -642,16 +875,19 @@ fn run(opts: &Opts) -> Res<()> {
         "plans": opts.plans,
         "plans_large": opts.plans_large,
         "parallelism_at": opts.parallelism_at,
+        "backends": opts.backends,
+        "callgrind_at": opts.callgrind_at,
         "results": results,
     });
     let mut csv = String::from(
-        "provider,n,label,wall_s,provider_cpu_ms,provider_cpu_ms_per_resource,provider_maxrss_kib,terraform_cpu_s,describe_cluster,describe_key,api_calls_total\n",
+        "provider,backend,n,label,wall_s,provider_cpu_ms,provider_cpu_ms_per_resource,provider_maxrss_kib,terraform_cpu_s,describe_cluster,describe_key,api_calls_total\n",
     );
     for r in &results {
         for run in r["runs"].as_array().into_iter().flatten() {
             csv.push_str(&format!(
-                "{},{},{},{:.4},{:.2},{:.4},{},{:.3},{},{},{}\n",
+                "{},{},{},{},{:.4},{:.2},{:.4},{},{:.3},{},{},{}\n",
                 r["provider"].as_str().unwrap_or(""),
+                r["backend"].as_str().unwrap_or(""),
                 run["n"],
                 run["label"].as_str().unwrap_or(""),
                 run["wall_s"].as_f64().unwrap_or(0.0),
@@ -682,6 +918,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         };
         return wrap(&real, &dir, args.collect());
+    }
+    if first.as_deref() == Some("--standin-serve") {
+        let n = args.next().and_then(|v| v.parse().ok()).unwrap_or(500);
+        return match StandIn::start(n) {
+            Ok(s) => {
+                println!("{}", s.url());
+                eprintln!("plan_scale: stand-in for {n} clusters at {}; Ctrl-C ends it", s.url());
+                loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
+            }
+            Err(e) => {
+                eprintln!("plan_scale: starting the stand-in: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     match parse_args(first.into_iter().chain(args)) {
         Ok(Some(opts)) => match run(&opts) {
