@@ -149,7 +149,9 @@ fn rules(sim: &Shared) -> (Vec<Rule>, Vec<Rule>) {
         } else {
             UpdateStatus::InProgress
         };
-        DescribeUpdateOutput::builder().update(update(status)).build()
+        DescribeUpdateOutput::builder()
+            .update(update(status))
+            .build()
     });
     let s = sim.clone();
     let associate =

@@ -16,7 +16,7 @@
 //! plan_scale --out DIR --provider BIN [--terraform PATH] [--sizes 1,10,100,500]
 //!            [--plans 3] [--plans-large 2] [--large 500] [--parallelism-at 100]
 //!            [--peer NAME=SOURCE=BIN ...] [--backends emulator,standin]
-//!            [--callgrind-at N] [--valgrind PATH]
+//!            [--callgrind-at N] [--valgrind PATH] [--keep-callgrind]
 //! plan_scale --standin-serve N    # serve the stand-in for N clusters, print its URL
 //! ```
 //!
@@ -162,9 +162,7 @@ impl Backend {
 
     fn clear_requests(&self) -> Res<()> {
         match self {
-            Backend::Emulator(e) => e
-                .clear_requests()
-                .map_err(err("clearing the request log")),
+            Backend::Emulator(e) => e.clear_requests().map_err(err("clearing the request log")),
             Backend::StandIn(s) => {
                 s.clear();
                 Ok(())
@@ -431,6 +429,8 @@ struct Opts {
     /// N at which one stand-in plan runs under callgrind.
     callgrind_at: Option<usize>,
     valgrind: PathBuf,
+    /// Copy the callgrind output files into `--out` (for callgrind_annotate).
+    keep_callgrind: bool,
 }
 
 fn eks_config(url: &str, n: usize) -> String {
@@ -675,9 +675,17 @@ fn callgrind_plan(
             continue;
         }
         let text = std::fs::read_to_string(&path).map_err(err("reading a callgrind file"))?;
+        if opts.keep_callgrind {
+            let keep = opts.out.join("callgrind");
+            std::fs::create_dir_all(&keep).map_err(err("creating the callgrind copy dir"))?;
+            std::fs::copy(&path, keep.join(name)).map_err(err("copying a callgrind file"))?;
+        }
         let ir = text
             .lines()
-            .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+            .find_map(|l| {
+                l.strip_prefix("summary:")
+                    .or_else(|| l.strip_prefix("totals:"))
+            })
             .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok());
         processes.push(json!({"file": name, "ir": ir}));
     }
@@ -767,6 +775,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Res<Option<Opts>> {
         backends: vec!["emulator".into(), "standin".into()],
         callgrind_at: None,
         valgrind: PathBuf::from("valgrind"),
+        keep_callgrind: false,
     };
     let (mut out, mut provider) = (None, None);
     let num = |v: Option<String>, f: &str| -> Res<usize> {
@@ -785,6 +794,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Res<Option<Opts>> {
             "--large" => o.large = num(args.next(), "--large")?,
             "--parallelism-at" => o.parallelism_at = num(args.next(), "--parallelism-at")?,
             "--callgrind-at" => o.callgrind_at = Some(num(args.next(), "--callgrind-at")?),
+            "--keep-callgrind" => o.keep_callgrind = true,
             "--valgrind" => {
                 o.valgrind = PathBuf::from(args.next().ok_or("--valgrind needs a path")?)
             }
@@ -924,7 +934,10 @@ fn main() -> ExitCode {
         return match StandIn::start(n) {
             Ok(s) => {
                 println!("{}", s.url());
-                eprintln!("plan_scale: stand-in for {n} clusters at {}; Ctrl-C ends it", s.url());
+                eprintln!(
+                    "plan_scale: stand-in for {n} clusters at {}; Ctrl-C ends it",
+                    s.url()
+                );
                 loop {
                     std::thread::sleep(Duration::from_secs(3600));
                 }

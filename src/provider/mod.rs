@@ -172,11 +172,13 @@ impl ProviderServer for EksProvider {
             };
         }
         // Schema version 0 is the only one so far: re-encode the JSON state.
-        let ty = ec_schema::resource_schema().block.value_type();
-        let decoded = value::json::decode_json(&req.raw_state_json, &ty)
+        // Terraform calls this for every resource in every plan, so the type
+        // is the one built once, not the schema rebuilt.
+        let ty = resource::state_type();
+        let decoded = value::json::decode_json(&req.raw_state_json, ty)
             .map_err(|e| errors::decode_diagnostic("stored state", e))
             .and_then(|v| {
-                DynamicValue::encode(&v, &ty)
+                DynamicValue::encode(&v, ty)
                     .map_err(|e| errors::decode_diagnostic("stored state", e))
             });
         match decoded {

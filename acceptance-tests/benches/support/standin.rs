@@ -342,7 +342,8 @@ fn describe_cluster(state: &State, name: &str) -> Reply {
         "upgradePolicy": {"supportType": "EXTENDED"}
     });
     if let Some(k) = &c.cmk {
-        cluster["encryptionConfig"] = json!([{"resources": ["secrets"], "provider": {"keyArn": k}}]);
+        cluster["encryptionConfig"] =
+            json!([{"resources": ["secrets"], "provider": {"keyArn": k}}]);
     }
     (OP.into(), 200, None, json!({ "cluster": cluster }))
 }

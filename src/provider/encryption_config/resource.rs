@@ -20,14 +20,17 @@ pub const SECRETS: &str = "secrets";
 /// Summary for a malformed `key_arn`.
 pub const INVALID_KEY_ARN: &str = "Invalid key_arn";
 
-/// The resource's value type, built once: every decode and encode needs it.
-fn ty() -> &'static Type {
+/// The resource's value type, built once: every decode and encode (and
+/// every UpgradeResourceState) needs it.
+pub fn state_type() -> &'static Type {
     static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
     TYPE.get_or_init(|| resource_schema().block.value_type())
 }
 
 fn decode(v: &DynamicValue, what: &str) -> Result<Option<Model>, Diagnostic> {
-    let value = v.decode(ty()).map_err(|e| decode_diagnostic(what, e))?;
+    let value = v
+        .decode(state_type())
+        .map_err(|e| decode_diagnostic(what, e))?;
     Model::from_value(&value)
 }
 
@@ -40,15 +43,19 @@ fn decode_change(
     new: &DynamicValue,
     config: &DynamicValue,
 ) -> Result<Change, Diagnostic> {
-    Ok((
-        decode(prior, "prior state")?,
-        decode(new, "planned state")?,
-        decode(config, "configuration")?,
-    ))
+    let prior_model = decode(prior, "prior state")?;
+    // In a plan without changes Terraform proposes the prior state itself,
+    // byte for byte: decode it once.
+    let new_model = if new == prior {
+        prior_model.clone()
+    } else {
+        decode(new, "planned state")?
+    };
+    Ok((prior_model, new_model, decode(config, "configuration")?))
 }
 
 fn encode(m: &Model) -> Result<DynamicValue, Diagnostic> {
-    DynamicValue::encode(&m.to_value(), ty()).map_err(|e| decode_diagnostic("new state", e))
+    DynamicValue::encode(&m.to_value(), state_type()).map_err(|e| decode_diagnostic("new state", e))
 }
 
 fn prior_facts(m: &Model) -> Prior {

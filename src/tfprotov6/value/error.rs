@@ -1,7 +1,7 @@
 //! Errors of the msgpack and JSON codecs. Each names the [`AttributePath`]
 //! of the value it is about.
 
-use super::path::AttributePath;
+use super::path::{AttributePath, ToAttributePath};
 
 /// Deepest value nesting the decoders accept (dynamic wrappers count as a
 /// level); deeper input is rejected rather than risking the stack.
@@ -44,16 +44,16 @@ impl DecodeError {
         }
     }
 
-    pub(crate) fn syntax(path: &AttributePath, message: impl Into<String>) -> Self {
+    pub(crate) fn syntax(path: &impl ToAttributePath, message: impl Into<String>) -> Self {
         DecodeError::Syntax {
-            path: path.clone(),
+            path: path.to_attribute_path(),
             message: message.into(),
         }
     }
 
-    pub(crate) fn ty(path: &AttributePath, message: impl Into<String>) -> Self {
+    pub(crate) fn ty(path: &impl ToAttributePath, message: impl Into<String>) -> Self {
         DecodeError::Type {
-            path: path.clone(),
+            path: path.to_attribute_path(),
             message: message.into(),
         }
     }
@@ -96,9 +96,9 @@ impl EncodeError {
         }
     }
 
-    pub(crate) fn mismatch(path: &AttributePath, message: impl Into<String>) -> Self {
+    pub(crate) fn mismatch(path: &impl ToAttributePath, message: impl Into<String>) -> Self {
         EncodeError::Mismatch {
-            path: path.clone(),
+            path: path.to_attribute_path(),
             message: message.into(),
         }
     }

@@ -18,14 +18,14 @@ use serde_json::Value as Json;
 
 use super::error::{DecodeError, EncodeError, MAX_VALUE_DEPTH};
 use super::msgpack::{check_no_extra_attributes, index_i64};
-use super::path::AttributePath;
+use super::path::{PathRef, ToAttributePath};
 use super::types::Type;
 use super::value::{Number, Value, NULL};
 
 /// Decodes a JSON value of type `ty`. The error names the path of the
 /// offending value; no input panics.
 pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
-    let root = AttributePath::root();
+    let root = PathRef::Root;
     let json: Json =
         serde_json::from_slice(bytes).map_err(|e| DecodeError::syntax(&root, e.to_string()))?;
     from_json(&json, ty, &root, 0)
@@ -33,7 +33,7 @@ pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
 
 /// Decodes an already-parsed JSON value of type `ty`.
 pub fn decode_json_value(json: &Json, ty: &Type) -> Result<Value, DecodeError> {
-    from_json(json, ty, &AttributePath::root(), 0)
+    from_json(json, ty, &PathRef::Root, 0)
 }
 
 /// Encodes `value` as JSON with type `ty`; fails on unknown values and on
@@ -41,7 +41,7 @@ pub fn decode_json_value(json: &Json, ty: &Type) -> Result<Value, DecodeError> {
 /// fits).
 pub fn encode_json(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> {
     let mut out = String::new();
-    write_value(&mut out, value, ty, &AttributePath::root())?;
+    write_value(&mut out, value, ty, &PathRef::Root)?;
     Ok(out.into_bytes())
 }
 
@@ -59,11 +59,13 @@ fn json_kind(json: &Json) -> &'static str {
 fn from_json(
     json: &Json,
     ty: &Type,
-    path: &AttributePath,
+    path: &PathRef<'_>,
     depth: usize,
 ) -> Result<Value, DecodeError> {
     if depth >= MAX_VALUE_DEPTH {
-        return Err(DecodeError::TooDeep { path: path.clone() });
+        return Err(DecodeError::TooDeep {
+            path: path.to_attribute_path(),
+        });
     }
     if json.is_null() {
         return Ok(Value::Null);
@@ -128,9 +130,7 @@ fn from_json(
             let elements = items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| {
-                    from_json(item, element_ty, &path.child_index(index_i64(i)), depth + 1)
-                })
+                .map(|(i, item)| from_json(item, element_ty, &path.index(index_i64(i)), depth + 1))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(match ty {
                 Type::List(_) => Value::List(elements),
@@ -156,7 +156,7 @@ fn from_json(
                 .zip(element_tys)
                 .enumerate()
                 .map(|(i, (item, element_ty))| {
-                    from_json(item, element_ty, &path.child_index(index_i64(i)), depth + 1)
+                    from_json(item, element_ty, &path.index(index_i64(i)), depth + 1)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Value::Tuple(elements))
@@ -167,7 +167,7 @@ fn from_json(
             };
             let mut entries = BTreeMap::new();
             for (key, item) in fields {
-                let element = from_json(item, element_ty, &path.child_key(key), depth + 1)?;
+                let element = from_json(item, element_ty, &path.key(key), depth + 1)?;
                 entries.insert(key.clone(), element);
             }
             Ok(Value::Map(entries))
@@ -178,15 +178,17 @@ fn from_json(
             };
             let mut attrs = BTreeMap::new();
             for (name, item) in fields {
-                let child = path.child_attr(name);
+                let child = path.attr(name);
                 let Some(attr_ty) = attributes.get(name) else {
                     return Err(DecodeError::ty(&child, "unsupported attribute"));
                 };
                 attrs.insert(name.clone(), from_json(item, attr_ty, &child, depth + 1)?);
             }
-            for name in attributes.keys() {
-                if !attrs.contains_key(name) {
-                    attrs.insert(name.clone(), Value::Null);
+            if attrs.len() < attributes.len() {
+                for name in attributes.keys() {
+                    if !attrs.contains_key(name) {
+                        attrs.insert(name.clone(), Value::Null);
+                    }
                 }
             }
             Ok(Value::Object(attrs))
@@ -217,7 +219,7 @@ fn write_value(
     out: &mut String,
     value: &Value,
     ty: &Type,
-    path: &AttributePath,
+    path: &PathRef<'_>,
 ) -> Result<(), EncodeError> {
     if *ty == Type::Dynamic {
         let (inner_ty, inner) = match value {
@@ -225,7 +227,7 @@ fn write_value(
                 out.push_str("null");
                 return Ok(());
             }
-            Value::Unknown => return Err(EncodeError::Unknown { path: path.clone() }),
+            Value::Unknown => return Err(EncodeError::Unknown { path: path.to_attribute_path() }),
             Value::Dynamic { ty, value } => (ty.clone(), &**value),
             other => (
                 other.implied_type().ok_or_else(|| {
@@ -255,7 +257,9 @@ fn write_value(
             out.push_str("null");
             Ok(())
         }
-        (_, Value::Unknown) => Err(EncodeError::Unknown { path: path.clone() }),
+        (_, Value::Unknown) => Err(EncodeError::Unknown {
+            path: path.to_attribute_path(),
+        }),
         (Type::Bool, Value::Bool(b)) => {
             out.push_str(if *b { "true" } else { "false" });
             Ok(())
@@ -277,7 +281,7 @@ fn write_value(
                 if i > 0 {
                     out.push(',');
                 }
-                write_value(out, element, element_ty, &path.child_index(index_i64(i)))?;
+                write_value(out, element, element_ty, &path.index(index_i64(i)))?;
             }
             out.push(']');
             Ok(())
@@ -301,7 +305,7 @@ fn write_value(
                 if i > 0 {
                     out.push(',');
                 }
-                write_value(out, element, element_ty, &path.child_index(index_i64(i)))?;
+                write_value(out, element, element_ty, &path.index(index_i64(i)))?;
             }
             out.push(']');
             Ok(())
@@ -314,7 +318,7 @@ fn write_value(
                 }
                 write_string(out, key);
                 out.push(':');
-                write_value(out, element, element_ty, &path.child_key(key))?;
+                write_value(out, element, element_ty, &path.key(key))?;
             }
             out.push('}');
             Ok(())
@@ -332,7 +336,7 @@ fn write_value(
                     out,
                     attrs.get(name).unwrap_or(&NULL),
                     attr_ty,
-                    &path.child_attr(name),
+                    &path.attr(name),
                 )?;
             }
             out.push('}');
@@ -348,6 +352,7 @@ fn write_value(
 #[cfg(test)]
 mod tests {
     use super::super::fuzz;
+    use super::super::path::AttributePath;
     use super::super::testing::{arb_type_and_value, arb_value};
     use super::*;
     use proptest::prelude::*;

@@ -22,7 +22,7 @@ use rmp::encode::{ByteBuf, ValueWriteError};
 use rmp::Marker;
 
 use super::error::{DecodeError, EncodeError, MAX_VALUE_DEPTH};
-use super::path::AttributePath;
+use super::path::{PathRef, ToAttributePath};
 use super::types::Type;
 use super::value::{Number, Value, NULL};
 
@@ -43,7 +43,7 @@ const REFINED_UNKNOWN_EXT: i8 = 12;
 /// offending value; no input panics.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
     let mut reader = Reader { buf: bytes, pos: 0 };
-    let root = AttributePath::root();
+    let root = PathRef::Root;
     let value = reader.value(ty, &root, 0)?;
     let trailing = bytes.len() - reader.pos;
     if trailing != 0 {
@@ -65,7 +65,7 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
 /// [`Value::implied_type`].
 pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> {
     let mut out = ByteBuf::new();
-    encode_into(&mut out, value, ty, &AttributePath::root())?;
+    encode_into(&mut out, value, ty, &PathRef::Root)?;
     Ok(out.into_vec())
 }
 
@@ -82,20 +82,20 @@ fn infallible<T>(r: Result<T, ValueWriteError<Infallible>>) -> T {
     }
 }
 
-fn len_u32(len: usize, path: &AttributePath) -> Result<u32, EncodeError> {
+fn len_u32(len: usize, path: &PathRef<'_>) -> Result<u32, EncodeError> {
     u32::try_from(len).map_err(|_| EncodeError::TooLong {
-        path: path.clone(),
+        path: path.to_attribute_path(),
         len,
     })
 }
 
-fn write_str(out: &mut ByteBuf, s: &str, path: &AttributePath) -> Result<(), EncodeError> {
+fn write_str(out: &mut ByteBuf, s: &str, path: &PathRef<'_>) -> Result<(), EncodeError> {
     infallible(rmp::encode::write_str_len(out, len_u32(s.len(), path)?));
     out.as_mut_vec().extend_from_slice(s.as_bytes());
     Ok(())
 }
 
-fn write_number(out: &mut ByteBuf, n: &Number, path: &AttributePath) -> Result<(), EncodeError> {
+fn write_number(out: &mut ByteBuf, n: &Number, path: &PathRef<'_>) -> Result<(), EncodeError> {
     if let Some(i) = n.to_i64() {
         infallible(rmp::encode::write_sint(out, i));
     } else if let Some(f) = n.to_f64_exact() {
@@ -106,7 +106,7 @@ fn write_number(out: &mut ByteBuf, n: &Number, path: &AttributePath) -> Result<(
     Ok(())
 }
 
-fn mismatch(ty: &Type, value: &Value, path: &AttributePath) -> EncodeError {
+fn mismatch(ty: &Type, value: &Value, path: &PathRef<'_>) -> EncodeError {
     EncodeError::mismatch(
         path,
         format!("expected {}, got {}", ty.kind_name(), value.kind_name()),
@@ -117,7 +117,7 @@ pub(crate) fn encode_into(
     out: &mut ByteBuf,
     value: &Value,
     ty: &Type,
-    path: &AttributePath,
+    path: &PathRef<'_>,
 ) -> Result<(), EncodeError> {
     if *ty == Type::Dynamic {
         let (inner_ty, inner) = match value {
@@ -178,7 +178,7 @@ pub(crate) fn encode_into(
                 len_u32(elements.len(), path)?,
             ));
             for (i, element) in elements.iter().enumerate() {
-                encode_into(out, element, element_ty, &path.child_index(index_i64(i)))?;
+                encode_into(out, element, element_ty, &path.index(index_i64(i)))?;
             }
             Ok(())
         }
@@ -201,7 +201,7 @@ pub(crate) fn encode_into(
                 len_u32(elements.len(), path)?,
             ));
             for (i, (element, element_ty)) in elements.iter().zip(element_tys).enumerate() {
-                encode_into(out, element, element_ty, &path.child_index(index_i64(i)))?;
+                encode_into(out, element, element_ty, &path.index(index_i64(i)))?;
             }
             Ok(())
         }
@@ -211,7 +211,7 @@ pub(crate) fn encode_into(
                 len_u32(entries.len(), path)?,
             ));
             for (key, element) in entries {
-                let child = path.child_key(key);
+                let child = path.key(key);
                 write_str(out, key, &child)?;
                 encode_into(out, element, element_ty, &child)?;
             }
@@ -224,7 +224,7 @@ pub(crate) fn encode_into(
                 len_u32(attributes.len(), path)?,
             ));
             for (name, attr_ty) in attributes {
-                let child = path.child_attr(name);
+                let child = path.attr(name);
                 write_str(out, name, &child)?;
                 encode_into(out, attrs.get(name).unwrap_or(&NULL), attr_ty, &child)?;
             }
@@ -237,11 +237,11 @@ pub(crate) fn encode_into(
 pub(crate) fn check_no_extra_attributes(
     attrs: &BTreeMap<String, Value>,
     attributes: &BTreeMap<String, Type>,
-    path: &AttributePath,
+    path: &PathRef<'_>,
 ) -> Result<(), EncodeError> {
     match attrs.keys().find(|k| !attributes.contains_key(*k)) {
         Some(extra) => Err(EncodeError::mismatch(
-            &path.child_attr(extra),
+            &path.attr(extra),
             "attribute is not in the object type",
         )),
         None => Ok(()),
@@ -297,7 +297,7 @@ impl<'a> Reader<'a> {
         self.buf.len() - self.pos
     }
 
-    fn take(&mut self, n: usize, path: &AttributePath) -> Result<&'a [u8], DecodeError> {
+    fn take(&mut self, n: usize, path: &PathRef<'_>) -> Result<&'a [u8], DecodeError> {
         if n > self.remaining() {
             return Err(DecodeError::syntax(path, "unexpected end of input"));
         }
@@ -306,29 +306,29 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
-    fn array<const N: usize>(&mut self, path: &AttributePath) -> Result<[u8; N], DecodeError> {
+    fn array<const N: usize>(&mut self, path: &PathRef<'_>) -> Result<[u8; N], DecodeError> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N, path)?);
         Ok(out)
     }
 
-    fn u8(&mut self, path: &AttributePath) -> Result<u8, DecodeError> {
+    fn u8(&mut self, path: &PathRef<'_>) -> Result<u8, DecodeError> {
         Ok(self.array::<1>(path)?[0])
     }
 
-    fn u16(&mut self, path: &AttributePath) -> Result<u16, DecodeError> {
+    fn u16(&mut self, path: &PathRef<'_>) -> Result<u16, DecodeError> {
         Ok(u16::from_be_bytes(self.array(path)?))
     }
 
-    fn u32(&mut self, path: &AttributePath) -> Result<u32, DecodeError> {
+    fn u32(&mut self, path: &PathRef<'_>) -> Result<u32, DecodeError> {
         Ok(u32::from_be_bytes(self.array(path)?))
     }
 
-    fn u64(&mut self, path: &AttributePath) -> Result<u64, DecodeError> {
+    fn u64(&mut self, path: &PathRef<'_>) -> Result<u64, DecodeError> {
         Ok(u64::from_be_bytes(self.array(path)?))
     }
 
-    fn marker(&mut self, path: &AttributePath) -> Result<Marker, DecodeError> {
+    fn marker(&mut self, path: &PathRef<'_>) -> Result<Marker, DecodeError> {
         Ok(Marker::from_u8(self.u8(path)?))
     }
 
@@ -337,7 +337,7 @@ impl<'a> Reader<'a> {
     fn bytes_len(
         &mut self,
         marker: Marker,
-        path: &AttributePath,
+        path: &PathRef<'_>,
     ) -> Result<Option<usize>, DecodeError> {
         Ok(Some(match marker {
             Marker::FixStr(n) => usize::from(n),
@@ -352,7 +352,7 @@ impl<'a> Reader<'a> {
     fn bytes(
         &mut self,
         marker: Marker,
-        path: &AttributePath,
+        path: &PathRef<'_>,
     ) -> Result<Option<&'a [u8]>, DecodeError> {
         match self.bytes_len(marker, path)? {
             Some(len) => Ok(Some(self.take(len, path)?)),
@@ -365,7 +365,7 @@ impl<'a> Reader<'a> {
     fn array_len(
         &mut self,
         marker: Marker,
-        path: &AttributePath,
+        path: &PathRef<'_>,
     ) -> Result<Option<usize>, DecodeError> {
         let len = match marker {
             Marker::FixArray(n) => usize::from(n),
@@ -384,7 +384,7 @@ impl<'a> Reader<'a> {
     fn map_len(
         &mut self,
         marker: Marker,
-        path: &AttributePath,
+        path: &PathRef<'_>,
     ) -> Result<Option<usize>, DecodeError> {
         let len = match marker {
             Marker::FixMap(n) => usize::from(n),
@@ -400,7 +400,7 @@ impl<'a> Reader<'a> {
 
     /// Reads an extension value (the marker already read) and decides
     /// whether it is an unknown value.
-    fn unknown(&mut self, marker: Marker, path: &AttributePath) -> Result<Value, DecodeError> {
+    fn unknown(&mut self, marker: Marker, path: &PathRef<'_>) -> Result<Value, DecodeError> {
         let len = match marker {
             Marker::FixExt1 => 1,
             Marker::FixExt2 => 2,
@@ -434,14 +434,11 @@ impl<'a> Reader<'a> {
         ))
     }
 
-    fn value(
-        &mut self,
-        ty: &Type,
-        path: &AttributePath,
-        depth: usize,
-    ) -> Result<Value, DecodeError> {
+    fn value(&mut self, ty: &Type, path: &PathRef<'_>, depth: usize) -> Result<Value, DecodeError> {
         if depth >= MAX_VALUE_DEPTH {
-            return Err(DecodeError::TooDeep { path: path.clone() });
+            return Err(DecodeError::TooDeep {
+                path: path.to_attribute_path(),
+            });
         }
         let marker = self.marker(path)?;
         if is_extension(marker) {
@@ -496,11 +493,7 @@ impl<'a> Reader<'a> {
                     .ok_or_else(|| expected(what))?;
                 let mut elements = Vec::new();
                 for i in 0..len {
-                    elements.push(self.value(
-                        element_ty,
-                        &path.child_index(index_i64(i)),
-                        depth + 1,
-                    )?);
+                    elements.push(self.value(element_ty, &path.index(index_i64(i)), depth + 1)?);
                 }
                 Ok(match ty {
                     Type::List(_) => Value::List(elements),
@@ -522,11 +515,7 @@ impl<'a> Reader<'a> {
                 }
                 let mut elements = Vec::new();
                 for (i, element_ty) in element_tys.iter().enumerate() {
-                    elements.push(self.value(
-                        element_ty,
-                        &path.child_index(index_i64(i)),
-                        depth + 1,
-                    )?);
+                    elements.push(self.value(element_ty, &path.index(index_i64(i)), depth + 1)?);
                 }
                 Ok(Value::Tuple(elements))
             }
@@ -535,9 +524,9 @@ impl<'a> Reader<'a> {
                 let mut entries = BTreeMap::new();
                 for _ in 0..len {
                     let key = self.key(path)?;
-                    let child = path.child_key(&key);
+                    let child = path.key(key);
                     let element = self.value(element_ty, &child, depth + 1)?;
-                    if entries.insert(key, element).is_some() {
+                    if entries.insert(key.to_owned(), element).is_some() {
                         return Err(DecodeError::syntax(&child, "duplicate map key"));
                     }
                 }
@@ -550,18 +539,20 @@ impl<'a> Reader<'a> {
                 let mut attrs = BTreeMap::new();
                 for _ in 0..len {
                     let name = self.key(path)?;
-                    let child = path.child_attr(&name);
-                    let Some(attr_ty) = attributes.get(&name) else {
+                    let child = path.attr(name);
+                    let Some((attr_name, attr_ty)) = attributes.get_key_value(name) else {
                         return Err(DecodeError::ty(&child, "unsupported attribute"));
                     };
                     let attr = self.value(attr_ty, &child, depth + 1)?;
-                    if attrs.insert(name, attr).is_some() {
+                    if attrs.insert(attr_name.clone(), attr).is_some() {
                         return Err(DecodeError::syntax(&child, "duplicate attribute"));
                     }
                 }
-                for name in attributes.keys() {
-                    if !attrs.contains_key(name) {
-                        attrs.insert(name.clone(), Value::Null);
+                if attrs.len() < attributes.len() {
+                    for name in attributes.keys() {
+                        if !attrs.contains_key(name) {
+                            attrs.insert(name.clone(), Value::Null);
+                        }
                     }
                 }
                 Ok(Value::Object(attrs))
@@ -570,7 +561,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A map key or attribute name: msgpack string (or binary) text.
-    fn key(&mut self, path: &AttributePath) -> Result<String, DecodeError> {
+    fn key(&mut self, path: &PathRef<'_>) -> Result<&'a str, DecodeError> {
         let marker = self.marker(path)?;
         let bytes = self.bytes(marker, path)?.ok_or_else(|| {
             DecodeError::ty(
@@ -578,13 +569,10 @@ impl<'a> Reader<'a> {
                 format!("keys must be strings, got {}", describe(marker)),
             )
         })?;
-        match std::str::from_utf8(bytes) {
-            Ok(s) => Ok(s.to_owned()),
-            Err(_) => Err(DecodeError::ty(path, "key is not valid UTF-8")),
-        }
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::ty(path, "key is not valid UTF-8"))
     }
 
-    fn number(&mut self, marker: Marker, path: &AttributePath) -> Result<Number, DecodeError> {
+    fn number(&mut self, marker: Marker, path: &PathRef<'_>) -> Result<Number, DecodeError> {
         let int = |i: i64| Ok(Number::from_i64(i));
         match marker {
             Marker::FixPos(n) => int(i64::from(n)),
@@ -629,7 +617,7 @@ fn is_extension(marker: Marker) -> bool {
     )
 }
 
-fn finite(f: f64, path: &AttributePath) -> Result<Number, DecodeError> {
+fn finite(f: f64, path: &PathRef<'_>) -> Result<Number, DecodeError> {
     Number::from_f64(f)
         .ok_or_else(|| DecodeError::ty(path, format!("number {f} is not supported (not finite)")))
 }
@@ -641,6 +629,7 @@ fn to_usize(n: u32) -> usize {
 #[cfg(test)]
 mod tests {
     use super::super::fuzz;
+    use super::super::path::AttributePath;
     use super::super::testing::{arb_type_and_value, arb_value, hex, unhex};
     use super::*;
     use proptest::prelude::*;

@@ -109,6 +109,77 @@ impl fmt::Display for AttributePath {
     }
 }
 
+/// A path being walked by the codecs, borrowed from the callers' stack
+/// frames: a child step costs nothing, and the owned [`AttributePath`] is
+/// built only when an error needs it. (Building owned child paths eagerly
+/// cost two allocations per attribute of every value decoded or encoded.)
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PathRef<'a> {
+    /// The whole value.
+    Root,
+    /// An attribute of the parent.
+    Attr(&'a PathRef<'a>, &'a str),
+    /// A map key of the parent.
+    Key(&'a PathRef<'a>, &'a str),
+    /// An index of the parent.
+    Index(&'a PathRef<'a>, i64),
+}
+
+impl<'a> PathRef<'a> {
+    /// This path followed by an attribute step.
+    pub(crate) fn attr(&'a self, name: &'a str) -> PathRef<'a> {
+        PathRef::Attr(self, name)
+    }
+
+    /// This path followed by a map-key step.
+    pub(crate) fn key(&'a self, key: &'a str) -> PathRef<'a> {
+        PathRef::Key(self, key)
+    }
+
+    /// This path followed by an index step.
+    pub(crate) fn index(&'a self, i: i64) -> PathRef<'a> {
+        PathRef::Index(self, i)
+    }
+
+    fn push_steps(&self, out: &mut Vec<PathStep>) {
+        match self {
+            PathRef::Root => {}
+            PathRef::Attr(parent, name) => {
+                parent.push_steps(out);
+                out.push(PathStep::Attribute((*name).to_owned()));
+            }
+            PathRef::Key(parent, key) => {
+                parent.push_steps(out);
+                out.push(PathStep::ElementKeyString((*key).to_owned()));
+            }
+            PathRef::Index(parent, i) => {
+                parent.push_steps(out);
+                out.push(PathStep::ElementKeyInt(*i));
+            }
+        }
+    }
+}
+
+/// Anything an error can take its path from.
+pub(crate) trait ToAttributePath {
+    /// The owned path.
+    fn to_attribute_path(&self) -> AttributePath;
+}
+
+impl ToAttributePath for AttributePath {
+    fn to_attribute_path(&self) -> AttributePath {
+        self.clone()
+    }
+}
+
+impl ToAttributePath for PathRef<'_> {
+    fn to_attribute_path(&self) -> AttributePath {
+        let mut steps = Vec::new();
+        self.push_steps(&mut steps);
+        AttributePath { steps }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +216,22 @@ mod tests {
         assert_eq!(c.parent(), p);
         assert_eq!(c.last(), Some(&PathStep::ElementKeyInt(1)));
         assert_eq!(AttributePath::root().parent(), AttributePath::root());
+    }
+
+    #[test]
+    fn borrowed_paths_build_the_same_steps() {
+        let root = PathRef::Root;
+        let a = root.attr("tags");
+        let b = a.key("k");
+        let c = b.index(2);
+        let d = c.attr("x");
+        assert_eq!(
+            d.to_attribute_path(),
+            AttributePath::attr("tags")
+                .child_key("k")
+                .child_index(2)
+                .child_attr("x")
+        );
+        assert_eq!(PathRef::Root.to_attribute_path(), AttributePath::root());
     }
 }
