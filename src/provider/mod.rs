@@ -1,6 +1,7 @@
 //! The `eks` provider: its configuration, and dispatch to the
 //! `eks_encryption_config` resource and data source.
 
+pub mod access;
 pub mod config;
 pub mod encryption_config;
 pub mod errors;
@@ -110,7 +111,7 @@ impl ProviderServer for EksProvider {
                 let (_, d) = config::parse_settings(&v);
                 Diagnostics(
                     d.0.into_iter()
-                        .filter(|d| d.summary != "Provider configuration not known yet")
+                        .filter(|d| d.summary != access::NOT_KNOWN_YET)
                         .collect(),
                 )
             }
@@ -132,14 +133,7 @@ impl ProviderServer for EksProvider {
         match AwsClients::from_settings(&settings).await {
             Ok(clients) => self.set_configured(clients),
             Err(e) => {
-                let attr = match &e {
-                    crate::aws::ConfigError::InvalidEndpoint { attribute, .. } => {
-                        Some(attribute.to_string())
-                    }
-                    crate::aws::ConfigError::NoRegion
-                    | crate::aws::ConfigError::InvalidRegion { .. } => Some("region".into()),
-                    _ => None,
-                };
+                let attr = e.attribute();
                 let mut d = Diagnostic::error("Invalid provider configuration", e.to_string());
                 if let Some(a) = attr {
                     let mut path = AttributePath::root();
