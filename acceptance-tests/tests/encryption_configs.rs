@@ -89,7 +89,9 @@ fn encryption_configs_fleet_adoption() {
             let plan = ctx.tf_ok(&["plan"])?;
             ensure!(
                 plan.normalized().contains("3 to import")
-                    && plan.normalized().contains("0 to add, 2 to change, 0 to destroy"),
+                    && plan
+                        .normalized()
+                        .contains("0 to add, 2 to change, 0 to destroy"),
                 "expected 3 imports and 2 changes in one plan:\n{}",
                 plan.report()
             );
@@ -101,14 +103,22 @@ fn encryption_configs_fleet_adoption() {
                 Feature::ImportForEach,
             );
             ctx.write_config(&fleet_config(&key, false))?;
-            ctx.tf_ok(&["apply", "-auto-approve", "-target=data.eks_encryption_configs.fleet"])?;
+            ctx.tf_ok(&[
+                "apply",
+                "-auto-approve",
+                "-target=data.eks_encryption_configs.fleet",
+            ])?;
             ensure!(
                 outputs(ctx)? == json!(before),
                 "data source before adoption: {}",
                 outputs(ctx)?
             );
             for name in ["fleet-a", "fleet-b", "fleet-c"] {
-                ctx.tf_ok(&["import", &format!("eks_encryption_config.this[\"{name}\"]"), name])?;
+                ctx.tf_ok(&[
+                    "import",
+                    &format!("eks_encryption_config.this[\"{name}\"]"),
+                    name,
+                ])?;
             }
             ctx.assert_no_mutating_calls()?;
             ctx.tf_ok(&["apply", "-auto-approve"])?;
@@ -125,10 +135,15 @@ fn encryption_configs_fleet_adoption() {
         );
         for name in ["fleet-a", "fleet-b", "fleet-c"] {
             let got = ctx.emulator().cluster_key_arn(name, "us-east-1")?;
-            ensure!(got.as_deref() == Some(key.as_str()), "{name} has key {got:?}");
+            ensure!(
+                got.as_deref() == Some(key.as_str()),
+                "{name} has key {got:?}"
+            );
         }
         ensure!(
-            ctx.emulator().cluster_key_arn("other", "us-east-1")?.is_none(),
+            ctx.emulator()
+                .cluster_key_arn("other", "us-east-1")?
+                .is_none(),
             "a cluster outside the prefix was touched"
         );
         // The listing was read before the associations: refresh the data
@@ -141,12 +156,18 @@ fn encryption_configs_fleet_adoption() {
             row("fleet-c", "1.27", "CUSTOMER_MANAGED", Some(&key)),
         ];
         let listed = outputs(ctx)?;
-        ensure!(listed == json!(after), "data source after adoption: {listed}");
+        ensure!(
+            listed == json!(after),
+            "data source after adoption: {listed}"
+        );
         ctx.emulator().clear_requests()?;
         // The whole fleet is guarded now: a destroy is refused at plan.
         let out = ctx.tf(&["destroy", "-auto-approve"])?;
         ensure!(
-            !out.success() && out.normalized().contains("Customer managed key is protected from deletion"),
+            !out.success()
+                && out
+                    .normalized()
+                    .contains("Customer managed key is protected from deletion"),
             "destroy should be refused by deletion_protection:\n{}",
             out.report()
         );
@@ -157,39 +178,36 @@ fn encryption_configs_fleet_adoption() {
 
 #[test]
 fn encryption_configs_coalesces_describe_key() {
-    each_core(
-        "encryption_configs_coalesces_describe_key",
-        |ctx| {
-            let em = ctx.emulator();
-            let key = em.create_key(&KeySpec::symmetric().alias("alias/shared"))?;
-            // (Paging of ListClusters is covered by the AWS layer's mocked
-            // test and the emulator's own test.)
-            for i in 0..12 {
-                let mut spec = ClusterSpec::new(&format!("c{i:02}"));
-                if i % 2 == 0 {
-                    spec = spec.key_arn(&key.key_arn);
-                }
-                em.create_cluster(&spec)?;
+    each_core("encryption_configs_coalesces_describe_key", |ctx| {
+        let em = ctx.emulator();
+        let key = em.create_key(&KeySpec::symmetric().alias("alias/shared"))?;
+        // (Paging of ListClusters is covered by the AWS layer's mocked
+        // test and the emulator's own test.)
+        for i in 0..12 {
+            let mut spec = ClusterSpec::new(&format!("c{i:02}"));
+            if i % 2 == 0 {
+                spec = spec.key_arn(&key.key_arn);
             }
-            ctx.write_config(
+            em.create_cluster(&spec)?;
+        }
+        ctx.write_config(
                 "data \"eks_encryption_configs\" \"all\" {}\n\noutput \"names\" {\n  value = [for c in data.eks_encryption_configs.all.clusters : c.cluster_name]\n}\n\noutput \"cmk\" {\n  value = length([for c in data.eks_encryption_configs.all.clusters : c if c.key_type == \"CUSTOMER_MANAGED\"])\n}\n",
             )?;
-            ctx.tf_ok(&["apply", "-auto-approve"])?;
-            let names = ctx.tf_ok(&["output", "-json", "names"])?.json()?;
-            let want: Vec<String> = (0..12).map(|i| format!("c{i:02}")).collect();
-            ensure!(names == json!(want), "names: {names}");
-            let cmk = ctx.tf_ok(&["output", "-json", "cmk"])?.json()?;
-            ensure!(cmk == json!(6), "CMK clusters: {cmk}");
-            let describe_key = ctx.emulator().count("DescribeKey")?;
-            ensure!(
+        ctx.tf_ok(&["apply", "-auto-approve"])?;
+        let names = ctx.tf_ok(&["output", "-json", "names"])?.json()?;
+        let want: Vec<String> = (0..12).map(|i| format!("c{i:02}")).collect();
+        ensure!(names == json!(want), "names: {names}");
+        let cmk = ctx.tf_ok(&["output", "-json", "cmk"])?.json()?;
+        ensure!(cmk == json!(6), "CMK clusters: {cmk}");
+        let describe_key = ctx.emulator().count("DescribeKey")?;
+        ensure!(
                 describe_key <= 2,
                 "six clusters share one key: expected one DescribeKey per read (plan and apply), saw {describe_key}"
             );
-            ensure!(
-                ctx.emulator().count("ListClusters")? >= 1,
-                "ListClusters was not called"
-            );
-            ctx.assert_no_mutating_calls()
-        },
-    );
+        ensure!(
+            ctx.emulator().count("ListClusters")? >= 1,
+            "ListClusters was not called"
+        );
+        ctx.assert_no_mutating_calls()
+    });
 }

@@ -43,7 +43,10 @@ pub struct Row {
 /// The names to describe: those starting with `prefix`, sorted, without
 /// duplicates.
 pub fn select(names: Vec<String>, prefix: &str) -> Vec<String> {
-    let set: BTreeSet<String> = names.into_iter().filter(|n| n.starts_with(prefix)).collect();
+    let set: BTreeSet<String> = names
+        .into_iter()
+        .filter(|n| n.starts_with(prefix))
+        .collect();
     set.into_iter().collect()
 }
 
@@ -75,17 +78,15 @@ pub fn row(info: &ClusterInfo, key: Option<&KeyLookup>) -> (Row, Diagnostics) {
                 info.name
             ),
         )),
-        (Some(KeyLookup::AccessDenied { message }), Some(arn)) => {
-            diags.push(Diagnostic::warning(
-                "Customer managed key not readable",
-                format!(
-                    "Cluster {:?} is encrypted with {arn}, but KMS denied DescribeKey \
+        (Some(KeyLookup::AccessDenied { message }), Some(arn)) => diags.push(Diagnostic::warning(
+            "Customer managed key not readable",
+            format!(
+                "Cluster {:?} is encrypted with {arn}, but KMS denied DescribeKey \
                      ({message}), so its key_state is null. Grant kms:DescribeKey on the key to \
                      see its health.",
-                    info.name
-                ),
-            ))
-        }
+                info.name
+            ),
+        )),
         _ => {}
     }
     (
@@ -196,7 +197,10 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
     };
     let mut rows = Vec::with_capacity(clusters.len());
     for info in &clusters {
-        let key = info.encryption.first().and_then(|e| lookups.get(&e.key_arn));
+        let key = info
+            .encryption
+            .first()
+            .and_then(|e| lookups.get(&e.key_arn));
         let (r, d) = row(info, key);
         diags.extend(d);
         rows.push(r);
@@ -250,7 +254,9 @@ mod tests {
 
     #[test]
     fn select_filters_by_prefix_sorts_and_dedups() {
-        let names = ["prod-b", "dev-a", "prod-a", "prod-a"].map(String::from).to_vec();
+        let names = ["prod-b", "dev-a", "prod-a", "prod-a"]
+            .map(String::from)
+            .to_vec();
         assert_eq!(select(names.clone(), "prod-"), ["prod-a", "prod-b"]);
         assert_eq!(select(names, ""), ["dev-a", "prod-a", "prod-b"]);
     }
@@ -289,7 +295,10 @@ mod tests {
             message: "no".into(),
         };
         let (r, d) = row(&info("a", "1.31", Some(KEY)), Some(&denied));
-        assert_eq!((r.key_state, r.resolved_key_arn.as_deref()), (None, Some(KEY)));
+        assert_eq!(
+            (r.key_state, r.resolved_key_arn.as_deref()),
+            (None, Some(KEY))
+        );
         assert_eq!(d.0[0].summary, "Customer managed key not readable");
         let gone = KeyLookup::NotFound {
             message: "gone".into(),
@@ -305,7 +314,10 @@ mod tests {
         let dv = DynamicValue::encode(&v, ty()).unwrap();
         assert_eq!(dv.decode(ty()).unwrap(), v);
         let empty = value("us-east-1", &None, &[]);
-        assert_eq!(empty.get_attr("id"), Some(&Value::String("us-east-1/".into())));
+        assert_eq!(
+            empty.get_attr("id"),
+            Some(&Value::String("us-east-1/".into()))
+        );
         DynamicValue::encode(&empty, ty()).unwrap();
     }
 }

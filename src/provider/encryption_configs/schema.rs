@@ -55,7 +55,10 @@ mod tests {
     #[test]
     fn every_attribute_is_described() {
         for (name, attr) in super::data_source_schema().block.all_attributes() {
-            assert!(attr.description.len() > 10, "attribute {name} lacks a description");
+            assert!(
+                attr.description.len() > 10,
+                "attribute {name} lacks a description"
+            );
         }
     }
 }
