@@ -13,8 +13,10 @@ mod config;
 mod credentials;
 mod eks;
 mod error;
+mod fleet;
 mod http;
 mod kms;
+mod preflight;
 mod resolve;
 mod settings;
 
@@ -25,6 +27,7 @@ pub use credentials::AccountNotAllowed;
 pub use eks::{ClusterInfo, EncryptionInfo, UpdateError, UpdateInfo};
 pub use error::{AwsError, AwsErrorKind, ConfigError};
 pub use kms::KeyInfo;
+pub use preflight::{DryRunGrant, KeyCustody, EKS_GRANT_OPERATIONS};
 pub use settings::{AuthSettings, RetryModeSetting, TransportSettings, WebIdentity};
 
 /// Helpers shared by the tests of this module: mocked SDK clients that retry
