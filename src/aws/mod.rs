@@ -12,7 +12,9 @@
 mod config;
 mod eks;
 mod error;
+mod fleet;
 mod kms;
+mod preflight;
 
 pub use config::{
     AssumeRole, AwsClients, Endpoints, ProviderSettings, DEFAULT_MAX_ATTEMPTS, DEFAULT_SESSION_NAME,
@@ -20,6 +22,7 @@ pub use config::{
 pub use eks::{ClusterInfo, EncryptionInfo, UpdateError, UpdateInfo};
 pub use error::{AwsError, AwsErrorKind, ConfigError};
 pub use kms::KeyInfo;
+pub use preflight::{DryRunGrant, KeyCustody, EKS_GRANT_OPERATIONS};
 
 /// Helpers shared by the tests of this module: mocked SDK clients that retry
 /// without sleeping, canned HTTP responses, and a fake HTTP client that

@@ -1,8 +1,10 @@
 //! The `eks` provider: its configuration, and dispatch to the
-//! `eks_encryption_config` resource and data source.
+//! `eks_encryption_config` resource and data source and the
+//! `eks_encryption_configs` data source.
 
 pub mod config;
 pub mod encryption_config;
+pub mod encryption_configs;
 pub mod errors;
 
 use std::collections::BTreeMap;
@@ -86,7 +88,14 @@ impl EksProvider {
 fn unknown_type(kind: &str, name: &str) -> Diagnostics {
     Diagnostic::error(
         format!("Unknown {kind} type"),
-        format!("The eks provider has no {kind} named {name:?}; it has {TYPE_NAME}."),
+        format!(
+            "The eks provider has no {kind} named {name:?}; it has {TYPE_NAME}{}.",
+            if kind == "data source" {
+                format!(" and {}", encryption_configs::TYPE_NAME)
+            } else {
+                String::new()
+            }
+        ),
     )
     .into()
 }
@@ -97,7 +106,13 @@ impl ProviderServer for EksProvider {
         GetProviderSchemaResponse {
             provider: Some(config::provider_schema()),
             resources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::resource_schema())]),
-            data_sources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::data_source_schema())]),
+            data_sources: BTreeMap::from([
+                (TYPE_NAME.to_owned(), ec_schema::data_source_schema()),
+                (
+                    encryption_configs::TYPE_NAME.to_owned(),
+                    encryption_configs::schema::data_source_schema(),
+                ),
+            ]),
             diagnostics: Diagnostics::new(),
         }
     }
@@ -302,14 +317,14 @@ impl ProviderServer for EksProvider {
     }
 
     async fn validate_data_resource_config(&self, req: ValidateConfigRequest) -> Diagnostics {
-        if req.type_name != TYPE_NAME {
+        if req.type_name != TYPE_NAME && req.type_name != encryption_configs::TYPE_NAME {
             return unknown_type("data source", &req.type_name);
         }
         Diagnostics::new()
     }
 
     async fn read_data_source(&self, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
-        if req.type_name != TYPE_NAME {
+        if req.type_name != TYPE_NAME && req.type_name != encryption_configs::TYPE_NAME {
             return ReadDataSourceResponse {
                 state: None,
                 diagnostics: unknown_type("data source", &req.type_name),
@@ -324,7 +339,11 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
-        let (state, diagnostics) = data_source::read(&self.ctx(&c), &req.config).await;
+        let (state, diagnostics) = if req.type_name == encryption_configs::TYPE_NAME {
+            encryption_configs::data_source::read(&self.ctx(&c), &req.config).await
+        } else {
+            data_source::read(&self.ctx(&c), &req.config).await
+        };
         ReadDataSourceResponse { state, diagnostics }
     }
 

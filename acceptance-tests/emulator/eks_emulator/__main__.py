@@ -14,7 +14,7 @@ import signal
 import sys
 from typing import Any
 
-from . import kms_ext, seed
+from . import kms_access, kms_ext, seed
 from .server import build_server, server_url
 from .state import EmulatorState
 
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     kms_ext.install()
+    kms_access.install()
     state = EmulatorState(default_update_duration=args.update_duration)
     if args.seed:
         seed.apply(args.seed, state)

@@ -75,6 +75,8 @@ class AwsRequest:
     protocol: str
     #: Path parameters of an EKS route (e.g. ``name``, ``updateId``).
     path_params: dict[str, str] = field(default_factory=dict)
+    #: The caller's access key id, from the SigV4 credential scope ('' when unsigned).
+    access_key: str = ""
 
     def json_body(self) -> dict[str, Any]:
         """The body as a JSON object ({} when empty or not an object)."""
@@ -104,6 +106,16 @@ class AwsRequest:
 
 def classify(environ: dict[str, Any], body: bytes) -> AwsRequest:
     """Build an :class:`AwsRequest` from a WSGI environ and the request body."""
+    req = _classify(environ, body)
+    scope = _AKID.search(environ.get("HTTP_AUTHORIZATION", ""))
+    req.access_key = scope.group("akid") if scope else ""
+    return req
+
+
+_AKID = re.compile(r"Credential=(?P<akid>[^/,\s]+)/")
+
+
+def _classify(environ: dict[str, Any], body: bytes) -> AwsRequest:
     method = environ.get("REQUEST_METHOD", "GET").upper()
     path = environ.get("PATH_INFO", "") or "/"
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.eks.models import Cluster, EKSBackend, eks_backends
 
-from . import kms_ext
+from . import kms_access, kms_ext
 from .awsreq import AwsRequest
 from .http import Reply, json_reply, rest_json_error
 
@@ -302,6 +302,10 @@ class EksExtension:
                            f"Cluster '{name}' is not in ACTIVE status", clusterName=name)
 
         key_arn = self._validate_encryption_config(body.get("encryptionConfig"), region)
+        refusal = kms_access.eks_grant_refusal(self.state.access, req, key_arn)
+        if refusal:
+            # EKS creates its grant as the caller, synchronously (see kms_access).
+            raise EksError("InvalidRequestException", 400, refusal, clusterName=name)
         config = [{"resources": ["secrets"], "provider": {"keyArn": key_arn}}]
 
         def apply(target: Cluster) -> None:

@@ -143,9 +143,9 @@ def resolve_key_arn(reference: str, region: str) -> str | None:
 def create_key(*, region: str, alias: str | None = None, description: str = "",
                key_spec: str = "SYMMETRIC_DEFAULT", key_usage: str = "ENCRYPT_DECRYPT",
                state: str = "Enabled", aws_managed: bool = False, rotation: bool = False,
-               pending_window_days: int = 30) -> Key:
-    """Create a key directly in moto's backend, then put it in ``state``."""
-    be = backend(region)
+               pending_window_days: int = 30, account: str = DEFAULT_ACCOUNT_ID) -> Key:
+    """Create a key directly in moto's backend (of ``account``), then put it in ``state``."""
+    be = backend(region, account)
     if alias is not None:
         if not alias.startswith("alias/") or len(alias) <= len("alias/"):
             raise ValueError("alias must look like 'alias/NAME'")
