@@ -16,7 +16,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
-use super::credentials::{AccountNotAllowed, ExplainedCredentialsError};
+use super::credentials::{AccountNotAllowed, CredentialSource, ExplainedCredentialsError};
 
 /// The message shown when no credential source in the chain had credentials.
 pub(crate) const NO_CREDENTIALS_MESSAGE: &str = "no AWS credentials found: set AWS_PROFILE, or \
@@ -295,12 +295,19 @@ fn explained_message(e: &ExplainedCredentialsError) -> String {
              retry"
         ));
     } else if not_loaded {
-        msg.push_str(
-            ". Fix: set `profile` or AWS_PROFILE to a profile with credentials, or \
-             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure \
-             `assume_role_with_web_identity`, or run where a container or instance role is \
-             available",
-        );
+        match &ctx.source {
+            CredentialSource::Profile { name, .. } => msg.push_str(&format!(
+                ". Fix: give profile {name:?} credentials in those files (keys, IAM Identity \
+                 Center, credential_process or role_arn with source_profile), or set \
+                 `profile` to a profile that has them"
+            )),
+            _ => msg.push_str(
+                ". Fix: set `profile` or AWS_PROFILE to a profile with credentials, or \
+                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure \
+                 `assume_role_with_web_identity`, or run where a container or instance role is \
+                 available",
+            ),
+        }
     }
     msg
 }
