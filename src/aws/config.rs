@@ -136,7 +136,7 @@ pub(crate) struct Sources {
 
 impl AwsClients {
     /// Builds the clients from the provider block, the environment and the
-    /// shared files (see [`resolve`](super::resolve) for the precedence).
+    /// shared files (see the private `resolve` module for the precedence).
     ///
     /// Makes no AWS call: credentials are resolved lazily, so missing
     /// credentials surface on the first call as an
