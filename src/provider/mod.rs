@@ -1,8 +1,11 @@
 //! The `eks` provider: its configuration, and dispatch to the
-//! `eks_encryption_config` resource and data source.
+//! `eks_encryption_config` resource and data source and the
+//! `eks_encryption_configs` data source.
 
+pub mod access;
 pub mod config;
 pub mod encryption_config;
+pub mod encryption_configs;
 pub mod errors;
 
 use std::collections::BTreeMap;
@@ -96,7 +99,14 @@ impl EksProvider {
 fn unknown_type(kind: &str, name: &str) -> Diagnostics {
     Diagnostic::error(
         format!("Unknown {kind} type"),
-        format!("The eks provider has no {kind} named {name:?}; it has {TYPE_NAME}."),
+        format!(
+            "The eks provider has no {kind} named {name:?}; it has {TYPE_NAME}{}.",
+            if kind == "data source" {
+                format!(" and {}", encryption_configs::TYPE_NAME)
+            } else {
+                String::new()
+            }
+        ),
     )
     .into()
 }
@@ -107,7 +117,13 @@ impl ProviderServer for EksProvider {
         GetProviderSchemaResponse {
             provider: Some(config::provider_schema()),
             resources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::resource_schema())]),
-            data_sources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::data_source_schema())]),
+            data_sources: BTreeMap::from([
+                (TYPE_NAME.to_owned(), ec_schema::data_source_schema()),
+                (
+                    encryption_configs::TYPE_NAME.to_owned(),
+                    encryption_configs::schema::data_source_schema(),
+                ),
+            ]),
             diagnostics: Diagnostics::new(),
         }
     }
@@ -120,7 +136,7 @@ impl ProviderServer for EksProvider {
                 let (_, d) = config::parse_settings(&v);
                 Diagnostics(
                     d.0.into_iter()
-                        .filter(|d| d.summary != "Provider configuration not known yet")
+                        .filter(|d| d.summary != access::NOT_KNOWN_YET)
                         .collect(),
                 )
             }
@@ -142,14 +158,7 @@ impl ProviderServer for EksProvider {
         match AwsClients::from_settings(&settings).await {
             Ok(clients) => self.set_configured(clients),
             Err(e) => {
-                let attr = match &e {
-                    crate::aws::ConfigError::InvalidEndpoint { attribute, .. } => {
-                        Some(attribute.to_string())
-                    }
-                    crate::aws::ConfigError::NoRegion
-                    | crate::aws::ConfigError::InvalidRegion { .. } => Some("region".into()),
-                    _ => None,
-                };
+                let attr = e.attribute();
                 let mut d = Diagnostic::error("Invalid provider configuration", e.to_string());
                 if let Some(a) = attr {
                     let mut path = AttributePath::root();
@@ -316,14 +325,14 @@ impl ProviderServer for EksProvider {
     }
 
     async fn validate_data_resource_config(&self, req: ValidateConfigRequest) -> Diagnostics {
-        if req.type_name != TYPE_NAME {
+        if req.type_name != TYPE_NAME && req.type_name != encryption_configs::TYPE_NAME {
             return unknown_type("data source", &req.type_name);
         }
         Diagnostics::new()
     }
 
     async fn read_data_source(&self, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
-        if req.type_name != TYPE_NAME {
+        if req.type_name != TYPE_NAME && req.type_name != encryption_configs::TYPE_NAME {
             return ReadDataSourceResponse {
                 state: None,
                 diagnostics: unknown_type("data source", &req.type_name),
@@ -339,7 +348,12 @@ impl ProviderServer for EksProvider {
             }
         };
         let stop = self.request_stop();
-        let (state, diagnostics) = data_source::read(&self.ctx(&c, &stop), &req.config).await;
+        let ctx = self.ctx(&c, &stop);
+        let (state, diagnostics) = if req.type_name == encryption_configs::TYPE_NAME {
+            encryption_configs::data_source::read(&ctx, &req.config).await
+        } else {
+            data_source::read(&ctx, &req.config).await
+        };
         ReadDataSourceResponse { state, diagnostics }
     }
 
