@@ -40,8 +40,8 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 }
 
 #[test]
-fn module_cmk_guard_terraform_test() {
-    each_core("module_cmk_guard_terraform_test", |ctx| {
+fn issue12_module_cmk_guard_terraform_test() {
+    each_core("issue12_module_cmk_guard_terraform_test", |ctx| {
         if !ctx.core.version.at_least(1, 7) {
             ctx.note(
                 "skipping terraform test: the module's .tftest.hcl files need `terraform test` \

@@ -482,7 +482,7 @@ output "key_type_now" {{
 }
 
 #[test]
-fn registry_protocol_install_on_every_core() {
+fn issue12_registry_protocol_install_on_every_core() {
     if !linux_amd64_host() {
         eprintln!("[registry_protocol] skipped: the test packages linux_amd64 and runs it");
         return;
@@ -522,7 +522,7 @@ fn registry_protocol_install_on_every_core() {
         release.zips()
     );
 
-    each_core("registry_protocol_install", |ctx| {
+    each_core("issue12_registry_protocol_install", |ctx| {
         let registry = Registry::start(&release, &pki);
         let source = registry.source();
         ctx.note(&format!(

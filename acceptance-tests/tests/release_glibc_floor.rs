@@ -35,7 +35,7 @@ fn parse(v: &str) -> (u32, u32) {
 }
 
 #[test]
-fn release_linux_binary_meets_the_glibc_floor() {
+fn issue12_release_linux_binary_meets_the_glibc_floor() {
     if !linux_amd64_host() {
         eprintln!("[release_glibc_floor] skipped: builds and runs linux_amd64");
         return;
@@ -132,7 +132,7 @@ fn release_linux_binary_meets_the_glibc_floor() {
 }
 
 #[test]
-fn release_refuses_a_binary_linked_against_the_host_glibc() {
+fn issue12_release_refuses_a_binary_linked_against_the_host_glibc() {
     if !linux_amd64_host() {
         eprintln!("[release_glibc_floor] skipped: packages linux_amd64");
         return;

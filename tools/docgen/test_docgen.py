@@ -76,7 +76,7 @@ def test_generated_docs_pass_the_check(repo_copy: Path, capsys) -> None:
     assert "subcategory" not in docgen.parse_frontmatter(index)
 
 
-def test_check_rejects_a_subcategory_on_the_index_page(repo_copy: Path, capsys) -> None:
+def test_issue12_check_rejects_a_subcategory_on_the_index_page(repo_copy: Path, capsys) -> None:
     tmpl = repo_copy / "templates" / "index.md.tmpl"
     text = tmpl.read_text()
     assert text.startswith("---\n")
@@ -88,7 +88,7 @@ def test_check_rejects_a_subcategory_on_the_index_page(repo_copy: Path, capsys) 
     assert "docs/index.md: error checking file frontmatter: YAML frontmatter should not contain subcategory" in err
 
 
-def test_check_rejects_a_hand_edited_index_page(repo_copy: Path, capsys) -> None:
+def test_issue12_check_rejects_a_hand_edited_index_page(repo_copy: Path, capsys) -> None:
     """The committed tree is checked as the registry reads it, not only the regenerated one."""
     assert run_docgen(repo_copy) == 0
     index = repo_copy / "docs" / "index.md"

@@ -119,7 +119,7 @@ def test_reads_needed_versions_and_symbols(tmp_path: Path, is64: bool, little: b
     assert elfcheck.problems(rep, (2, 17), static=False) == []
 
 
-def test_a_floor_below_what_the_binary_needs_fails(tmp_path: Path, capsys) -> None:
+def test_issue12_a_floor_below_what_the_binary_needs_fails(tmp_path: Path, capsys) -> None:
     p = write(tmp_path, build_elf(["libc.so.6"], GOOD))
     assert elfcheck.main(["--glibc-floor", "2.17", str(p)]) == 0
     assert elfcheck.main(["--glibc-floor", "2.16", str(p)]) == 1

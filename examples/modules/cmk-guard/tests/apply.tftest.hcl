@@ -1,5 +1,5 @@
 # One real apply of the module against the local EKS + KMS emulator
-# (acceptance-tests/emulator). The acceptance test module_cmk_guard_terraform_test
+# (acceptance-tests/emulator). The acceptance test issue12_module_cmk_guard_terraform_test
 # (acceptance-tests/tests/module_cmk_guard.rs) starts the emulator, seeds the
 # ACTIVE cluster "demo" and a key with the alias alias/cmk-guard-test, and
 # points the provider at it with AWS_ENDPOINT_URL; it is not meant for a
