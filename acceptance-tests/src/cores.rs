@@ -110,6 +110,8 @@ pub enum Feature {
     ImportBlocks,
     /// `removed` blocks: 1.7.
     RemovedBlocks,
+    /// `for_each` in `import` blocks: 1.7.
+    ImportForEach,
 }
 
 impl Feature {
@@ -120,6 +122,7 @@ impl Feature {
             Feature::TerraformData => Version::new(1, 4, 0),
             Feature::ImportBlocks => Version::new(1, 5, 0),
             Feature::RemovedBlocks => Version::new(1, 7, 0),
+            Feature::ImportForEach => Version::new(1, 7, 0),
         }
     }
 }
@@ -131,6 +134,7 @@ impl fmt::Display for Feature {
             Feature::TerraformData => "terraform_data",
             Feature::ImportBlocks => "import blocks",
             Feature::RemovedBlocks => "removed blocks",
+            Feature::ImportForEach => "import blocks with for_each",
         };
         write!(f, "{name} (Terraform >= {})", self.min_version())
     }

@@ -9,7 +9,8 @@ fn provider_schema_and_validate_on_every_core() {
     each_core("provider_schema_and_validate_on_every_core", |ctx| {
         ctx.write_config(
             "resource \"eks_encryption_config\" \"this\" {\n  cluster_name = \"demo\"\n}\n\
-             data \"eks_encryption_config\" \"this\" {\n  cluster_name = \"demo\"\n}\n",
+             data \"eks_encryption_config\" \"this\" {\n  cluster_name = \"demo\"\n}\n\
+             data \"eks_encryption_configs\" \"all\" {\n  name_prefix = \"demo\"\n}\n",
         )?;
         ctx.tf_ok(&["validate"])?;
         let out = ctx.tf_ok(&["providers", "schema", "-json"])?;
@@ -20,6 +21,7 @@ fn provider_schema_and_validate_on_every_core() {
         for (kind, name) in [
             ("resource_schemas", "eks_encryption_config"),
             ("data_source_schemas", "eks_encryption_config"),
+            ("data_source_schemas", "eks_encryption_configs"),
         ] {
             let attrs = p
                 .pointer(&format!("/{kind}/{name}/block/attributes"))

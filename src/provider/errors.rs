@@ -2,10 +2,13 @@
 //! reaches a user keeps its error code and request id.
 
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::tfprotov6::{AttributePath, Diagnostic};
+use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics};
 
 /// Summary of the diagnostic for an interrupted operation.
 pub const INTERRUPTED: &str = "Interrupted";
+
+/// Summary of the diagnostic for a deadline that ran out.
+pub const TIMED_OUT: &str = "Timed out waiting for EKS";
 
 /// Why an operation of the resource stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -16,12 +19,19 @@ pub enum OpError {
     /// Terraform sent StopProvider.
     #[error("interrupted by Terraform")]
     Interrupted,
-    /// The create/update timeout ran out.
-    #[error("timed out after {0:?}")]
-    Timeout(std::time::Duration),
+    /// The create/update timeout ran out, while waiting for this EKS update
+    /// when there was one.
+    #[error("timed out")]
+    Timeout {
+        /// The EKS update being waited for.
+        update_id: Option<String>,
+    },
     /// A finished diagnostic (e.g. a failed EKS update).
     #[error("{}", .0.summary)]
     Diagnostic(Box<Diagnostic>),
+    /// The guard refused, with these (error) diagnostics.
+    #[error("refused by the guard")]
+    Refused(Diagnostics),
 }
 
 impl From<Diagnostic> for OpError {
@@ -36,12 +46,13 @@ pub fn aws_diagnostic(what: &str, e: &AwsError) -> Diagnostic {
     if e.kind == AwsErrorKind::Credentials {
         return Diagnostic::error(
             "No valid AWS credentials",
-            format!(
-                "While {what}: {}. The provider uses the standard AWS credential chain \
-                 (environment, shared config and credentials files, SSO, web identity, \
-                 container and instance roles).",
-                e.message
-            ),
+            format!("While {what}: {}.", e.message),
+        );
+    }
+    if e.kind == AwsErrorKind::AccountNotAllowed {
+        return Diagnostic::error(
+            "AWS account not allowed",
+            format!("While {what}: {}.", e.message),
         );
     }
     detail.push_str(&format!("While {what}, {} failed", e.operation));
@@ -55,9 +66,17 @@ pub fn aws_diagnostic(what: &str, e: &AwsError) -> Diagnostic {
     if let Some(id) = &e.request_id {
         detail.push_str(&format!("\nAWS request id: {id}"));
     }
+    let tls = ["certificate", "UnknownIssuer", "invalid peer certificate"];
     let hint = match e.kind {
+        AwsErrorKind::Connection | AwsErrorKind::Other
+            if tls.iter().any(|t| e.message.contains(t)) =>
+        {
+            "\nThe endpoint's TLS certificate is not trusted. Behind a TLS-inspecting proxy, set \
+             custom_ca_bundle (or AWS_CA_BUNDLE) to a PEM file with its CA certificate."
+        }
         AwsErrorKind::Timeout | AwsErrorKind::Connection => {
-            "\nCheck network access to the AWS endpoints (or the endpoints block), then retry."
+            "\nCheck network access to the AWS endpoints (or the endpoints block, and the \
+             https_proxy and no_proxy settings), then retry."
         }
         _ if e.is_access_denied() => {
             "\nGrant the missing permission to the identity Terraform runs as, then retry."
@@ -76,15 +95,39 @@ pub fn op_diagnostic(what: &str, e: OpError) -> Diagnostic {
             INTERRUPTED,
             format!("Terraform interrupted the provider while {what}."),
         ),
-        OpError::Timeout(d) => Diagnostic::error(
-            "Timed out",
-            format!(
-                "Gave up after {}s while {what}. Raise the timeouts block's create/update \
-                 value if EKS needs longer.",
-                d.as_secs()
-            ),
+        OpError::Timeout { update_id } => Diagnostic::error(
+            TIMED_OUT,
+            match update_id {
+                Some(id) => format!(
+                    "The deadline ran out while {what}, waiting for EKS update {id}. EKS keeps \
+                     working on it; the next apply waits for that same update."
+                ),
+                None => format!(
+                    "The deadline ran out while {what}. Raise the timeouts block's \
+                     create/update value if EKS needs longer."
+                ),
+            },
         ),
         OpError::Diagnostic(d) => *d,
+        OpError::Refused(mut d) => {
+            if d.is_empty() {
+                Diagnostic::error(
+                    "Refused",
+                    format!("The guard refused while {what}. Please report this as a bug."),
+                )
+            } else {
+                d.0.remove(0)
+            }
+        }
+    }
+}
+
+/// Converts an operation error into diagnostics, keeping every diagnostic
+/// of a refusal.
+pub fn op_diagnostics(what: &str, e: OpError) -> Diagnostics {
+    match e {
+        OpError::Refused(d) if !d.is_empty() => d,
+        e => op_diagnostic(what, e).into(),
     }
 }
 
@@ -119,5 +162,58 @@ mod tests {
         assert!(d.detail.contains("AccessDeniedException"));
         assert!(d.detail.contains("req-123"));
         assert_eq!(d.summary, "AWS DescribeCluster failed");
+    }
+
+    fn client_side(kind: AwsErrorKind, message: &str) -> AwsError {
+        AwsError {
+            operation: "DescribeCluster",
+            kind,
+            code: None,
+            message: message.into(),
+            request_id: None,
+            http_status: None,
+        }
+    }
+
+    #[test]
+    fn account_and_credentials_diagnostics() {
+        let d = aws_diagnostic(
+            "reading cluster c",
+            &client_side(
+                AwsErrorKind::AccountNotAllowed,
+                "the credentials belong to AWS account 1",
+            ),
+        );
+        assert_eq!(d.summary, "AWS account not allowed");
+        assert_eq!(
+            d.detail,
+            "While reading cluster c: the credentials belong to AWS account 1."
+        );
+        let d = aws_diagnostic(
+            "reading cluster c",
+            &client_side(AwsErrorKind::Credentials, "no AWS credentials found"),
+        );
+        assert_eq!(d.summary, "No valid AWS credentials");
+    }
+
+    #[test]
+    fn untrusted_certificates_point_to_custom_ca_bundle() {
+        let d = aws_diagnostic(
+            "reading cluster c",
+            &client_side(
+                AwsErrorKind::Connection,
+                "dispatch failure: io error: invalid peer certificate: UnknownIssuer",
+            ),
+        );
+        assert!(
+            d.detail.contains("custom_ca_bundle (or AWS_CA_BUNDLE)"),
+            "{}",
+            d.detail
+        );
+        let d = aws_diagnostic(
+            "reading cluster c",
+            &client_side(AwsErrorKind::Connection, "connection refused"),
+        );
+        assert!(d.detail.contains("https_proxy"), "{}", d.detail);
     }
 }

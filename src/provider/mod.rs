@@ -1,12 +1,15 @@
 //! The `eks` provider: its configuration, and dispatch to the
-//! `eks_encryption_config` resource and data source.
+//! `eks_encryption_config` resource and data source and the
+//! `eks_encryption_configs` data source.
 
+pub mod access;
 pub mod config;
 pub mod encryption_config;
+pub mod encryption_configs;
 pub mod errors;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
@@ -27,7 +30,11 @@ pub struct Configured {
 /// The provider server.
 pub struct EksProvider {
     configured: RwLock<Option<Arc<Configured>>>,
-    stop: CancellationToken,
+    /// The stop token of the requests starting now. StopProvider cancels
+    /// it (stopping the work in flight) and puts a fresh one in its place,
+    /// so later requests on the same server are not born cancelled, as in
+    /// terraform-plugin-go.
+    stop: Mutex<CancellationToken>,
 }
 
 impl Default for EksProvider {
@@ -41,7 +48,7 @@ impl EksProvider {
     pub fn new() -> Self {
         Self {
             configured: RwLock::new(None),
-            stop: CancellationToken::new(),
+            stop: Mutex::new(CancellationToken::new()),
         }
     }
 
@@ -74,11 +81,17 @@ impl EksProvider {
             })
     }
 
-    fn ctx<'a>(&'a self, c: &'a Configured) -> Ctx<'a> {
+    /// The stop token for a request starting now.
+    fn request_stop(&self) -> CancellationToken {
+        self.stop.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn ctx<'a>(&self, c: &'a Configured, stop: &'a CancellationToken) -> Ctx<'a> {
         Ctx {
             clients: &c.clients,
             clusters: &c.clusters,
-            stop: &self.stop,
+            stop,
+            deadline: None,
         }
     }
 }
@@ -86,7 +99,14 @@ impl EksProvider {
 fn unknown_type(kind: &str, name: &str) -> Diagnostics {
     Diagnostic::error(
         format!("Unknown {kind} type"),
-        format!("The eks provider has no {kind} named {name:?}; it has {TYPE_NAME}."),
+        format!(
+            "The eks provider has no {kind} named {name:?}; it has {TYPE_NAME}{}.",
+            if kind == "data source" {
+                format!(" and {}", encryption_configs::TYPE_NAME)
+            } else {
+                String::new()
+            }
+        ),
     )
     .into()
 }
@@ -97,7 +117,13 @@ impl ProviderServer for EksProvider {
         GetProviderSchemaResponse {
             provider: Some(config::provider_schema()),
             resources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::resource_schema())]),
-            data_sources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::data_source_schema())]),
+            data_sources: BTreeMap::from([
+                (TYPE_NAME.to_owned(), ec_schema::data_source_schema()),
+                (
+                    encryption_configs::TYPE_NAME.to_owned(),
+                    encryption_configs::schema::data_source_schema(),
+                ),
+            ]),
             diagnostics: Diagnostics::new(),
         }
     }
@@ -110,7 +136,7 @@ impl ProviderServer for EksProvider {
                 let (_, d) = config::parse_settings(&v);
                 Diagnostics(
                     d.0.into_iter()
-                        .filter(|d| d.summary != "Provider configuration not known yet")
+                        .filter(|d| d.summary != access::NOT_KNOWN_YET)
                         .collect(),
                 )
             }
@@ -132,14 +158,7 @@ impl ProviderServer for EksProvider {
         match AwsClients::from_settings(&settings).await {
             Ok(clients) => self.set_configured(clients),
             Err(e) => {
-                let attr = match &e {
-                    crate::aws::ConfigError::InvalidEndpoint { attribute, .. } => {
-                        Some(attribute.to_string())
-                    }
-                    crate::aws::ConfigError::NoRegion
-                    | crate::aws::ConfigError::InvalidRegion { .. } => Some("region".into()),
-                    _ => None,
-                };
+                let attr = e.attribute();
                 let mut d = Diagnostic::error("Invalid provider configuration", e.to_string());
                 if let Some(a) = attr {
                     let mut path = AttributePath::root();
@@ -204,7 +223,8 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
-        let out = resource::read(&self.ctx(&c), &req.current_state).await;
+        let stop = self.request_stop();
+        let out = resource::read(&self.ctx(&c, &stop), &req.current_state).await;
         ReadResourceResponse {
             new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
             private: req.private,
@@ -225,8 +245,9 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
+        let stop = self.request_stop();
         let planned = resource::plan(
-            &self.ctx(&c),
+            &self.ctx(&c, &stop),
             &req.prior_state,
             &req.proposed_new_state,
             &req.config,
@@ -254,8 +275,9 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
+        let stop = self.request_stop();
         let out = resource::apply(
-            &self.ctx(&c),
+            &self.ctx(&c, &stop),
             &req.prior_state,
             &req.planned_state,
             &req.config,
@@ -287,7 +309,8 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
-        match resource::import(&self.ctx(&c), &req.id).await {
+        let stop = self.request_stop();
+        match resource::import(&self.ctx(&c, &stop), &req.id).await {
             Ok(state) => ImportResourceStateResponse {
                 imported: vec![ImportedResource {
                     type_name: TYPE_NAME.to_owned(),
@@ -304,14 +327,14 @@ impl ProviderServer for EksProvider {
     }
 
     async fn validate_data_resource_config(&self, req: ValidateConfigRequest) -> Diagnostics {
-        if req.type_name != TYPE_NAME {
+        if req.type_name != TYPE_NAME && req.type_name != encryption_configs::TYPE_NAME {
             return unknown_type("data source", &req.type_name);
         }
         Diagnostics::new()
     }
 
     async fn read_data_source(&self, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
-        if req.type_name != TYPE_NAME {
+        if req.type_name != TYPE_NAME && req.type_name != encryption_configs::TYPE_NAME {
             return ReadDataSourceResponse {
                 state: None,
                 diagnostics: unknown_type("data source", &req.type_name),
@@ -326,12 +349,40 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
-        let (state, diagnostics) = data_source::read(&self.ctx(&c), &req.config).await;
+        let stop = self.request_stop();
+        let ctx = self.ctx(&c, &stop);
+        let (state, diagnostics) = if req.type_name == encryption_configs::TYPE_NAME {
+            encryption_configs::data_source::read(&ctx, &req.config).await
+        } else {
+            data_source::read(&ctx, &req.config).await
+        };
         ReadDataSourceResponse { state, diagnostics }
     }
 
     async fn stop_provider(&self) -> Option<String> {
-        self.stop.cancel();
+        let mut current = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        current.cancel();
+        *current = CancellationToken::new();
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 9: StopProvider cancels the work in flight, and later requests
+    /// on the same server get a fresh context, as in terraform-plugin-go.
+    #[tokio::test]
+    async fn stop_provider_is_per_request() {
+        let p = EksProvider::new();
+        let in_flight = p.request_stop();
+        assert!(p.stop_provider().await.is_none());
+        assert!(in_flight.is_cancelled(), "work in flight is stopped");
+        let later = p.request_stop();
+        assert!(!later.is_cancelled(), "a later request starts afresh");
+        p.stop_provider().await;
+        assert!(later.is_cancelled());
+        assert!(!p.request_stop().is_cancelled());
     }
 }

@@ -19,10 +19,11 @@ from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from . import accounts, kms_access, kms_ext
 from .awsreq import AwsRequest, classify
 from .control import PREFIX, ControlApi
 from .faults import drop_connection, error_reply
-from .http import JSON_11, Reply, aws_error
+from .http import JSON_11, Reply, aws_error, rest_json_error
 from .state import EmulatorState
 
 
@@ -82,8 +83,12 @@ class EmulatorApp:
             return reply.wsgi(start_response)
 
         with self.state.lock:
-            self.state.settle()
-            reply = self.dispatch(req, environ)
+            # Served as the account of the caller's access key, as moto does
+            # (see accounts).
+            req.account = accounts.of_access_key(req.access_key)
+            with accounts.serving(req.account):
+                self.state.settle()
+                reply = self.dispatch(req, environ)
 
         if fault is not None and fault.kind == "drop":
             self.state.log.record(req, None, reply.request_id, fault_kind)
@@ -94,13 +99,35 @@ class EmulatorApp:
     def dispatch(self, req: AwsRequest, environ: dict[str, Any]) -> Reply:
         """Let the EKS extension or moto answer ``req`` (call under the lock)."""
         if req.service == "eks":
-            reply = self.state.eks.handle(req)
+            reply = self.state.eks.handle(req) or self.before_create_cluster(req)
+            if reply is not None:
+                return reply
+        if req.service == "kms":
+            reply = kms_access.handle(self.state.access, req)
             if reply is not None:
                 return reply
         reply = self.fix_up(req, self.call_moto(environ))
         if req.service == "eks":
             reply = self.state.eks.after_moto(req, reply)
+            if req.operation == "CreateCluster" and reply.status == 200:
+                name = (reply.json() or {}).get("cluster", {}).get("name", "")
+                self.state.timing.after_api_create(req.region, name)
         return reply
+
+    def before_create_cluster(self, req: AwsRequest) -> Reply | None:
+        """CreateCluster with a key the caller cannot grant on is refused at once (see kms_access)."""
+        if req.operation != "CreateCluster":
+            return None
+        for config in req.json_body().get("encryptionConfig") or []:
+            provider = config.get("provider") if isinstance(config, dict) else None
+            reference = provider.get("keyArn") if isinstance(provider, dict) else None
+            if not isinstance(reference, str):
+                continue
+            key_arn = kms_ext.resolve_key_arn(reference, req.region) or reference
+            refusal = kms_access.eks_grant_refusal(self.state.access, req, key_arn)
+            if refusal:
+                return rest_json_error("InvalidRequestException", refusal, 400)
+        return None
 
     def call_moto(self, environ: dict[str, Any]) -> Reply:
         """Run moto's WSGI app and buffer its response."""

@@ -16,8 +16,10 @@ from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from .cluster_timing import ClusterTiming
 from .eks_ext import EksExtension
 from .faults import FaultInjector
+from .kms_access import KmsAccess
 from .request_log import RequestLog
 
 #: The account every request is served as (moto's default account).
@@ -56,6 +58,10 @@ class EmulatorState:
     faults: FaultInjector = field(default_factory=FaultInjector)
     log: RequestLog = field(default_factory=RequestLog)
     eks: EksExtension = field(init=False)
+    #: Principals and their KMS denials (:mod:`.kms_access`).
+    access: KmsAccess = field(default_factory=KmsAccess)
+    #: Clusters still CREATING (:mod:`.cluster_timing`).
+    timing: ClusterTiming = field(default_factory=ClusterTiming)
 
     def __post_init__(self) -> None:
         self.config = Config(update_duration_seconds=self.default_update_duration)
@@ -63,7 +69,9 @@ class EmulatorState:
 
     def settle(self, now: float | None = None) -> None:
         """Apply every time-based transition that is due (call under the lock)."""
-        self.eks.settle(time.time() if now is None else now)
+        now = time.time() if now is None else now
+        self.timing.settle(now)
+        self.eks.settle(now)
 
     def reset(self) -> None:
         """Forget all AWS state, config, faults, updates and the request log."""
@@ -75,3 +83,5 @@ class EmulatorState:
             self.faults.clear()
             self.log.clear()
             self.eks.reset()
+            self.access.reset()
+            self.timing.reset()

@@ -14,13 +14,29 @@ terraform {
   }
 }
 
+data "aws_caller_identity" "current" {}
+
 # A key meant to outlive the cluster: rotation on, a long deletion window,
-# and Terraform refusing to destroy it.
+# an explicit key policy, and Terraform refusing to destroy it.
 resource "aws_kms_key" "eks_secrets" {
   description             = "Envelope encryption of Kubernetes secrets, cluster prod"
   key_usage               = "ENCRYPT_DECRYPT"
   enable_key_rotation     = true
   deletion_window_in_days = 30
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      # The account administers the key through IAM; see the
+      # new-cluster-with-cmk example for statements naming the cluster role
+      # and the identity that runs Terraform.
+      Sid       = "AccountAdministers"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+  })
 
   lifecycle {
     prevent_destroy = true

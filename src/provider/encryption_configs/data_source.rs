@@ -1,0 +1,323 @@
+//! ReadDataSource of `eks_encryption_configs`.
+//!
+//! ListClusters (every page), then DescribeCluster for each cluster that
+//! matches `name_prefix` (a few at a time), then DescribeKey once per
+//! distinct CMK: clusters sharing a key cost one DescribeKey, through the
+//! provider's coalescing key cache.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::{StreamExt as _, TryStreamExt as _};
+
+use super::schema::data_source_schema;
+use crate::aws::ClusterInfo;
+use crate::provider::encryption_config::ops::Ctx;
+use crate::provider::encryption_config::plan::{self, KeyLookup};
+use crate::provider::encryption_config::resource::key_type_of;
+use crate::provider::errors::{decode_diagnostic, op_diagnostic, OpError};
+use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Type, Value};
+
+/// DescribeCluster calls in flight at once.
+const CONCURRENCY: usize = 8;
+
+fn ty() -> &'static Type {
+    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+    TYPE.get_or_init(|| data_source_schema().block.value_type())
+}
+
+/// One element of `clusters`, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// `cluster_name`.
+    pub cluster_name: String,
+    /// `cluster_version`.
+    pub cluster_version: String,
+    /// `key_type`.
+    pub key_type: String,
+    /// `resolved_key_arn`.
+    pub resolved_key_arn: Option<String>,
+    /// `key_state`.
+    pub key_state: Option<String>,
+}
+
+/// The names to describe: those starting with `prefix`, sorted, without
+/// duplicates.
+pub fn select(names: Vec<String>, prefix: &str) -> Vec<String> {
+    let set: BTreeSet<String> = names
+        .into_iter()
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    set.into_iter().collect()
+}
+
+/// A row from DescribeCluster and the lookup of its CMK, with the warnings
+/// the key deserves.
+pub fn row(info: &ClusterInfo, key: Option<&KeyLookup>) -> (Row, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let cmk = info.encryption.first().map(|e| e.key_arn.clone());
+    let mut key_state = None;
+    let mut resolved = cmk.clone();
+    match (key, &cmk) {
+        (Some(KeyLookup::Found(f)), Some(_)) => {
+            for mut d in plan::key_health_warnings(&info.name, f).0 {
+                // This data source has no key_arn attribute.
+                d.attribute = None;
+                diags.push(d);
+            }
+            key_state = Some(f.state.clone());
+            if !f.arn.is_empty() {
+                resolved = Some(f.arn.clone());
+            }
+        }
+        (Some(KeyLookup::NotFound { message }), Some(arn)) => diags.push(Diagnostic::warning(
+            "Customer managed key not found",
+            format!(
+                "Cluster {:?} is encrypted with {arn}, which KMS does not find ({message}). \
+                 A cluster whose key was deleted cannot be recovered; check the key in the \
+                 account that owns it.",
+                info.name
+            ),
+        )),
+        (Some(KeyLookup::AccessDenied { message }), Some(arn)) => diags.push(Diagnostic::warning(
+            "Customer managed key not readable",
+            format!(
+                "Cluster {:?} is encrypted with {arn}, but KMS denied DescribeKey \
+                     ({message}), so its key_state is null. Grant kms:DescribeKey on the key to \
+                     see its health.",
+                info.name
+            ),
+        )),
+        _ => {}
+    }
+    (
+        Row {
+            cluster_name: info.name.clone(),
+            cluster_version: info.version.clone(),
+            key_type: key_type_of(info).as_str().to_owned(),
+            resolved_key_arn: resolved,
+            key_state,
+        },
+        diags,
+    )
+}
+
+fn opt(v: &Option<String>) -> Value {
+    v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
+}
+
+/// The data source's value.
+pub fn value(region: &str, prefix: &Option<String>, rows: &[Row]) -> Value {
+    Value::object([
+        (
+            "id",
+            Value::String(format!("{region}/{}", prefix.as_deref().unwrap_or(""))),
+        ),
+        ("name_prefix", opt(prefix)),
+        (
+            "clusters",
+            Value::list(rows.iter().map(|r| {
+                Value::object([
+                    ("cluster_name", Value::String(r.cluster_name.clone())),
+                    ("cluster_version", Value::String(r.cluster_version.clone())),
+                    ("key_type", Value::String(r.key_type.clone())),
+                    ("resolved_key_arn", opt(&r.resolved_key_arn)),
+                    ("key_state", opt(&r.key_state)),
+                ])
+            })),
+        ),
+    ])
+}
+
+/// ReadDataSource.
+pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let cfg = match config.decode(ty()) {
+        Ok(v) => v,
+        Err(e) => return (None, decode_diagnostic("configuration", e).into()),
+    };
+    let prefix = match cfg.get_attr("name_prefix") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            diags.push(
+                Diagnostic::error(
+                    "name_prefix not known",
+                    "name_prefix must be a known string (or unset) when the data source is read.",
+                )
+                .with_attribute(AttributePath::attr("name_prefix")),
+            );
+            return (None, diags);
+        }
+    };
+    let names = tokio::select! {
+        () = ctx.stop.cancelled() => Err(OpError::Interrupted),
+        r = ctx.clients.list_clusters() => r.map_err(OpError::from),
+    };
+    let names = match names {
+        Ok(n) => select(n, prefix.as_deref().unwrap_or("")),
+        Err(e) => {
+            diags.push(op_diagnostic("listing the region's EKS clusters", e));
+            return (None, diags);
+        }
+    };
+    let described: Result<Vec<Option<ClusterInfo>>, (String, OpError)> =
+        futures::stream::iter(names.iter().cloned())
+            .map(|name| async move { ctx.cluster(&name, true).await.map_err(|e| (name, e)) })
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await;
+    let clusters: Vec<ClusterInfo> = match described {
+        Ok(c) => c.into_iter().flatten().collect(),
+        Err((name, e)) => {
+            diags.push(op_diagnostic(&format!("reading cluster {name:?}"), e));
+            return (None, diags);
+        }
+    };
+    let keys: BTreeSet<String> = clusters
+        .iter()
+        .filter_map(|c| c.encryption.first().map(|e| e.key_arn.clone()))
+        .collect();
+    let looked_up: Result<Vec<(String, KeyLookup)>, (String, OpError)> =
+        futures::stream::iter(keys)
+            .map(|k| async move {
+                match ctx.key(&k, true).await {
+                    Ok(l) => Ok((k, l)),
+                    Err(e) => Err((k, e)),
+                }
+            })
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await;
+    let lookups: BTreeMap<String, KeyLookup> = match looked_up {
+        Ok(l) => l.into_iter().collect(),
+        Err((k, e)) => {
+            diags.push(op_diagnostic(&format!("reading KMS key {k}"), e));
+            return (None, diags);
+        }
+    };
+    let mut rows = Vec::with_capacity(clusters.len());
+    for info in &clusters {
+        let key = info
+            .encryption
+            .first()
+            .and_then(|e| lookups.get(&e.key_arn));
+        let (r, d) = row(info, key);
+        diags.extend(d);
+        rows.push(r);
+    }
+    match DynamicValue::encode(&value(ctx.clients.region(), &prefix, &rows), ty()) {
+        Ok(v) => (Some(v), diags),
+        Err(e) => {
+            diags.push(decode_diagnostic("data source state", e));
+            (None, diags)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::EncryptionInfo;
+    use crate::provider::encryption_config::plan::KeyFacts;
+
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/k1";
+
+    fn info(name: &str, version: &str, key: Option<&str>) -> ClusterInfo {
+        ClusterInfo {
+            name: name.into(),
+            arn: format!("arn:aws:eks:us-east-1:123456789012:cluster/{name}"),
+            version: version.into(),
+            status: "ACTIVE".into(),
+            encryption: key
+                .map(|k| {
+                    vec![EncryptionInfo {
+                        key_arn: k.into(),
+                        resources: vec!["secrets".into()],
+                    }]
+                })
+                .unwrap_or_default(),
+            created_at: None,
+        }
+    }
+
+    fn found(state: &str) -> KeyLookup {
+        KeyLookup::Found(KeyFacts {
+            arn: KEY.into(),
+            state: state.into(),
+            spec: "SYMMETRIC_DEFAULT".into(),
+            usage: "ENCRYPT_DECRYPT".into(),
+            manager: "CUSTOMER".into(),
+            deletion_date: None,
+            rotation_enabled: None,
+        })
+    }
+
+    #[test]
+    fn select_filters_by_prefix_sorts_and_dedups() {
+        let names = ["prod-b", "dev-a", "prod-a", "prod-a"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(select(names.clone(), "prod-"), ["prod-a", "prod-b"]);
+        assert_eq!(select(names, ""), ["dev-a", "prod-a", "prod-b"]);
+    }
+
+    #[test]
+    fn rows_by_key_type() {
+        let (r, d) = row(&info("a", "1.31", Some(KEY)), Some(&found("Enabled")));
+        assert!(d.0.is_empty());
+        assert_eq!(
+            r,
+            Row {
+                cluster_name: "a".into(),
+                cluster_version: "1.31".into(),
+                key_type: "CUSTOMER_MANAGED".into(),
+                resolved_key_arn: Some(KEY.into()),
+                key_state: Some("Enabled".into()),
+            }
+        );
+        let (r, _) = row(&info("b", "1.31", None), None);
+        assert_eq!(
+            (r.key_type.as_str(), r.resolved_key_arn, r.key_state),
+            ("AWS_OWNED", None, None)
+        );
+        let (r, _) = row(&info("c", "1.27", None), None);
+        assert_eq!(r.key_type, "NONE");
+    }
+
+    #[test]
+    fn unhealthy_or_unreadable_keys_warn_without_an_attribute() {
+        let (r, d) = row(&info("a", "1.31", Some(KEY)), Some(&found("Disabled")));
+        assert_eq!(r.key_state.as_deref(), Some("Disabled"));
+        assert_eq!(d.0.len(), 1);
+        assert_eq!(d.0[0].summary, plan::summary::KEY_DISABLED);
+        assert_eq!(d.0[0].attribute, None);
+        let denied = KeyLookup::AccessDenied {
+            message: "no".into(),
+        };
+        let (r, d) = row(&info("a", "1.31", Some(KEY)), Some(&denied));
+        assert_eq!(
+            (r.key_state, r.resolved_key_arn.as_deref()),
+            (None, Some(KEY))
+        );
+        assert_eq!(d.0[0].summary, "Customer managed key not readable");
+        let gone = KeyLookup::NotFound {
+            message: "gone".into(),
+        };
+        let (_, d) = row(&info("a", "1.31", Some(KEY)), Some(&gone));
+        assert_eq!(d.0[0].summary, "Customer managed key not found");
+    }
+
+    #[test]
+    fn value_encodes_with_the_schema_type() {
+        let rows = vec![row(&info("a", "1.31", Some(KEY)), Some(&found("Enabled"))).0];
+        let v = value("us-east-1", &Some("a".into()), &rows);
+        let dv = DynamicValue::encode(&v, ty()).unwrap();
+        assert_eq!(dv.decode(ty()).unwrap(), v);
+        let empty = value("us-east-1", &None, &[]);
+        assert_eq!(
+            empty.get_attr("id"),
+            Some(&Value::String("us-east-1/".into()))
+        );
+        DynamicValue::encode(&empty, ty()).unwrap();
+    }
+}
