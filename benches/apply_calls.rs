@@ -221,6 +221,8 @@ impl Process {
             clients: &self.clients,
             clusters: &self.clusters,
             stop: &self.stop,
+            // As the provider builds it; apply sets its own deadline.
+            deadline: None,
         }
     }
 }

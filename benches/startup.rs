@@ -30,6 +30,10 @@
 //! TLS set-up steps, through the library's public API, to explain the TLS-on
 //! start-up cost.
 //!
+//! The floor under the handshake: for the target named `eks`, exec to the
+//! first line of `BIN --version` (process spawn, loading and relocation,
+//! Rust start-up; no runtime, socket or TLS), timed the same way.
+//!
 //! Binary size: the file as built, and a `strip`ped copy (the peers keep
 //! symbols; ours is already stripped).
 //!
@@ -448,6 +452,30 @@ fn probe_tls() {
     );
 }
 
+/// Exec to the first stdout line of `BIN --version`: spawning the process,
+/// loading and relocating the binary and Rust's start-up, with no runtime,
+/// socket or TLS. The floor under the handshake time of the same binary.
+fn version_line(reader: &LineReader, t: &Target) -> Res<f64> {
+    let t0 = Instant::now();
+    let mut child = Command::new(&t.path)
+        .arg("--version")
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting {} --version: {e}", t.path.display()))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    reader.tx.send(stdout).map_err(|e| e.to_string())?;
+    let r = reader.rx.recv_timeout(HANDSHAKE_TIMEOUT);
+    let _ = child.kill();
+    let _ = child.wait();
+    match r {
+        Ok((at, Ok(line))) if !line.is_empty() => Ok(at.duration_since(t0).as_secs_f64() * 1e6),
+        _ => Err(format!("{} --version printed no line", t.path.display())),
+    }
+}
+
 fn run(opts: &Opts) -> Res<()> {
     std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
     let scratch = tempfile::Builder::new()
@@ -492,6 +520,17 @@ fn run(opts: &Opts) -> Res<()> {
                     run - opts.warmup,
                     cpu_us.map(|c| format!("{c:.1}")).unwrap_or_default()
                 ));
+            }
+        }
+    }
+
+    // The floor under our handshake: the same binary's `--version`.
+    let mut version_us: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for run in 0..opts.warmup + opts.runs {
+        for t in opts.targets.iter().filter(|t| t.name == "eks") {
+            let us = version_line(&reader, t)?;
+            if run >= opts.warmup {
+                version_us.entry(t.name.clone()).or_default().push(us);
             }
         }
     }
@@ -587,6 +626,8 @@ fn run(opts: &Opts) -> Res<()> {
             "size_bytes": size,
             "stripped_size_bytes": stripped,
             "modes": modes_out,
+            "version_line_us": version_us.get(&t.name).map(|v| summary(v.as_slice())),
+            "version_line_samples_us": version_us.get(&t.name),
         }));
     }
     let report = json!({

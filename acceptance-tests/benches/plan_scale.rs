@@ -17,6 +17,7 @@
 //!            [--plans 3] [--plans-large 2] [--large 500] [--parallelism-at 100]
 //!            [--peer NAME=SOURCE=BIN ...] [--backends emulator,standin]
 //!            [--callgrind-at N] [--valgrind PATH] [--keep-callgrind]
+//!            [--peer-expressions]
 //! plan_scale --standin-serve N    # serve the stand-in for N clusters, print its URL
 //! ```
 //!
@@ -431,6 +432,9 @@ struct Opts {
     valgrind: PathBuf,
     /// Copy the callgrind output files into `--out` (for callgrind_annotate).
     keep_callgrind: bool,
+    /// At the largest N, also run each peer with `triggers` computed by the
+    /// eks configuration's expressions.
+    peer_expressions: bool,
 }
 
 fn eks_config(url: &str, n: usize) -> String {
@@ -461,7 +465,21 @@ resource "eks_encryption_config" "bench" {{
     )
 }
 
-fn null_config(source: &str, n: usize) -> String {
+/// The peers' configuration. With `expressions`, each `null_resource` also
+/// gets `triggers` computed by the same two expressions the eks
+/// configuration evaluates per instance (`format(...)` and a conditional),
+/// which separates Terraform's cost of evaluating them from its cost of
+/// handling our resource's larger schema and state.
+fn null_config(source: &str, n: usize, expressions: bool) -> String {
+    let triggers = if expressions {
+        r#"
+  triggers = {
+    cluster_name = format("bench-%04d", count.index)
+    key_arn      = count.index % 2 == 0 ? "alias/bench-a" : "alias/bench-b"
+  }"#
+    } else {
+        ""
+    };
     format!(
         r#"terraform {{
   required_providers {{
@@ -472,7 +490,7 @@ fn null_config(source: &str, n: usize) -> String {
 }}
 
 resource "null_resource" "bench" {{
-  count = {n}
+  count = {n}{triggers}
 }}
 "#
     )
@@ -721,7 +739,13 @@ fn run_peer(
     n: usize,
     scratch: &Path,
     (name, source, bin): &(String, String, PathBuf),
+    expressions: bool,
 ) -> Res<Value> {
+    let name = &if expressions {
+        format!("{name}+expressions")
+    } else {
+        name.clone()
+    };
     let rusage_dir = scratch.join(format!("rusage-{name}-{n}"));
     let wd = Workdir::new(&format!("bench-{name}-{n}"), None).map_err(err("workdir"))?;
     write_wrapper(
@@ -734,7 +758,7 @@ fn run_peer(
         .map_err(err("cli config"))?;
     let tf = Terraform::new(core, &wd);
     let dir = wd.config_dir();
-    wd.write_main(&dir, &null_config(source, n))
+    wd.write_main(&dir, &null_config(source, n, expressions))
         .map_err(err("main.tf"))?;
     let mut runs = Vec::new();
     let apply = measure(&tf, &dir, &["apply", "-auto-approve"], &rusage_dir, None)?;
@@ -776,6 +800,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Res<Option<Opts>> {
         callgrind_at: None,
         valgrind: PathBuf::from("valgrind"),
         keep_callgrind: false,
+        peer_expressions: false,
     };
     let (mut out, mut provider) = (None, None);
     let num = |v: Option<String>, f: &str| -> Res<usize> {
@@ -795,6 +820,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Res<Option<Opts>> {
             "--parallelism-at" => o.parallelism_at = num(args.next(), "--parallelism-at")?,
             "--callgrind-at" => o.callgrind_at = Some(num(args.next(), "--callgrind-at")?),
             "--keep-callgrind" => o.keep_callgrind = true,
+            "--peer-expressions" => o.peer_expressions = true,
             "--valgrind" => {
                 o.valgrind = PathBuf::from(args.next().ok_or("--valgrind needs a path")?)
             }
@@ -876,7 +902,11 @@ fn run(opts: &Opts) -> Res<()> {
         }
         for peer in &opts.peers {
             note(&format!("{} null_resource x {n}", peer.0));
-            results.push(run_peer(opts, &core, n, scratch.path(), peer)?);
+            results.push(run_peer(opts, &core, n, scratch.path(), peer, false)?);
+            if opts.peer_expressions && n >= opts.large {
+                note(&format!("{} null_resource x {n}, with the eks expressions", peer.0));
+                results.push(run_peer(opts, &core, n, scratch.path(), peer, true)?);
+            }
         }
     }
     let report = json!({

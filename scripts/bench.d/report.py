@@ -131,6 +131,20 @@ def startup_section(s, out, facts):
                     med(smp["handshake_us"]) / 1e3 if smp["handshake_us"] else None
                 )
                 facts.setdefault("peer_rss", {})[(t["name"], mode)] = med(hwm) / MIB if hwm else None
+    for t in s["targets"]:
+        v = t.get("version_line_samples_us")
+        if v:
+            facts["version_line_ms"] = med(v) / 1e3
+            hs = t["modes"]["tls"]["samples"]["handshake_us"]
+            hp = t["modes"]["plain"]["samples"]["handshake_us"]
+            out.append("")
+            out.append(
+                f"Where the {t['name']} handshake time goes (median of {len(v)} runs each, same method): exec to the first "
+                f"line of `{os.path.basename(t['path'])} --version` (process spawn, loading and relocating the binary, "
+                f"Rust's start-up; no runtime, socket or TLS) **{spread(v, 1e-3)} ms**; + runtime, socket and gRPC server "
+                f"(TLS off) {fmt((med(hp) - med(v)) / 1e3)} ms; + TLS (a fresh P-256 key, a self-signed certificate, "
+                f"the rustls configuration) {fmt((med(hs) - med(hp)) / 1e3)} ms."
+            )
     probe = s.get("tls_probe", {}).get("summary") or {}
     if probe:
         out.append("")
@@ -394,6 +408,25 @@ def peers_section(p, out, facts):
     facts["e2e"] = by
     if ratio_col:
         facts["vs_go"] = (go, ratios, by)
+    # Where the wall time goes at the largest N: Terraform's own CPU against
+    # the providers' (a refreshed plan is CPU-bound on 2 cores when the
+    # machine is busy, and latency-bound when it is idle).
+    big = max(p["sizes"])
+    parts = []
+    for c, name in zip(cols, names):
+        r = next((r for r in p["results"] if (r["provider"], backend_of(r) if r["provider"] == "eks" else None) == c and r["n"] == big), None)
+        plans = runs_of(r, "plan") if r else []
+        if not plans:
+            continue
+        tf = med([x["terraform_cpu_s"] - x["provider_cpu_s"] for x in plans])
+        pc = med([x["provider_cpu_s"] for x in plans])
+        parts.append(f"{name}: Terraform {fmt(tf * 1e3 / big, 2)} + provider {fmt(pc * 1e3 / big, 2)} ms")
+        facts.setdefault("cpu_split", {})[c] = (tf, pc, big)
+    if parts:
+        out.append(
+            f"CPU per resource at N = {big} (median plans; Terraform's own, providers excluded, and the "
+            f"provider processes'): " + "; ".join(parts) + ".\n"
+        )
 
 
 def apply_calls_section(p, ac, out, facts):
