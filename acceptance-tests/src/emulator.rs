@@ -752,7 +752,6 @@ impl Emulator {
         Ok(())
     }
 
-
     /// `POST /_emulator/config` with any subset of `update_duration_seconds`,
     /// `fail_next_update`, `disable_key_mid_update`.
     pub fn set_config(&self, config: &Value) -> Result<(), EmulatorError> {
