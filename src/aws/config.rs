@@ -151,7 +151,7 @@ pub(crate) struct Sources {
 
 impl AwsClients {
     /// Builds the clients from the provider block, the environment and the
-    /// shared files (see [`resolve`](super::resolve) for the precedence).
+    /// shared files (see the private `resolve` module for the precedence).
     ///
     /// Makes no AWS call: credentials are resolved lazily, so missing
     /// credentials surface on the first call as an
@@ -1732,5 +1732,50 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().starts_with("invalid HTTPS_PROXY"), "{err}");
         assert!(http.seen().is_empty());
+    }
+
+    #[tokio::test]
+    async fn sts_region_routes_the_sts_calls() {
+        let http = fake_aws();
+        let mut s = settings();
+        s.endpoints.sts = None;
+        s.auth.sts_region = Some("eu-north-1".into());
+        s.auth.allowed_account_ids = vec!["123456789012".into()];
+        let plain_files = EnvConfigFiles::builder()
+            .with_contents(EnvConfigFileKind::Config, "[profile test]\n")
+            .with_contents(
+                EnvConfigFileKind::Credentials,
+                "[test]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n",
+            )
+            .build();
+        let aws = AwsClients::from_settings_with(&s, sources(&http, plain_files, &[]))
+            .await
+            .unwrap();
+        aws.describe_cluster("prod").await.unwrap();
+        let seen = http.seen();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        for sts in &seen[..2] {
+            assert!(
+                sts.uri.starts_with("https://sts.eu-north-1.amazonaws.com"),
+                "{seen:?}"
+            );
+            assert!(auth_header(sts).contains("/eu-north-1/sts/"), "{seen:?}");
+        }
+        // EKS stays in the provider's region.
+        assert!(
+            auth_header(&seen[2]).contains("/us-west-2/eks/"),
+            "{seen:?}"
+        );
+        let bad = ProviderSettings {
+            auth: AuthSettings {
+                sts_region: Some("EU North".into()),
+                ..Default::default()
+            },
+            ..settings()
+        };
+        let err = AwsClients::from_settings_with(&bad, sources(&http, files(), &[]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.attribute().as_deref(), Some("sts_region"), "{err}");
     }
 }

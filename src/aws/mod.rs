@@ -5,6 +5,12 @@
 //! ([`ClusterInfo`], [`KeyInfo`], [`UpdateInfo`]) and typed errors
 //! ([`AwsError`], [`ConfigError`]). Nothing above this module sees SDK types.
 //!
+//! Building the clients ([`AwsClients::from_settings`]) resolves every
+//! setting in the AWS provider's order (`resolve`), builds one HTTPS client
+//! (`http`) and the credential providers (`credentials`): web identity,
+//! assume role, and the account guard that runs before the first EKS or KMS
+//! call.
+//!
 //! Every call emits a `tracing` debug event with the operation, the cluster or
 //! key id, the request id and the duration; credentials and bodies are never
 //! logged.
