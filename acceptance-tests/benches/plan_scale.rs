@@ -189,6 +189,8 @@ impl Backend {
                     request_id: None,
                     body: None,
                     time: Some(a.time),
+                    access_key_id: None,
+                    account: Some(standin::ACCOUNT.to_owned()),
                 })
                 .collect()),
         }
@@ -904,7 +906,10 @@ fn run(opts: &Opts) -> Res<()> {
             note(&format!("{} null_resource x {n}", peer.0));
             results.push(run_peer(opts, &core, n, scratch.path(), peer, false)?);
             if opts.peer_expressions && n >= opts.large {
-                note(&format!("{} null_resource x {n}, with the eks expressions", peer.0));
+                note(&format!(
+                    "{} null_resource x {n}, with the eks expressions",
+                    peer.0
+                ));
                 results.push(run_peer(opts, &core, n, scratch.path(), peer, true)?);
             }
         }

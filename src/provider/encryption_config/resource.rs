@@ -404,7 +404,7 @@ pub async fn apply(
 
 /// The prior state, kept unchanged (`None` when it is null).
 fn keep(prior: &DynamicValue) -> Option<DynamicValue> {
-    match prior.decode(ty()) {
+    match prior.decode(state_type()) {
         Ok(v) if v.is_null() => None,
         _ => Some(prior.clone()),
     }
