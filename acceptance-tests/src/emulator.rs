@@ -16,6 +16,9 @@ use serde_json::{json, Value};
 
 use crate::paths;
 
+mod access;
+pub use access::{CALLER_ACCESS_KEY, CALLER_ACCOUNT};
+
 /// The region used when none is given.
 pub const DEFAULT_REGION: &str = "us-east-1";
 /// The emulator's account id.
