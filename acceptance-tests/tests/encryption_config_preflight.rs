@@ -72,7 +72,10 @@ fn encryption_config_preflight_grant_denied() {
                 .before(|ctx| Ok(ctx.emulator().clear_requests()?))
                 .expect_error_at(Phase::Apply, r"kms:CreateGrant")
                 .after(|ctx| {
-                    ensure!(dry_runs(ctx)? == 0, "preflight = false still made a dry run");
+                    ensure!(
+                        dry_runs(ctx)? == 0,
+                        "preflight = false still made a dry run"
+                    );
                     let key = ctx.emulator().cluster_key_arn("demo", "us-east-1")?;
                     ensure!(key.is_none(), "a key was associated: {key:?}");
                     Ok(())
@@ -108,7 +111,11 @@ fn encryption_config_preflight_cross_account() {
         let nothing = foreign_key(ctx, &[])?;
         let shared = foreign_key(
             ctx,
-            &["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:CreateGrant"],
+            &[
+                "kms:DescribeKey",
+                "kms:GetKeyRotationStatus",
+                "kms:CreateGrant",
+            ],
         )?;
         let shared2 = shared.clone();
         TestCase::new(vec![
@@ -154,7 +161,9 @@ fn encryption_config_expiring_key_material_warns() {
             &json!({"origin": "EXTERNAL", "valid_to": 1_893_456_000}),
         )?;
         TestCase::new(vec![Step::new(this(&key.key_arn, ""))
-            .expect_plan_warning(r"Warning: Imported key material expires.{0,300}2030-01-01T00:00:00Z")
+            .expect_plan_warning(
+                r"Warning: Imported key material expires.{0,300}2030-01-01T00:00:00Z",
+            )
             .expect_action(THIS, Action::Create)
             .attr_eq(THIS, "key_type", "CUSTOMER_MANAGED")
             .import_verify(THIS, "demo", &["timeouts"])
@@ -175,7 +184,9 @@ fn encryption_config_custom_key_store_warns() {
         let key_id = key.key_id.clone();
         TestCase::new(vec![
             Step::new(this(&key.key_arn, ""))
-                .expect_plan_warning(r"Warning: Key in a custom key store.{0,200}cks-0123456789abcdef0")
+                .expect_plan_warning(
+                    r"Warning: Key in a custom key store.{0,200}cks-0123456789abcdef0",
+                )
                 .expect_action(THIS, Action::Create)
                 .import_verify(THIS, "demo", &["timeouts"])
                 .after(|ctx| ctx.assert_count(ASSOCIATE, 1)),

@@ -64,7 +64,8 @@ fn guard(cluster: &str, key: &str) -> String {
 /// The cluster `same-run` created in the run (CREATING for a moment), with
 /// `key` already associated when given.
 fn cluster_in_run(ctx: &TestContext, key_at_create: Option<&str>, config_key: &str) -> Step {
-    let mut body = json!({"name": "same-run", "version": "1.31", "creating_seconds": CREATING_SECONDS});
+    let mut body =
+        json!({"name": "same-run", "version": "1.31", "creating_seconds": CREATING_SECONDS});
     if let Some(k) = key_at_create {
         body["key_arn"] = json!(k);
     }
@@ -72,7 +73,10 @@ fn cluster_in_run(ctx: &TestContext, key_at_create: Option<&str>, config_key: &s
         let (hcl, hook) = provisioned(ctx, "cluster", "same-run", "/clusters", &body);
         Step::new(format!(
             "{hcl}{}",
-            guard("terraform_data.cluster.output", &format!("\"{config_key}\""))
+            guard(
+                "terraform_data.cluster.output",
+                &format!("\"{config_key}\"")
+            )
         ))
         .before(hook)
         .expect_action("terraform_data.cluster", Action::Create)
@@ -128,18 +132,22 @@ fn encryption_config_created_with_cmk_in_same_run() {
         let key = ctx
             .emulator()
             .create_key(&KeySpec::symmetric().alias("alias/same-run"))?;
-        TestCase::new(vec![cluster_in_run(ctx, Some(&key.key_arn), "alias/same-run")
-            .expect_plan_warning(CLUSTER_NOT_FOUND_YET)
-            .expect_action(THIS, Action::Create)
-            .attr_eq(THIS, "key_type", "CUSTOMER_MANAGED")
-            .attr_eq(THIS, "key_arn", "alias/same-run")
-            .attr_eq(THIS, "resolved_key_arn", key.key_arn.as_str())
-            .import_verify(THIS, "same-run", &["timeouts", "key_arn", "update_id"])
-            .after(|ctx| {
-                // Adopted: EKS already had the key from CreateCluster.
-                ctx.assert_count(ASSOCIATE, 0)?;
-                ctx.assert_no_mutating_calls()
-            })])
+        TestCase::new(vec![cluster_in_run(
+            ctx,
+            Some(&key.key_arn),
+            "alias/same-run",
+        )
+        .expect_plan_warning(CLUSTER_NOT_FOUND_YET)
+        .expect_action(THIS, Action::Create)
+        .attr_eq(THIS, "key_type", "CUSTOMER_MANAGED")
+        .attr_eq(THIS, "key_arn", "alias/same-run")
+        .attr_eq(THIS, "resolved_key_arn", key.key_arn.as_str())
+        .import_verify(THIS, "same-run", &["timeouts", "key_arn", "update_id"])
+        .after(|ctx| {
+            // Adopted: EKS already had the key from CreateCluster.
+            ctx.assert_count(ASSOCIATE, 0)?;
+            ctx.assert_no_mutating_calls()
+        })])
         .destroy(Destroy::new().expect_warning(STAYS))
         .run(ctx)
     });
@@ -158,8 +166,11 @@ fn encryption_config_alias_created_in_same_run() {
                 "/keys",
                 &json!({"alias": alias, "rotation": true}),
             );
-            Step::new(format!("{hcl}{}", guard("\"demo\"", "terraform_data.key.output")))
-                .before(hook)
+            Step::new(format!(
+                "{hcl}{}",
+                guard("\"demo\"", "terraform_data.key.output")
+            ))
+            .before(hook)
         } else {
             ctx.skip(
                 "terraform_data (the harness creates the key between plan and apply)",
@@ -191,21 +202,24 @@ fn encryption_config_missing_cluster() {
         let key = ctx
             .emulator()
             .create_key(&KeySpec::symmetric().alias("alias/demo"))?;
-        TestCase::new(vec![Step::new(guard("\"ghost\"", &format!("\"{}\"", key.key_arn)))
-            .before(|ctx| Ok(ctx.emulator().clear_requests()?))
-            .expect_plan_warning(CLUSTER_NOT_FOUND_YET)
-            .expect_error_at(
-                Phase::Apply,
-                r#"Error: EKS cluster not found with eks_encryption_config\.this"#,
-            )
-            .after(|ctx| {
-                ctx.assert_no_mutating_calls()?;
-                ensure!(
-                    ctx.state()?.managed_addresses().is_empty(),
-                    "a failed create must record nothing"
-                );
-                Ok(())
-            })])
+        TestCase::new(vec![Step::new(guard(
+            "\"ghost\"",
+            &format!("\"{}\"", key.key_arn),
+        ))
+        .before(|ctx| Ok(ctx.emulator().clear_requests()?))
+        .expect_plan_warning(CLUSTER_NOT_FOUND_YET)
+        .expect_error_at(
+            Phase::Apply,
+            r#"Error: EKS cluster not found with eks_encryption_config\.this"#,
+        )
+        .after(|ctx| {
+            ctx.assert_no_mutating_calls()?;
+            ensure!(
+                ctx.state()?.managed_addresses().is_empty(),
+                "a failed create must record nothing"
+            );
+            Ok(())
+        })])
         .run(ctx)
     });
 }

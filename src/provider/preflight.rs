@@ -9,7 +9,10 @@
 //!   key's custody (imported material with an expiry, custom key store) is
 //!   reported too.
 
-use crate::aws::{AwsError, DryRunGrant, KeyCustody, EKS_GRANT_OPERATIONS};
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::{AwsClients, AwsError, DryRunGrant, KeyCustody, EKS_GRANT_OPERATIONS};
+use crate::provider::errors::OpError;
 use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics};
 
 /// Diagnostic summaries. Tests and docs rely on these exact words.
@@ -107,11 +110,59 @@ pub struct PreflightFacts {
     pub grant: GrantCheck,
 }
 
+/// Gathers the preflight's facts: the key's custody (DescribeKey) and, when
+/// `enabled` and the cluster role is known, a CreateGrant dry run for it.
+/// KMS errors become facts; only a stop from Terraform is an error.
+pub async fn gather(
+    clients: &AwsClients,
+    stop: &CancellationToken,
+    cluster: &str,
+    cluster_arn: &str,
+    cluster_role_arn: Option<&str>,
+    key_arn: &str,
+    enabled: bool,
+) -> Result<PreflightFacts, OpError> {
+    let custody = tokio::select! {
+        biased;
+        () = stop.cancelled() => return Err(OpError::Interrupted),
+        r = clients.key_custody(key_arn) => r,
+    };
+    let custody = match custody {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::debug!(key_arn, error = %e, "skipping the key custody check");
+            None
+        }
+    };
+    let grant = match (enabled, cluster_role_arn) {
+        (false, _) => GrantCheck::Off,
+        (true, None) => GrantCheck::NoGrantee,
+        (true, Some(role)) => {
+            let r = tokio::select! {
+                biased;
+                () = stop.cancelled() => return Err(OpError::Interrupted),
+                r = clients.create_grant_dry_run(key_arn, role) => r,
+            };
+            GrantCheck::Answered(r)
+        }
+    };
+    Ok(PreflightFacts {
+        cluster: cluster.to_owned(),
+        cluster_arn: cluster_arn.to_owned(),
+        cluster_role_arn: cluster_role_arn.map(str::to_owned),
+        key_arn: key_arn.to_owned(),
+        custody,
+        grant,
+    })
+}
+
 /// The principal an AccessDenied message names ("User: ARN is not
 /// authorized ...").
 pub fn denied_principal(message: &str) -> Option<&str> {
     let rest = message.split("User: ").nth(1)?;
-    rest.split_whitespace().next().filter(|p| p.starts_with("arn:"))
+    rest.split_whitespace()
+        .next()
+        .filter(|p| p.starts_with("arn:"))
 }
 
 fn grant_denied(f: &PreflightFacts, e: &AwsError) -> Diagnostic {
@@ -127,7 +178,10 @@ fn grant_denied(f: &PreflightFacts, e: &AwsError) -> Diagnostic {
          AssociateEncryptionConfig on cluster {:?} would fail the same way, because EKS creates \
          a grant on the key as the caller (for the cluster role, operations {}).",
         f.key_arn,
-        e.code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(),
+        e.code
+            .as_deref()
+            .map(|c| format!("{c}: "))
+            .unwrap_or_default(),
         e.message,
         e.request_id
             .as_deref()
@@ -443,7 +497,10 @@ mod tests {
                         GrantCheck::Answered(Err(err("AccessDeniedException", DENIED))),
                     )
                 },
-                vec![(summary::GRANT_DENIED, true), (summary::MATERIAL_EXPIRES, false)],
+                vec![
+                    (summary::GRANT_DENIED, true),
+                    (summary::MATERIAL_EXPIRES, false),
+                ],
             ),
         ];
         for (name, f, want) in rows {
@@ -462,7 +519,10 @@ mod tests {
             GrantCheck::Answered(Err(err("AccessDeniedException", DENIED))),
         ));
         let detail = &d.0[0].detail;
-        assert!(detail.contains("arn:aws:iam::123456789012:user/ci"), "{detail}");
+        assert!(
+            detail.contains("arn:aws:iam::123456789012:user/ci"),
+            "{detail}"
+        );
         assert!(detail.contains("kms:CreateGrant") && detail.contains("kms:DescribeKey"));
         assert!(detail.contains("key policy") && detail.contains("IAM policy"));
         assert!(detail.contains("rid-1"), "keeps the request id: {detail}");
@@ -491,6 +551,59 @@ mod tests {
         );
         assert!(d.0[0].detail.contains("2030-01-01T00:00:00Z"));
         assert!(d.0[0].detail.contains("degrades"));
+    }
+
+    #[tokio::test]
+    async fn gather_makes_the_dry_run_only_when_enabled_and_with_a_grantee() {
+        use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+        use aws_sdk_kms::types::{KeyMetadata, OriginType};
+        use aws_smithy_mocks::{mock, RuleMode};
+
+        let describe = mock!(aws_sdk_kms::Client::describe_key).then_output(|| {
+            DescribeKeyOutput::builder()
+                .key_metadata(
+                    KeyMetadata::builder()
+                        .key_id("k")
+                        .arn(KEY)
+                        .origin(OriginType::AwsKms)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
+        let dry = mock!(aws_sdk_kms::Client::create_grant)
+            .match_requests(|r| r.grantee_principal() == Some(ROLE) && r.dry_run() == Some(true))
+            .then_http_response(|| {
+                crate::aws::test_support::json_error(400, "DryRunOperationException", "ok", "r")
+            });
+        let aws = AwsClients::from_clients(
+            crate::aws::test_support::eks_client(RuleMode::MatchAny, &[]),
+            crate::aws::test_support::kms_client(RuleMode::MatchAny, &[&describe, &dry]),
+            "us-east-1".into(),
+        );
+        let stop = CancellationToken::new();
+        let f = gather(&aws, &stop, "prod", CLUSTER_ARN, Some(ROLE), KEY, true)
+            .await
+            .unwrap();
+        assert_eq!(f.grant, GrantCheck::Answered(Ok(DryRunGrant::WouldSucceed)));
+        assert_eq!(
+            f.custody.as_ref().map(|c| c.origin.as_str()),
+            Some("AWS_KMS")
+        );
+        let off = gather(&aws, &stop, "prod", CLUSTER_ARN, Some(ROLE), KEY, false)
+            .await
+            .unwrap();
+        assert_eq!(off.grant, GrantCheck::Off);
+        let none = gather(&aws, &stop, "prod", CLUSTER_ARN, None, KEY, true)
+            .await
+            .unwrap();
+        assert_eq!(none.grant, GrantCheck::NoGrantee);
+        assert_eq!(dry.num_calls(), 1);
+        stop.cancel();
+        assert!(matches!(
+            gather(&aws, &stop, "prod", CLUSTER_ARN, Some(ROLE), KEY, true).await,
+            Err(OpError::Interrupted)
+        ));
     }
 
     #[test]

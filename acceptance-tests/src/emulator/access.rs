@@ -25,7 +25,10 @@ impl Emulator {
     /// `POST /_emulator/keys` with extra fields: `account`, `policy`,
     /// `origin`, `valid_to`, `custom_key_store_id`.
     pub fn create_key_with(&self, spec: &KeySpec, extra: &Value) -> Result<Key, EmulatorError> {
-        let body = merged(serde_json::to_value(spec).expect("KeySpec serializes"), extra);
+        let body = merged(
+            serde_json::to_value(spec).expect("KeySpec serializes"),
+            extra,
+        );
         let v = self.request("POST", "/_emulator/keys", Some(&body))?;
         self.decode("/_emulator/keys", v)
     }
@@ -36,7 +39,10 @@ impl Emulator {
         spec: &ClusterSpec,
         extra: &Value,
     ) -> Result<Cluster, EmulatorError> {
-        let body = merged(serde_json::to_value(spec).expect("ClusterSpec serializes"), extra);
+        let body = merged(
+            serde_json::to_value(spec).expect("ClusterSpec serializes"),
+            extra,
+        );
         let v = self.request("POST", "/_emulator/clusters", Some(&body))?;
         self.decode("/_emulator/clusters", v)
     }
