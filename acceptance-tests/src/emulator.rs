@@ -107,6 +107,9 @@ pub struct EmulatorOptions {
     pub seed: Option<String>,
     /// How long to wait for `EMULATOR_READY`.
     pub ready_timeout: Duration,
+    /// `--https-dir`: also serve HTTPS with a test CA made at start-up (see
+    /// [`Emulator::https_url`] and [`Emulator::ca_bundle`]).
+    pub https: bool,
 }
 
 impl Default for EmulatorOptions {
@@ -115,6 +118,7 @@ impl Default for EmulatorOptions {
             update_duration_seconds: 1.0,
             seed: None,
             ready_timeout: Duration::from_secs(60),
+            https: false,
         }
     }
 }
@@ -123,6 +127,7 @@ impl Default for EmulatorOptions {
 pub struct Emulator {
     child: Child,
     url: String,
+    https_url: Option<String>,
     agent: ureq::Agent,
     logs: tempfile::TempDir,
 }
@@ -158,6 +163,9 @@ pub struct KeySpec {
     pub rotation: bool,
     /// Region.
     pub region: String,
+    /// Owning account (default: the emulator's, [`ACCOUNT_ID`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 impl KeySpec {
@@ -172,7 +180,13 @@ impl KeySpec {
             aws_managed: false,
             rotation: true,
             region: DEFAULT_REGION.into(),
+            account: None,
         }
+    }
+    /// Creates the key in another account.
+    pub fn account(mut self, account: &str) -> Self {
+        self.account = Some(account.into());
+        self
     }
     /// Sets the alias (`alias/name`).
     pub fn alias(mut self, alias: &str) -> Self {
@@ -231,6 +245,10 @@ pub struct ClusterSpec {
     pub key_arn: Option<String>,
     /// Status (`ACTIVE`, ...).
     pub status: String,
+    /// Owning account (default: the emulator's, [`ACCOUNT_ID`]); only callers
+    /// whose credentials belong to it see the cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 impl ClusterSpec {
@@ -242,7 +260,13 @@ impl ClusterSpec {
             region: DEFAULT_REGION.into(),
             key_arn: None,
             status: "ACTIVE".into(),
+            account: None,
         }
+    }
+    /// Creates the cluster in another account.
+    pub fn account(mut self, account: &str) -> Self {
+        self.account = Some(account.into());
+        self
     }
     /// Sets the Kubernetes version.
     pub fn version(mut self, version: &str) -> Self {
@@ -340,6 +364,13 @@ pub struct RequestRecord {
     /// When the emulator answered (Unix seconds, millisecond precision).
     #[serde(default)]
     pub time: Option<f64>,
+    /// The access key id that signed the request (from its SigV4 credential
+    /// scope; None when unsigned). Secrets are never logged.
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    /// The account the request was served as.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 impl RequestRecord {
@@ -411,6 +442,9 @@ impl Emulator {
         if let Some(seed) = &opts.seed {
             cmd.args(["--seed", seed]);
         }
+        if opts.https {
+            cmd.arg("--https-dir").arg(logs.path().join("tls"));
+        }
         let pythonpath = match std::env::var_os("PYTHONPATH") {
             Some(p) if !p.is_empty() => {
                 let mut v = emulator_dir.clone().into_os_string();
@@ -443,18 +477,23 @@ impl Emulator {
         // Read stdout on a thread: report the READY line, then keep draining
         // into stdout.log so the pipe never fills.
         let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = mpsc::channel::<String>();
+        let (tx, rx) = mpsc::channel::<(String, Option<String>)>();
         std::thread::spawn(move || {
             let mut log = File::create(stdout_path).ok();
             let mut tx = Some(tx);
+            let mut https = None;
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if let Some(log) = log.as_mut() {
                     let _ = writeln!(log, "{line}");
                 }
+                // EMULATOR_HTTPS comes before EMULATOR_READY.
+                if let Some(url) = line.trim().strip_prefix("EMULATOR_HTTPS ") {
+                    https = Some(url.trim().to_string());
+                }
                 if let Some(url) = line.trim().strip_prefix("EMULATOR_READY ") {
                     if let Some(tx) = tx.take() {
-                        let _ = tx.send(url.trim().to_string());
+                        let _ = tx.send((url.trim().to_string(), https.take()));
                     }
                 }
             }
@@ -468,8 +507,8 @@ impl Emulator {
                 stderr: tail_file(&stderr_path, 40),
             }
         };
-        let url = match rx.recv_timeout(opts.ready_timeout) {
-            Ok(url) => url,
+        let (url, https_url) = match rx.recv_timeout(opts.ready_timeout) {
+            Ok(urls) => urls,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 return Err(not_ready(
                     &mut child,
@@ -494,6 +533,7 @@ impl Emulator {
         Ok(Emulator {
             child,
             url: url.trim_end_matches('/').to_string(),
+            https_url: https_url.map(|u| u.trim_end_matches('/').to_string()),
             agent,
             logs,
         })
@@ -502,6 +542,20 @@ impl Emulator {
     /// The base URL, `http://127.0.0.1:PORT` (every AWS service and the control API).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The HTTPS URL, `https://127.0.0.1:PORT`, when started with
+    /// [`EmulatorOptions::https`].
+    pub fn https_url(&self) -> Option<&str> {
+        self.https_url.as_deref()
+    }
+
+    /// The test CA that signed the HTTPS listener's certificate (a PEM file),
+    /// when started with [`EmulatorOptions::https`].
+    pub fn ca_bundle(&self) -> Option<PathBuf> {
+        self.https_url
+            .as_ref()
+            .map(|_| self.logs.path().join("tls").join("ca.pem"))
     }
 
     /// The emulator process id.

@@ -18,6 +18,7 @@
 //! - [`steps`]: the terraform-plugin-testing discipline: [`steps::TestCase`],
 //!   [`steps::Step`], plan and state checks, import-verify, destroy.
 //! - [`interrupt`]: interrupting a running `terraform apply` with SIGINT.
+//! - [`proxy`]: a loopback HTTP `CONNECT` proxy that records its tunnels.
 //!
 //! Running: `cargo build` (the provider), `scripts/install-deps` (Terraform
 //! 1.0.3 and the emulator's venv), then `cargo test -p acceptance-tests`.
@@ -36,6 +37,7 @@ pub mod emulator;
 pub mod error;
 pub mod interrupt;
 pub mod paths;
+pub mod proxy;
 pub mod steps;
 pub mod terraform;
 pub mod tfjson;

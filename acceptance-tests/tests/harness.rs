@@ -368,6 +368,8 @@ fn harness_emulator_mutating_classification() {
         request_id: None,
         body: None,
         time: None,
+        access_key_id: None,
+        account: None,
     };
     assert!(record("AssociateEncryptionConfig").is_mutating());
     assert!(record("UpdateClusterConfig").is_mutating());

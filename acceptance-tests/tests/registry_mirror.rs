@@ -21,10 +21,10 @@
 //! Runs on the `terraform` on `PATH` (or `TF_ACC_MIRROR_TERRAFORM`). Needs
 //! `zip`, `unzip` and `gpg`. Linux x86_64 only (the package it builds).
 //!
-//! By default the debug build of the provider is packaged (`--prebuilt`), so
-//! the test costs seconds; `TF_ACC_RELEASE_BUILD=1` makes it run the LTO
-//! release build first (slow the first time; Cargo reuses it while the
-//! sources are unchanged). `TF_ACC_RELEASE_DIST=<dir>` skips the build and
+//! By default the `release-check` profile is built and packaged (the release's
+//! glibc-2.17 linking without LTO; a few minutes cold, shared with the other
+//! release tests, seconds when Cargo reuses it); `TF_ACC_RELEASE_BUILD=1`
+//! makes it run the LTO release build instead. `TF_ACC_RELEASE_DIST=<dir>` skips the build and
 //! tests an existing release directory instead (e.g. CI's `dist/`); its
 //! signature is then verified against whatever keys that `GNUPGHOME` holds.
 
@@ -424,16 +424,12 @@ fn terraform_installs_the_release_from_a_filesystem_mirror() {
             release.args(["--targets", "linux_amd64", "--require-signature", "--out"]);
             release.arg(&dist);
             if std::env::var_os("TF_ACC_RELEASE_BUILD").is_none() {
-                // Package the debug build already made for the other tests:
-                // the packaging and Terraform's checks are the same, and the
-                // LTO release build (minutes on 2 cores) stays in the release
-                // workflow. TF_ACC_RELEASE_BUILD=1 builds it here instead.
-                let staged = work.path().join("prebuilt");
-                let dir = staged.join("linux_amd64");
-                std::fs::create_dir_all(&dir).expect("staging directory");
-                std::fs::copy(debug_provider_binary(), dir.join(&binary_name))
-                    .expect("stage the debug build");
-                release.arg("--prebuilt").arg(&staged);
+                // The release's target, linker and glibc floor (cargo-zigbuild,
+                // checked by tools/elfcheck) without LTO: the `release-check`
+                // profile, which the other release tests build too. The LTO
+                // build (a quarter hour on 2 cores) stays in the release
+                // workflow; TF_ACC_RELEASE_BUILD=1 builds it here instead.
+                release.args(["--profile", "release-check"]);
             }
             run(
                 "scripts/release --targets linux_amd64",
@@ -764,13 +760,4 @@ output "cluster_version" {{
         zip_name,
         v["terraform_version"]
     );
-}
-
-/// The provider binary `cargo build` made (what the other acceptance tests
-/// run), honouring `TF_ACC_PROVIDER_BIN` and `CARGO_TARGET_DIR`.
-fn debug_provider_binary() -> PathBuf {
-    let path = acceptance_tests::workdir::provider_binary()
-        .expect("the provider binary: run `cargo build --bin terraform-provider-eks` first");
-    assert!(path.is_file(), "no provider binary at {}", path.display());
-    path
 }

@@ -1,30 +1,41 @@
 //! Provider-block settings and the construction of the SDK clients.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use aws_config::meta::region::ProvideRegion;
-use aws_config::profile::ProfileFileRegionProvider;
+use aws_config::identity::IdentityCache;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
-use aws_config::sts::AssumeRoleProvider;
 use aws_config::BehaviorVersion;
-use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::origin::Origin;
+use aws_types::os_shim_internal::{Env, Fs};
 use aws_types::region::Region;
 use aws_types::sdk_config::SharedCredentialsProvider;
 use tokio::sync::OnceCell;
 
+use super::credentials::{
+    AccountGuard, AssumeRoleCredentials, CredentialContext, CredentialSource, GuardedCredentials,
+    NoCredentials, WebIdentityCredentials,
+};
 use super::error::ConfigError;
+use super::http::{self, HttpOptions};
 use super::kms::KeyInfo;
+use super::resolve::{self, Ambient, TokenSource};
+use super::settings::{AuthSettings, RetryModeSetting, TransportSettings};
 
 /// Total attempts per AWS call (first try plus retries) when `max_retries` is
 /// not set: 5, i.e. 4 retries with the SDK's standard jittered exponential
 /// backoff (at most 20 s between attempts).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
-/// Role session name used for `assume_role` when none is configured.
+/// Role session name used for `assume_role` and
+/// `assume_role_with_web_identity` when none is configured.
 pub const DEFAULT_SESSION_NAME: &str = "terraform-provider-eks";
 
 /// The AWS part of the provider block, as plain data.
@@ -43,6 +54,10 @@ pub struct ProviderSettings {
     /// Retries per AWS call after the first attempt; `None` means
     /// [`DEFAULT_MAX_ATTEMPTS`] attempts in total.
     pub max_retries: Option<u32>,
+    /// Web identity, account guards, shared files, STS region.
+    pub auth: AuthSettings,
+    /// Retry mode, CA bundle, proxies, FIPS and dual-stack endpoints.
+    pub transport: TransportSettings,
 }
 
 /// The `assume_role` block.
@@ -54,6 +69,18 @@ pub struct AssumeRole {
     pub session_name: Option<String>,
     /// External id required by the role's trust policy, if any.
     pub external_id: Option<String>,
+    /// Session duration; STS's default is one hour.
+    pub duration: Option<Duration>,
+    /// Inline session policy (JSON).
+    pub policy: Option<String>,
+    /// Managed session policy ARNs.
+    pub policy_arns: Vec<String>,
+    /// Session tags.
+    pub tags: BTreeMap<String, String>,
+    /// Keys of the session tags that pass on to chained role sessions.
+    pub transitive_tag_keys: Vec<String>,
+    /// Source identity recorded in CloudTrail for the session.
+    pub source_identity: Option<String>,
 }
 
 /// The `endpoints` block: explicit endpoint URLs, which take precedence over
@@ -98,7 +125,8 @@ impl fmt::Debug for AwsClients {
 /// replace these so they neither depend on nor touch the machine.
 #[derive(Default)]
 pub(crate) struct Sources {
-    /// Replaces the process environment for the region lookup.
+    /// Replaces the process environment for the settings this crate resolves
+    /// (region, profile, retries, proxies, CA bundle, web identity, ...).
     pub(crate) env: Option<HashMap<String, String>>,
     /// Replaces the default shared config and credentials files.
     pub(crate) profile_files: Option<EnvConfigFiles>,
@@ -107,22 +135,25 @@ pub(crate) struct Sources {
 }
 
 impl AwsClients {
-    /// Builds the clients from the standard credential chain (environment,
-    /// shared config/credentials files, SSO, web identity, ECS/EC2 instance
-    /// roles) via aws-config.
+    /// Builds the clients from the provider block, the environment and the
+    /// shared files (see [`resolve`](super::resolve) for the precedence).
     ///
     /// Makes no AWS call: credentials are resolved lazily, so missing
     /// credentials surface on the first call as an
     /// [`AwsError`](super::AwsError) of kind
-    /// [`Credentials`](super::AwsErrorKind::Credentials). The region is never
-    /// looked up from instance metadata: it is `region`, else AWS_REGION /
-    /// AWS_DEFAULT_REGION, else the profile's `region`, else
-    /// [`ConfigError::NoRegion`].
+    /// [`Credentials`](super::AwsErrorKind::Credentials), and a refused
+    /// account (`allowed_account_ids`, `forbidden_account_ids`) as one of
+    /// kind [`AccountNotAllowed`](super::AwsErrorKind::AccountNotAllowed),
+    /// before any EKS or KMS request is sent. The region is never looked up
+    /// from instance metadata.
+    ///
+    /// Credentials: `assume_role_with_web_identity` if set; else only the
+    /// block's `profile` if set (like terraform-provider-aws v4+, which then
+    /// ignores AWS_ACCESS_KEY_ID); else aws-config's default chain. Then
+    /// `assume_role`, if set, on top.
     ///
     /// Endpoints: `endpoints.*` > AWS_ENDPOINT_URL_EKS / _KMS / _STS (and the
     /// profile's service `endpoint_url`) > AWS_ENDPOINT_URL > the default.
-    /// Retries: standard mode, `max_retries + 1` attempts in total, or
-    /// [`DEFAULT_MAX_ATTEMPTS`].
     pub async fn from_settings(settings: &ProviderSettings) -> Result<AwsClients, ConfigError> {
         Self::from_settings_with(settings, Sources::default()).await
     }
@@ -141,56 +172,249 @@ impl AwsClients {
             validate_assume_role(role)?;
         }
 
-        let region = resolve_region(settings, &sources).await?;
-        let max_attempts = settings
-            .max_retries
-            .map_or(DEFAULT_MAX_ATTEMPTS, |r| r.saturating_add(1));
+        // The shared files and the selected profile come first: the other
+        // settings fall back to the profile.
+        let env_only = Ambient::new(sources.env.clone(), None);
+        let (profile, _) = resolve::profile_name(settings, &env_only);
+        let config_files =
+            resolve::shared_files(settings.auth.shared_config_files.as_deref(), &env_only);
+        let credentials_files =
+            resolve::shared_files(settings.auth.shared_credentials_files.as_deref(), &env_only);
+        check_files("shared_config_files", config_files.as_deref())?;
+        check_files("shared_credentials_files", credentials_files.as_deref())?;
+        let profile_files = sources
+            .profile_files
+            .or_else(|| profile_files(config_files.as_deref(), credentials_files.as_deref()));
+        let env = match &sources.env {
+            Some(map) => Env::from(map.clone()),
+            None => Env::real(),
+        };
+        let loaded = aws_config::profile::load(
+            &Fs::real(),
+            &env,
+            &profile_files.clone().unwrap_or_default(),
+            Some(profile.clone().into()),
+        )
+        .await;
+        let profile_set = match loaded {
+            Ok(set) => Some(set),
+            Err(e) if config_files.is_some() || credentials_files.is_some() => {
+                return Err(ConfigError::InvalidSharedFile {
+                    attribute: if config_files.is_some() {
+                        "shared_config_files"
+                    } else {
+                        "shared_credentials_files"
+                    },
+                    reason: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+                })
+            }
+            Err(e) => {
+                tracing::warn!(error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "could not read the shared AWS config files");
+                None
+            }
+        };
+        let amb = Ambient::new(sources.env.clone(), profile_set);
 
+        let region = match resolve::region(settings, &amb) {
+            Some((region, _)) => region,
+            None => return Err(ConfigError::NoRegion),
+        };
+        validate_region(&region)?;
+        let sts_region = settings
+            .auth
+            .sts_region
+            .clone()
+            .unwrap_or_else(|| region.clone());
+        validate_region(&sts_region).map_err(|e| match e {
+            ConfigError::InvalidRegion { value, reason } => {
+                ConfigError::InvalidStsRegion { value, reason }
+            }
+            other => other,
+        })?;
+        let (retry_mode, max_attempts) = resolve::retry(settings, &amb)?;
+        let use_fips = resolve::flag(
+            settings.transport.use_fips_endpoint,
+            "AWS_USE_FIPS_ENDPOINT",
+            "use_fips_endpoint",
+            &amb,
+        )?;
+        let use_dual_stack = resolve::flag(
+            settings.transport.use_dualstack_endpoint,
+            "AWS_USE_DUALSTACK_ENDPOINT",
+            "use_dualstack_endpoint",
+            &amb,
+        )?;
+
+        let http_client = {
+            let ca_bundle = match resolve::ca_bundle(settings, &amb) {
+                Some((path, origin)) => Some(http::load_ca_bundle(&path, &origin)?),
+                None => None,
+            };
+            let mut proxies = resolve::proxies(settings, &amb);
+            for (slot, name) in [
+                (&mut proxies.http, "http_proxy"),
+                (&mut proxies.https, "https_proxy"),
+            ] {
+                if let Some(url) = slot.as_deref() {
+                    let origin = proxy_origin(settings, name, &amb);
+                    *slot = Some(http::normalize_proxy(url, &origin)?);
+                }
+            }
+            tracing::debug!(
+                custom_ca_bundle = ca_bundle.is_some(),
+                http_proxy = proxies
+                    .http
+                    .as_deref()
+                    .map(http::redact_userinfo)
+                    .unwrap_or_default(),
+                https_proxy = proxies
+                    .https
+                    .as_deref()
+                    .map(http::redact_userinfo)
+                    .unwrap_or_default(),
+                no_proxy = proxies.no_proxy.as_deref().unwrap_or(""),
+                "HTTP client settings"
+            );
+            match sources.http_client {
+                Some(client) => client,
+                None => http::build_client(&HttpOptions { ca_bundle, proxies }),
+            }
+        };
+
+        let retry = match retry_mode {
+            RetryModeSetting::Standard => RetryConfig::standard(),
+            RetryModeSetting::Adaptive => RetryConfig::adaptive(),
+        }
+        .with_max_attempts(max_attempts);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.clone()))
-            .retry_config(RetryConfig::standard().with_max_attempts(max_attempts));
-        if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(files) = sources.profile_files {
+            .retry_config(retry)
+            .use_fips(use_fips)
+            .use_dual_stack(use_dual_stack)
+            .profile_name(&profile)
+            .http_client(http_client.clone());
+        if let Some(files) = profile_files.clone() {
             loader = loader.profile_files(files);
-        }
-        if let Some(http) = sources.http_client {
-            loader = loader.http_client(http);
         }
         // Resolves settings from the environment and files only: the
         // credential chain and the identity cache are lazy.
         let mut sdk_config = loader.load().await;
 
-        if let Some(role) = &settings.assume_role {
-            let sts_config = match &sts_endpoint {
-                Some(url) => {
-                    let mut b = sdk_config.clone().into_builder().endpoint_url(url.clone());
-                    // Marks the URL as set in code so that it wins over
-                    // AWS_ENDPOINT_URL_STS when the STS client is built.
-                    b.insert_origin("endpoint_url", Origin::shared_config());
-                    b.build()
-                }
-                None => sdk_config.clone(),
+        // STS: AssumeRole, AssumeRoleWithWebIdentity and GetCallerIdentity.
+        let sts_config = {
+            let mut b = sdk_config
+                .clone()
+                .into_builder()
+                .region(Region::new(sts_region.clone()));
+            if let Some(url) = &sts_endpoint {
+                b = b.endpoint_url(url.clone());
+                // Marks the URL as set in code so that it wins over
+                // AWS_ENDPOINT_URL_STS when the STS client is built.
+                b.insert_origin("endpoint_url", Origin::shared_config());
+            }
+            b.build()
+        };
+        let sts_builder = || {
+            let mut b = aws_sdk_sts::config::Builder::from(&sts_config);
+            b.set_credentials_provider(None);
+            b.identity_cache(IdentityCache::no_cache())
+        };
+
+        let sso_profile = amb.profile_uses_sso().then(|| profile.clone());
+        let (base, source) = if let Some(web) = &settings.auth.web_identity {
+            let resolved = resolve::web_identity(web, &amb)?;
+            validate_role_arn("assume_role_with_web_identity.role_arn", &resolved.role_arn)?;
+            validate_session_name(
+                "assume_role_with_web_identity.session_name",
+                &resolved.session_name,
+            )?;
+            validate_duration("assume_role_with_web_identity.duration", web.duration)?;
+            let source = CredentialSource::WebIdentity {
+                role_arn: resolved.role_arn.clone(),
+                token: match &resolved.token {
+                    TokenSource::File(p) => format!("the file {}", p.display()),
+                    TokenSource::Value(_) => "`web_identity_token`".to_owned(),
+                },
             };
-            let provider = AssumeRoleProvider::builder(role.role_arn.clone())
-                .configure(&sts_config)
-                .session_name(
-                    role.session_name
+            let provider = WebIdentityCredentials {
+                sts: aws_sdk_sts::Client::from_conf(sts_builder().build()),
+                resolved,
+                duration: web.duration,
+                policy: web.policy.clone(),
+                policy_arns: web.policy_arns.clone(),
+            };
+            (SharedCredentialsProvider::new(provider), source)
+        } else if settings.profile.is_some() {
+            let provider_config = ProviderConfig::without_region()
+                .with_region(Some(Region::new(region.clone())))
+                .with_use_fips(Some(use_fips))
+                .with_use_dual_stack(Some(use_dual_stack))
+                .with_http_client(http_client.clone());
+            let mut b = ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
+                .profile_name(&profile);
+            if let Some(files) = profile_files.clone() {
+                b = b.profile_files(files);
+            }
+            let files: Vec<PathBuf> = config_files
+                .iter()
+                .chain(credentials_files.iter())
+                .flatten()
+                .cloned()
+                .collect();
+            (
+                SharedCredentialsProvider::new(b.build()),
+                CredentialSource::Profile {
+                    name: profile.clone(),
+                    files,
+                },
+            )
+        } else {
+            (
+                sdk_config
+                    .credentials_provider()
+                    .unwrap_or_else(|| SharedCredentialsProvider::new(NoCredentials)),
+                CredentialSource::Chain {
+                    profile: profile.clone(),
+                },
+            )
+        };
+
+        let credentials = match &settings.assume_role {
+            Some(role) => {
+                let sts = sts_builder().credentials_provider(base).build();
+                SharedCredentialsProvider::new(AssumeRoleCredentials {
+                    sts: aws_sdk_sts::Client::from_conf(sts),
+                    role: role.clone(),
+                    session_name: role
+                        .session_name
                         .clone()
                         .unwrap_or_else(|| DEFAULT_SESSION_NAME.to_owned()),
-                );
-            let provider = match &role.external_id {
-                Some(id) => provider.external_id(id.clone()),
-                None => provider,
-            };
-            // `build` only prepares the STS request; nothing is sent yet.
-            let provider = provider.build().await;
-            sdk_config = sdk_config
-                .into_builder()
-                .credentials_provider(SharedCredentialsProvider::new(provider))
-                .build();
-        }
+                })
+            }
+            None => base,
+        };
+        let guard = settings.auth.guards_account().then(|| {
+            Arc::new(AccountGuard::new(
+                sts_builder(),
+                settings.auth.allowed_account_ids.clone(),
+                settings.auth.forbidden_account_ids.clone(),
+            ))
+        });
+        let context = CredentialContext {
+            region: region.clone(),
+            source,
+            sso_profile,
+            assume_role: settings.assume_role.as_ref().map(|r| r.role_arn.clone()),
+        };
+        sdk_config = sdk_config
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(GuardedCredentials {
+                inner: credentials,
+                context: Arc::new(context),
+                guard,
+            }))
+            .build();
 
         let mut eks = aws_sdk_eks::config::Builder::from(&sdk_config);
         if let Some(url) = eks_endpoint {
@@ -202,9 +426,15 @@ impl AwsClients {
         }
         tracing::debug!(
             region = %region,
-            profile = settings.profile.as_deref().unwrap_or(""),
+            sts_region = %sts_region,
+            profile = %profile,
             assume_role = settings.assume_role.is_some(),
+            web_identity = settings.auth.web_identity.is_some(),
+            account_guard = settings.auth.guards_account(),
+            retry_mode = ?retry_mode,
             max_attempts,
+            use_fips,
+            use_dual_stack,
             "configured AWS clients"
         );
         Ok(Self::from_clients(
@@ -270,37 +500,70 @@ impl AwsClients {
     }
 }
 
-/// `region` > AWS_REGION > AWS_DEFAULT_REGION > the profile's `region`.
-async fn resolve_region(
+/// The origin of a proxy URL, for messages.
+fn proxy_origin(
     settings: &ProviderSettings,
-    sources: &Sources,
-) -> Result<String, ConfigError> {
-    if let Some(region) = &settings.region {
-        validate_region(region)?;
-        return Ok(region.clone());
-    }
-    let env = |name: &str| -> Option<String> {
-        match &sources.env {
-            Some(map) => map.get(name).cloned(),
-            None => std::env::var(name).ok(),
-        }
+    attribute: &'static str,
+    amb: &Ambient,
+) -> resolve::Origin {
+    let t = &settings.transport;
+    let block = match attribute {
+        "http_proxy" => t.http_proxy.as_deref(),
+        _ => t.https_proxy.as_deref().or(t.http_proxy.as_deref()),
     };
-    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
-        if let Some(region) = env(var).filter(|r| !r.trim().is_empty()) {
-            return Ok(region.trim().to_owned());
+    if block.is_some_and(|v| !v.is_empty()) {
+        return resolve::Origin::Block(attribute);
+    }
+    let vars: &[&str] = if attribute == "http_proxy" {
+        &["HTTP_PROXY", "http_proxy"]
+    } else {
+        &["HTTPS_PROXY", "https_proxy"]
+    };
+    vars.iter()
+        .find(|v| amb.env(v).is_some())
+        .map(|v| resolve::Origin::Env((*v).to_owned()))
+        .unwrap_or(resolve::Origin::Block(attribute))
+}
+
+/// Configured shared files must exist and be readable.
+fn check_files(attribute: &'static str, files: Option<&[PathBuf]>) -> Result<(), ConfigError> {
+    for file in files.unwrap_or_default() {
+        if let Err(e) = std::fs::File::open(file) {
+            return Err(ConfigError::InvalidSharedFile {
+                attribute,
+                reason: format!("cannot read {}: {e}", file.display()),
+            });
         }
     }
-    let mut provider = ProfileFileRegionProvider::builder();
-    if let Some(profile) = &settings.profile {
-        provider = provider.profile_name(profile);
+    if files.is_some_and(|f| f.is_empty()) {
+        return Err(ConfigError::InvalidSharedFile {
+            attribute,
+            reason: "the list is empty; remove the attribute to use the default file".into(),
+        });
     }
-    if let Some(files) = &sources.profile_files {
-        provider = provider.profile_files(files.clone());
+    Ok(())
+}
+
+/// The files aws-config reads: the configured ones, and the default (or
+/// AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE) for a kind not configured.
+/// `None` when neither kind is configured.
+fn profile_files(
+    config: Option<&[PathBuf]>,
+    credentials: Option<&[PathBuf]>,
+) -> Option<EnvConfigFiles> {
+    if config.is_none() && credentials.is_none() {
+        return None;
     }
-    match provider.build().region().await {
-        Some(region) if !region.as_ref().trim().is_empty() => Ok(region.as_ref().to_owned()),
-        _ => Err(ConfigError::NoRegion),
+    let mut b = EnvConfigFiles::builder()
+        .include_default_config_file(config.is_none())
+        .include_default_credentials_file(credentials.is_none());
+    for f in config.unwrap_or_default() {
+        b = b.with_file(EnvConfigFileKind::Config, f);
     }
+    for f in credentials.unwrap_or_default() {
+        b = b.with_file(EnvConfigFileKind::Credentials, f);
+    }
+    Some(b.build())
 }
 
 fn validate_region(region: &str) -> Result<(), ConfigError> {
@@ -333,28 +596,48 @@ fn validate_profile(profile: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn validate_assume_role(role: &AssumeRole) -> Result<(), ConfigError> {
-    if !role.role_arn.starts_with("arn:") || role.role_arn.split(':').count() < 6 {
+fn validate_role_arn(attribute: &'static str, arn: &str) -> Result<(), ConfigError> {
+    if !arn.starts_with("arn:") || arn.split(':').count() < 6 {
         return Err(ConfigError::InvalidAssumeRole {
-            attribute: "assume_role.role_arn",
+            attribute,
             reason: format!(
-                "{:?} is not a role ARN such as \"arn:aws:iam::123456789012:role/name\"",
-                role.role_arn
+                "{arn:?} is not a role ARN such as \"arn:aws:iam::123456789012:role/name\""
             ),
         });
     }
+    Ok(())
+}
+
+/// STS: 2 to 64 characters of `[\w+=,.@-]`.
+fn validate_session_name(attribute: &'static str, name: &str) -> Result<(), ConfigError> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if !(2..=64).contains(&name.len()) || !ok_chars {
+        return Err(ConfigError::InvalidAssumeRole {
+            attribute,
+            reason: format!("{name:?} must be 2 to 64 characters of letters, digits and +=,.@_-"),
+        });
+    }
+    Ok(())
+}
+
+/// STS's DurationSeconds: from 15 minutes to 12 hours (the role's maximum
+/// session duration may be lower; STS then refuses).
+fn validate_duration(attribute: &'static str, d: Option<Duration>) -> Result<(), ConfigError> {
+    match d {
+        Some(d) if !(900..=43_200).contains(&d.as_secs()) => Err(ConfigError::InvalidAssumeRole {
+            attribute,
+            reason: format!("{}s is outside STS's range of 15m to 12h", d.as_secs()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn validate_assume_role(role: &AssumeRole) -> Result<(), ConfigError> {
+    validate_role_arn("assume_role.role_arn", &role.role_arn)?;
     if let Some(name) = &role.session_name {
-        let ok_chars = name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-        if !(2..=64).contains(&name.len()) || !ok_chars {
-            return Err(ConfigError::InvalidAssumeRole {
-                attribute: "assume_role.session_name",
-                reason: format!(
-                    "{name:?} must be 2 to 64 characters of letters, digits and +=,.@_-"
-                ),
-            });
-        }
+        validate_session_name("assume_role.session_name", name)?;
     }
     if let Some(id) = &role.external_id {
         if !(2..=1224).contains(&id.len())
@@ -363,6 +646,38 @@ fn validate_assume_role(role: &AssumeRole) -> Result<(), ConfigError> {
             return Err(ConfigError::InvalidAssumeRole {
                 attribute: "assume_role.external_id",
                 reason: "must be 2 to 1224 characters without whitespace".to_owned(),
+            });
+        }
+    }
+    validate_duration("assume_role.duration", role.duration)?;
+    if let Some(id) = &role.source_identity {
+        // STS: 2 to 64 characters of [\w+=,.@-], not starting with "aws:".
+        let ok_chars = id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+        if !(2..=64).contains(&id.len()) || !ok_chars || id.to_ascii_lowercase().starts_with("aws:")
+        {
+            return Err(ConfigError::InvalidAssumeRole {
+                attribute: "assume_role.source_identity",
+                reason: format!("{id:?} must be 2 to 64 characters of letters, digits and +=,.@_-"),
+            });
+        }
+    }
+    // STS session tags: at most 50; keys 1 to 128 characters, values at most
+    // 256 (AssumeRole API reference, "Tags").
+    if role.tags.len() > 50 {
+        return Err(ConfigError::InvalidAssumeRole {
+            attribute: "assume_role.tags",
+            reason: format!("{} tags; STS accepts at most 50", role.tags.len()),
+        });
+    }
+    for (k, v) in &role.tags {
+        if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
+            return Err(ConfigError::InvalidAssumeRole {
+                attribute: "assume_role.tags",
+                reason: format!(
+                    "tag {k:?}: keys must be 1 to 128 characters and values at most 256"
+                ),
             });
         }
     }
@@ -500,14 +815,7 @@ mod tests {
         )
     }
 
-    /// Answers like STS, EKS and KMS by host; anything else gets a 599.
-    fn fake_aws() -> FakeHttp {
-        FakeHttp::new(|req| {
-            let uri = req.uri();
-            if uri.contains("sts.") {
-                respond(
-                    200,
-                    r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+    const ASSUME_ROLE: &str = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleResult>
     <AssumedRoleUser>
       <Arn>arn:aws:sts::123456789012:assumed-role/eks-admin/terraform-provider-eks</Arn>
@@ -521,8 +829,49 @@ mod tests {
     </Credentials>
   </AssumeRoleResult>
   <ResponseMetadata><RequestId>sts-req</RequestId></ResponseMetadata>
-</AssumeRoleResponse>"#,
-                )
+</AssumeRoleResponse>"#;
+
+    const GET_CALLER_IDENTITY: &str = r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>arn:aws:sts::123456789012:assumed-role/eks-admin/terraform-provider-eks</Arn>
+    <UserId>AROATEST:terraform-provider-eks</UserId>
+    <Account>123456789012</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata><RequestId>gci-req</RequestId></ResponseMetadata>
+</GetCallerIdentityResponse>"#;
+
+    const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <SubjectFromWebIdentityToken>repo:org/app:ref:refs/heads/main</SubjectFromWebIdentityToken>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::123456789012:assumed-role/ci/terraform-provider-eks</Arn>
+      <AssumedRoleId>AROAWEB:terraform-provider-eks</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>ASIAWEBIDENTITY</AccessKeyId>
+      <SecretAccessKey>web-secret</SecretAccessKey>
+      <SessionToken>web-token</SessionToken>
+      <Expiration>2099-01-01T00:00:00Z</Expiration>
+    </Credentials>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>web-req</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>"#;
+
+    /// Answers like STS, EKS and KMS by host; anything else gets a 599.
+    fn fake_aws() -> FakeHttp {
+        FakeHttp::new(|req| {
+            let uri = req.uri();
+            let body = req
+                .body()
+                .bytes()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            if uri.contains("sts.") && body.contains("Action=GetCallerIdentity") {
+                respond(200, GET_CALLER_IDENTITY)
+            } else if uri.contains("sts.") && body.contains("Action=AssumeRoleWithWebIdentity") {
+                respond(200, ASSUME_ROLE_WITH_WEB_IDENTITY)
+            } else if uri.contains("sts.") {
+                respond(200, ASSUME_ROLE)
             } else if uri.contains("eks.") {
                 respond(
                     200,
@@ -547,6 +896,7 @@ mod tests {
                 role_arn: ROLE.into(),
                 session_name: None,
                 external_id: Some("ext-123".into()),
+                ..Default::default()
             }),
             endpoints: Endpoints {
                 eks: Some("http://eks.explicit.test".into()),
@@ -554,6 +904,7 @@ mod tests {
                 sts: Some("http://sts.explicit.test".into()),
             },
             max_retries: None,
+            ..Default::default()
         }
     }
 
@@ -586,10 +937,10 @@ mod tests {
             seen[0].uri.starts_with("http://sts.explicit.test"),
             "{seen:?}"
         );
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            let auth = seen[0].authorization.as_deref().unwrap_or_default();
-            assert!(auth.contains("Credential=AKIDBASE/"), "{auth}");
-        }
+        // The block's `profile` is the only source: AWS_ACCESS_KEY_ID, if
+        // the machine has it, is ignored.
+        let auth = seen[0].authorization.as_deref().unwrap_or_default();
+        assert!(auth.contains("Credential=AKIDBASE/"), "{auth}");
         // DescribeCluster goes to the explicit EKS endpoint with the assumed
         // role's credentials.
         assert_eq!(seen[1].uri, "http://eks.explicit.test/clusters/prod");
@@ -652,7 +1003,9 @@ mod tests {
             err.message,
             "could not assume the role of `assume_role.role_arn`: AccessDenied: User: \
              arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole \
-             on resource: arn:aws:iam::123456789012:role/eks-admin (STS request id: sts-denied)"
+             on resource: arn:aws:iam::123456789012:role/eks-admin (STS request id: sts-denied). \
+             Credentials from profile \"test\" of the shared config and credentials files, then \
+             assume_role arn:aws:iam::123456789012:role/eks-admin; region us-west-2"
         );
         assert_eq!(http.seen().len(), 1, "AccessDenied is not retried");
     }
@@ -834,5 +1187,422 @@ mod tests {
         let mut s = settings();
         s.profile = Some(" ".into());
         assert!(matches!(check(s).await, ConfigError::InvalidProfile { .. }));
+    }
+
+    fn auth_header(seen: &crate::aws::test_support::Seen) -> String {
+        seen.authorization.clone().unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn assume_role_sends_every_field() {
+        let http = fake_aws();
+        let mut s = settings();
+        let role = s.assume_role.as_mut().unwrap();
+        role.session_name = Some("ci-run".into());
+        role.duration = Some(Duration::from_secs(7200));
+        role.policy = Some(r#"{"Version":"2012-10-17"}"#.into());
+        role.policy_arns = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()];
+        role.tags = BTreeMap::from([
+            ("team".to_owned(), "platform".to_owned()),
+            ("env".to_owned(), "prod".to_owned()),
+        ]);
+        role.transitive_tag_keys = vec!["team".into()];
+        role.source_identity = Some("alice".into());
+        let aws = AwsClients::from_settings_with(&s, sources(&http, files(), &[]))
+            .await
+            .unwrap();
+        aws.describe_cluster("prod").await.unwrap();
+        let seen = http.seen();
+        let body = &seen[0].body;
+        for part in [
+            "Action=AssumeRole",
+            "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Feks-admin",
+            "RoleSessionName=ci-run",
+            "DurationSeconds=7200",
+            "ExternalId=ext-123",
+            "SourceIdentity=alice",
+            "PolicyArns.member.1.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FReadOnlyAccess",
+            "Tags.member.1.Key=env",
+            "Tags.member.1.Value=prod",
+            "Tags.member.2.Key=team",
+            "TransitiveTagKeys.member.1=team",
+            "Policy=",
+        ] {
+            assert!(body.contains(part), "{part} not in {body}");
+        }
+        assert!(auth_header(&seen[1]).contains("Credential=ASIAASSUMED/"));
+    }
+
+    #[tokio::test]
+    async fn web_identity_from_a_token_file() {
+        let http = fake_aws();
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "header.payload.signature\n").unwrap();
+        let s = ProviderSettings {
+            region: Some("us-west-2".into()),
+            endpoints: settings().endpoints,
+            auth: AuthSettings {
+                web_identity: Some(crate::aws::WebIdentity {
+                    role_arn: Some("arn:aws:iam::123456789012:role/ci".into()),
+                    web_identity_token_file: Some(token.display().to_string()),
+                    duration: Some(Duration::from_secs(900)),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let aws = AwsClients::from_settings_with(&s, sources(&http, empty_files(), &[]))
+            .await
+            .unwrap();
+        assert!(http.seen().is_empty(), "configuring makes no call");
+        aws.describe_cluster("prod").await.unwrap();
+        let seen = http.seen();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(
+            seen[0].uri.starts_with("http://sts.explicit.test"),
+            "{seen:?}"
+        );
+        for part in [
+            "Action=AssumeRoleWithWebIdentity",
+            "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fci",
+            "RoleSessionName=terraform-provider-eks",
+            "WebIdentityToken=header.payload.signature",
+            "DurationSeconds=900",
+        ] {
+            assert!(
+                seen[0].body.contains(part),
+                "{part} not in {}",
+                seen[0].body
+            );
+        }
+        assert!(
+            seen[0].authorization.is_none(),
+            "AssumeRoleWithWebIdentity is unsigned: {:?}",
+            seen[0].authorization
+        );
+        assert!(auth_header(&seen[1]).contains("Credential=ASIAWEBIDENTITY/"));
+
+        // A token file that went away is a clear credentials error.
+        std::fs::remove_file(&token).unwrap();
+        let aws = AwsClients::from_settings_with(&s, sources(&http, empty_files(), &[]))
+            .await
+            .unwrap();
+        let err = aws.describe_cluster("prod").await.unwrap_err();
+        assert_eq!(err.kind, crate::aws::AwsErrorKind::Credentials);
+        assert!(
+            err.message
+                .contains("could not read the web identity token file")
+                && err
+                    .message
+                    .contains("web identity: role arn:aws:iam::123456789012:role/ci")
+                && err.message.contains("region us-west-2"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_account_stops_every_call() {
+        let http = fake_aws();
+        let mut s = settings();
+        s.auth.allowed_account_ids = vec!["111111111111".into()];
+        let aws = AwsClients::from_settings_with(&s, sources(&http, files(), &[]))
+            .await
+            .unwrap();
+        assert!(http.seen().is_empty(), "configuring makes no call");
+        let err = aws.describe_cluster("prod").await.unwrap_err();
+        assert_eq!(
+            err.kind,
+            crate::aws::AwsErrorKind::AccountNotAllowed,
+            "{err}"
+        );
+        assert!(
+            err.message.starts_with(
+                "the credentials belong to AWS account 123456789012, which \
+                 `allowed_account_ids` does not list (it allows 111111111111)"
+            ),
+            "{}",
+            err.message
+        );
+        let err = aws.describe_key("alias/eks").await.unwrap_err();
+        assert_eq!(err.kind, crate::aws::AwsErrorKind::AccountNotAllowed);
+        let ops: Vec<&str> = http
+            .seen()
+            .iter()
+            .map(|r| {
+                if r.body.contains("Action=GetCallerIdentity") {
+                    "GetCallerIdentity"
+                } else if r.body.contains("Action=AssumeRole") {
+                    "AssumeRole"
+                } else {
+                    "other"
+                }
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
+        // The role is assumed to learn the account, checked once, and
+        // nothing reaches EKS or KMS.
+        assert_eq!(ops, ["AssumeRole", "GetCallerIdentity"]);
+        // GetCallerIdentity is signed with the assumed credentials.
+        assert!(auth_header(&http.seen()[1]).contains("Credential=ASIAASSUMED/"));
+    }
+
+    #[tokio::test]
+    async fn an_allowed_account_is_checked_once() {
+        let http = fake_aws();
+        let mut s = settings();
+        s.assume_role = None;
+        s.auth.forbidden_account_ids = vec!["999999999999".into()];
+        let aws = AwsClients::from_settings_with(&s, sources(&http, files(), &[]))
+            .await
+            .unwrap();
+        aws.describe_cluster("prod").await.unwrap();
+        aws.describe_cluster("prod").await.unwrap();
+        aws.describe_key("alias/eks").await.unwrap();
+        let seen = http.seen();
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        assert!(seen[0].body.contains("Action=GetCallerIdentity"));
+        assert!(auth_header(&seen[0]).contains("Credential=AKIDBASE/"));
+        assert!(seen[1..].iter().all(|r| !r.uri.contains("sts.")));
+    }
+
+    #[tokio::test]
+    async fn sso_profiles_suggest_sso_login() {
+        let http = fake_aws();
+        let files = EnvConfigFiles::builder()
+            .with_contents(
+                EnvConfigFileKind::Config,
+                "[profile sso-dev]\n\
+                 sso_session = corp\n\
+                 sso_account_id = 123456789012\n\
+                 sso_role_name = Admin\n\
+                 region = eu-west-1\n\
+                 [sso-session corp]\n\
+                 sso_start_url = https://corp-never-logged-in.awsapps.com/start\n\
+                 sso_region = eu-west-1\n",
+            )
+            .build();
+        let s = ProviderSettings {
+            profile: Some("sso-dev".into()),
+            endpoints: settings().endpoints,
+            ..Default::default()
+        };
+        let aws = AwsClients::from_settings_with(&s, sources(&http, files, &[]))
+            .await
+            .unwrap();
+        assert_eq!(aws.region(), "eu-west-1");
+        let err = aws.describe_cluster("prod").await.unwrap_err();
+        assert_eq!(err.kind, crate::aws::AwsErrorKind::Credentials);
+        assert!(
+            err.message
+                .contains("run `aws sso login --profile sso-dev`, then retry")
+                && err.message.contains("profile \"sso-dev\"")
+                && err.message.contains("region eu-west-1"),
+            "{}",
+            err.message
+        );
+        assert!(http.seen().is_empty(), "{:?}", http.seen());
+    }
+
+    #[tokio::test]
+    async fn retry_mode_and_attempts_from_the_environment() {
+        let http = fake_aws();
+        let s = settings();
+        let env = [("AWS_RETRY_MODE", "adaptive"), ("AWS_MAX_ATTEMPTS", "7")];
+        let aws = AwsClients::from_settings_with(&s, sources(&http, files(), &env))
+            .await
+            .unwrap();
+        let rc = aws.eks().config().retry_config().unwrap().clone();
+        assert_eq!(rc.mode(), aws_smithy_types::retry::RetryMode::Adaptive);
+        assert_eq!(rc.max_attempts(), 7);
+        // The block wins.
+        let s = ProviderSettings {
+            max_retries: Some(1),
+            transport: TransportSettings {
+                retry_mode: Some(RetryModeSetting::Standard),
+                ..Default::default()
+            },
+            ..settings()
+        };
+        let aws = AwsClients::from_settings_with(&s, sources(&http, files(), &env))
+            .await
+            .unwrap();
+        let rc = aws.kms().config().retry_config().unwrap().clone();
+        assert_eq!(rc.mode(), aws_smithy_types::retry::RetryMode::Standard);
+        assert_eq!(rc.max_attempts(), 2);
+        // A bad value names the variable.
+        let err = AwsClients::from_settings_with(
+            &settings(),
+            sources(&http, files(), &[("AWS_MAX_ATTEMPTS", "many")]),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("AWS_MAX_ATTEMPTS"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn fips_and_dual_stack_select_the_endpoint_variant() {
+        let http = FakeHttp::new(|_| {
+            respond(
+                200,
+                r#"{"cluster":{"name":"prod","arn":"arn:aws:eks:us-west-2:123456789012:cluster/prod","version":"1.31","status":"ACTIVE"}}"#,
+            )
+        });
+        let s = ProviderSettings {
+            region: Some("us-west-2".into()),
+            profile: Some("plain".into()),
+            transport: TransportSettings {
+                use_fips_endpoint: Some(true),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let plain = EnvConfigFiles::builder()
+            .with_contents(EnvConfigFileKind::Config, "[profile plain]\n")
+            .with_contents(
+                EnvConfigFileKind::Credentials,
+                "[plain]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\n",
+            )
+            .build();
+        let aws = AwsClients::from_settings_with(&s, sources(&http, plain.clone(), &[]))
+            .await
+            .unwrap();
+        aws.describe_cluster("prod").await.unwrap();
+        assert!(
+            http.seen()[0]
+                .uri
+                .starts_with("https://fips.eks.us-west-2.amazonaws.com/"),
+            "{:?}",
+            http.seen()
+        );
+        // From the environment, and dual-stack from the profile.
+        let s = ProviderSettings {
+            transport: TransportSettings::default(),
+            ..s
+        };
+        let dual = EnvConfigFiles::builder()
+            .with_contents(
+                EnvConfigFileKind::Config,
+                "[profile plain]\nuse_dualstack_endpoint = true\n",
+            )
+            .with_contents(
+                EnvConfigFileKind::Credentials,
+                "[plain]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\n",
+            )
+            .build();
+        let aws = AwsClients::from_settings_with(
+            &s,
+            sources(&http, dual, &[("AWS_USE_FIPS_ENDPOINT", "true")]),
+        )
+        .await
+        .unwrap();
+        aws.describe_cluster("prod").await.unwrap();
+        let aws = AwsClients::from_settings_with(&s, sources(&http, plain, &[]))
+            .await
+            .unwrap();
+        aws.describe_cluster("prod").await.unwrap();
+        let uris: Vec<String> = http.seen().iter().map(|r| r.uri.clone()).collect();
+        // Both variants: a FIPS host in the dual-stack `api.aws` domain.
+        assert!(
+            uris[1].contains("fips") && uris[1].contains(".api.aws/"),
+            "{uris:?}"
+        );
+        assert!(
+            uris[2].starts_with("https://eks.us-west-2.amazonaws.com/"),
+            "{uris:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn shared_files_of_the_block_are_checked() {
+        let http = fake_aws();
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let creds = dir.path().join("credentials");
+        std::fs::write(&config, "[profile only-here]\nregion = ap-south-1\n").unwrap();
+        std::fs::write(
+            &creds,
+            "[only-here]\naws_access_key_id = AKIDSHARED\naws_secret_access_key = s\n",
+        )
+        .unwrap();
+        let s = ProviderSettings {
+            profile: Some("only-here".into()),
+            endpoints: settings().endpoints,
+            auth: AuthSettings {
+                shared_config_files: Some(vec![config.display().to_string()]),
+                shared_credentials_files: Some(vec![creds.display().to_string()]),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let no_files = Sources {
+            env: Some(HashMap::new()),
+            profile_files: None,
+            http_client: Some(http.shared()),
+        };
+        let aws = AwsClients::from_settings_with(&s, no_files).await.unwrap();
+        assert_eq!(
+            aws.region(),
+            "ap-south-1",
+            "the region comes from that profile"
+        );
+        aws.describe_cluster("prod").await.unwrap();
+        assert!(auth_header(&http.seen()[0]).contains("Credential=AKIDSHARED/"));
+
+        let mut missing = s.clone();
+        missing.auth.shared_config_files =
+            Some(vec![dir.path().join("nope").display().to_string()]);
+        let err = AwsClients::from_settings_with(
+            &missing,
+            Sources {
+                env: Some(HashMap::new()),
+                profile_files: None,
+                http_client: Some(http.shared()),
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.attribute().as_deref(), Some("shared_config_files"));
+        assert!(err.to_string().contains("cannot read"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn ca_bundle_and_proxy_errors_name_their_source() {
+        let http = fake_aws();
+        let err = AwsClients::from_settings_with(
+            &settings(),
+            sources(&http, files(), &[("AWS_CA_BUNDLE", "/nonexistent/ca.pem")]),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "invalid AWS_CA_BUNDLE: the CA bundle file /nonexistent/ca.pem cannot be read"
+            ),
+            "{err}"
+        );
+        assert_eq!(err.attribute(), None);
+        let s = ProviderSettings {
+            transport: TransportSettings {
+                https_proxy: Some("ftp://proxy".into()),
+                ..Default::default()
+            },
+            ..settings()
+        };
+        let err = AwsClients::from_settings_with(&s, sources(&http, files(), &[]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.attribute().as_deref(), Some("https_proxy"), "{err}");
+        let err = AwsClients::from_settings_with(
+            &settings(),
+            sources(&http, files(), &[("HTTPS_PROXY", "socks5://p:1")]),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().starts_with("invalid HTTPS_PROXY"), "{err}");
+        assert!(http.seen().is_empty());
     }
 }

@@ -16,6 +16,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
+use super::credentials::{AccountNotAllowed, CredentialSource, ExplainedCredentialsError};
+
 /// The message shown when no credential source in the chain had credentials.
 pub(crate) const NO_CREDENTIALS_MESSAGE: &str = "no AWS credentials found: set AWS_PROFILE, or \
      AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use SSO, web identity or an instance/container \
@@ -31,6 +33,9 @@ pub enum AwsErrorKind {
     /// The credentials could not be loaded (none configured, an expired SSO
     /// session, a failing `assume_role`, ...). No request was sent.
     Credentials,
+    /// The credentials belong to an account that `allowed_account_ids` /
+    /// `forbidden_account_ids` refuse. No EKS or KMS request was sent.
+    AccountNotAllowed,
     /// The request or an attempt timed out.
     Timeout,
     /// The request could not be sent or no response was read (DNS, TCP, TLS).
@@ -45,6 +50,7 @@ impl fmt::Display for AwsErrorKind {
         f.write_str(match self {
             AwsErrorKind::Service => "service",
             AwsErrorKind::Credentials => "credentials",
+            AwsErrorKind::AccountNotAllowed => "account not allowed",
             AwsErrorKind::Timeout => "timeout",
             AwsErrorKind::Connection => "connection",
             AwsErrorKind::Other => "other",
@@ -130,8 +136,30 @@ impl AwsError {
         let request_id = err.request_id().map(str::to_owned);
         let http_status = err.raw_response().map(|r| r.status().as_u16());
 
+        // A refused account shows up like a credentials failure (the check
+        // runs when credentials are first loaded), so it is looked for first.
+        if let Some(refused) = find_in_chain::<AccountNotAllowed>(&err) {
+            return AwsError {
+                operation,
+                kind: AwsErrorKind::AccountNotAllowed,
+                code: None,
+                message: refused.to_string(),
+                request_id: None,
+                http_status: None,
+            };
+        }
         // A credentials failure shows up as a construction or dispatch failure
         // whose cause chain holds the provider's CredentialsError.
+        if let Some(explained) = find_in_chain::<ExplainedCredentialsError>(&err) {
+            return AwsError {
+                operation,
+                kind: AwsErrorKind::Credentials,
+                code: None,
+                message: explained_message(explained),
+                request_id: None,
+                http_status: None,
+            };
+        }
         if let Some(cred) = find_credentials_error(&err) {
             return AwsError {
                 operation,
@@ -228,6 +256,75 @@ fn error_chain(err: &(dyn StdError + 'static)) -> String {
     out
 }
 
+/// Walks the cause chain looking for an error of type `T`.
+fn find_in_chain<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut current: Option<&'a (dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// A credentials failure with the source tried, the region and the fix.
+/// Never includes secret values: only names, paths and the SDK's messages.
+fn explained_message(e: &ExplainedCredentialsError) -> String {
+    let ctx = &e.context;
+    let not_loaded = innermost_credentials_error(&e.cause)
+        .is_some_and(|c| matches!(c, CredentialsError::CredentialsNotLoaded(_)));
+    let mut msg = if not_loaded {
+        format!(
+            "no AWS credentials found for region {}. Tried {}",
+            ctx.region,
+            ctx.tried()
+        )
+    } else {
+        format!(
+            "{}. Credentials from {}; region {}",
+            credentials_message(&e.cause),
+            ctx.tried(),
+            ctx.region
+        )
+    };
+    if let Some(profile) = &ctx.sso_profile {
+        msg.push_str(&format!(
+            ". Profile {profile:?} signs in with IAM Identity Center (SSO); if its session \
+             has expired or was never started, run `aws sso login --profile {profile}`, then \
+             retry"
+        ));
+    } else if not_loaded {
+        match &ctx.source {
+            CredentialSource::Profile { name, .. } => msg.push_str(&format!(
+                ". Fix: give profile {name:?} credentials in those files (keys, IAM Identity \
+                 Center, credential_process or role_arn with source_profile), or set \
+                 `profile` to a profile that has them"
+            )),
+            _ => msg.push_str(
+                ". Fix: set `profile` or AWS_PROFILE to a profile with credentials, or \
+                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure \
+                 `assume_role_with_web_identity`, or run where a container or instance role is \
+                 available",
+            ),
+        }
+    }
+    msg
+}
+
+/// The innermost [`CredentialsError`] of a chain starting at `err`.
+fn innermost_credentials_error(err: &CredentialsError) -> Option<&CredentialsError> {
+    let mut innermost = None;
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(cred) = e.downcast_ref::<CredentialsError>() {
+            innermost = Some(cred);
+        }
+        current = e.source();
+    }
+    innermost
+}
+
 /// Walks the cause chain looking for a [`CredentialsError`].
 fn find_credentials_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a CredentialsError> {
     let mut current: Option<&'a (dyn StdError + 'static)> = Some(err);
@@ -247,6 +344,7 @@ fn credentials_message(err: &CredentialsError) -> String {
     // base credentials.
     let mut innermost = err;
     let mut assume_role: Option<&AssumeRoleSdkError> = None;
+    let mut web_identity: Option<&WebIdentitySdkError> = None;
     let mut current: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = current {
         if let Some(cred) = e.downcast_ref::<CredentialsError>() {
@@ -254,6 +352,9 @@ fn credentials_message(err: &CredentialsError) -> String {
         }
         if let Some(sts) = e.downcast_ref::<AssumeRoleSdkError>() {
             assume_role.get_or_insert(sts);
+        }
+        if let Some(sts) = e.downcast_ref::<WebIdentitySdkError>() {
+            web_identity.get_or_insert(sts);
         }
         current = e.source();
     }
@@ -265,29 +366,53 @@ fn credentials_message(err: &CredentialsError) -> String {
              `profile`/`assume_role` in the provider block",
             t.timeout_duration()
         ),
-        _ => match assume_role {
-            Some(sts @ SdkError::ServiceError(_)) => {
-                let mut msg = format!(
-                    "could not assume the role of `assume_role.role_arn`: {}: {}",
-                    sts.code().unwrap_or("error"),
-                    sts.message().unwrap_or("no message")
-                );
-                let id = sts
-                    .request_id()
-                    .or_else(|| sts.as_service_error().and_then(|e| e.meta().request_id()));
-                if let Some(id) = id {
-                    msg.push_str(&format!(" (STS request id: {id})"));
-                }
-                msg
-            }
+        _ => match (assume_role, web_identity) {
+            (Some(sts @ SdkError::ServiceError(_)), _) => sts_refusal(
+                "`assume_role.role_arn`",
+                sts.code(),
+                sts.message(),
+                sts.request_id()
+                    .or_else(|| sts.as_service_error().and_then(|e| e.meta().request_id())),
+            ),
+            (_, Some(sts @ SdkError::ServiceError(_))) => sts_refusal(
+                "`assume_role_with_web_identity.role_arn`",
+                sts.code(),
+                sts.message(),
+                sts.request_id()
+                    .or_else(|| sts.as_service_error().and_then(|e| e.meta().request_id())),
+            ),
             _ => format!("failed to load AWS credentials: {}", error_chain(err)),
         },
     }
 }
 
+/// "could not assume the role of X: Code: message (STS request id: id)".
+fn sts_refusal(
+    attribute: &str,
+    code: Option<&str>,
+    message: Option<&str>,
+    request_id: Option<&str>,
+) -> String {
+    let mut msg = format!(
+        "could not assume the role of {attribute}: {}: {}",
+        code.unwrap_or("error"),
+        message.unwrap_or("no message")
+    );
+    if let Some(id) = request_id {
+        msg.push_str(&format!(" (STS request id: {id})"));
+    }
+    msg
+}
+
 /// The SDK error of the AssumeRole call made by `assume_role`.
 type AssumeRoleSdkError =
     SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError, HttpResponse>;
+
+/// The SDK error of the AssumeRoleWithWebIdentity call.
+type WebIdentitySdkError = SdkError<
+    aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError,
+    HttpResponse,
+>;
 
 /// Building the AWS clients from the provider block failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -301,6 +426,14 @@ pub enum ConfigError {
     /// The `region` attribute is not a usable region name.
     #[error("invalid `region` {value:?}: {reason}")]
     InvalidRegion {
+        /// The configured value.
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The `sts_region` attribute is not a usable region name.
+    #[error("invalid `sts_region` {value:?}: {reason}")]
+    InvalidStsRegion {
         /// The configured value.
         value: String,
         /// Why it was rejected.
@@ -324,6 +457,46 @@ pub enum ConfigError {
         /// Why it was rejected.
         reason: String,
     },
+    /// An environment variable or profile key has an unusable value.
+    #[error("invalid {origin} {value:?}: expected {expected}")]
+    InvalidAmbient {
+        /// The variable or key, e.g. `AWS_RETRY_MODE`.
+        origin: String,
+        /// Its value.
+        value: String,
+        /// What is accepted.
+        expected: String,
+    },
+    /// The CA bundle cannot be used.
+    #[error("invalid {origin}: the CA bundle file {path} {reason}; it must be a PEM file of the CA certificates to trust")]
+    InvalidCaBundle {
+        /// `custom_ca_bundle` or AWS_CA_BUNDLE.
+        origin: String,
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A proxy URL cannot be used.
+    #[error(
+        "invalid {origin} {value:?}: {reason}; use a URL such as \"http://proxy.example.com:3128\""
+    )]
+    InvalidProxy {
+        /// `https_proxy`, HTTPS_PROXY, ...
+        origin: String,
+        /// The value, without credentials.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// A configured shared config or credentials file cannot be read.
+    #[error("invalid `{attribute}`: {reason}")]
+    InvalidSharedFile {
+        /// `shared_config_files` or `shared_credentials_files`.
+        attribute: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// The `profile` attribute is unusable.
     #[error("invalid `profile` {value:?}: {reason}")]
     InvalidProfile {
@@ -332,6 +505,30 @@ pub enum ConfigError {
         /// Why it was rejected.
         reason: String,
     },
+}
+
+impl ConfigError {
+    /// The provider-block attribute the error is about, as a dotted path
+    /// (`assume_role.role_arn`), when it is about one.
+    pub fn attribute(&self) -> Option<String> {
+        let from_origin = |origin: &str| {
+            origin
+                .strip_prefix('`')
+                .and_then(|o| o.strip_suffix('`'))
+                .map(str::to_owned)
+        };
+        match self {
+            ConfigError::NoRegion | ConfigError::InvalidRegion { .. } => Some("region".into()),
+            ConfigError::InvalidStsRegion { .. } => Some("sts_region".into()),
+            ConfigError::InvalidEndpoint { attribute, .. }
+            | ConfigError::InvalidAssumeRole { attribute, .. }
+            | ConfigError::InvalidSharedFile { attribute, .. } => Some((*attribute).to_owned()),
+            ConfigError::InvalidProfile { .. } => Some("profile".into()),
+            ConfigError::InvalidCaBundle { origin, .. }
+            | ConfigError::InvalidProxy { origin, .. } => from_origin(origin),
+            ConfigError::InvalidAmbient { .. } => None,
+        }
+    }
 }
 
 /// Emits the debug event of one finished AWS call. `subject` is what the
@@ -474,6 +671,57 @@ mod tests {
         assert!(!service_error(Some("NotFoundException"), 400).is_access_denied());
         assert!(!service_error(None, 500).is_access_denied());
         assert!(service_error(Some("NotFoundException"), 400).is_code("NotFoundException"));
+    }
+
+    fn explained(
+        cause: CredentialsError,
+        sso_profile: Option<&str>,
+    ) -> super::super::credentials::ExplainedCredentialsError {
+        use super::super::credentials::{CredentialContext, CredentialSource};
+        super::super::credentials::ExplainedCredentialsError {
+            context: std::sync::Arc::new(CredentialContext {
+                region: "eu-west-1".into(),
+                source: CredentialSource::Chain {
+                    profile: sso_profile.unwrap_or("default").into(),
+                },
+                sso_profile: sso_profile.map(str::to_owned),
+                assume_role: None,
+            }),
+            cause,
+        }
+    }
+
+    #[test]
+    fn explained_credentials_errors_name_source_region_and_fix() {
+        let msg = explained_message(&explained(
+            CredentialsError::not_loaded("no providers in chain provided credentials"),
+            None,
+        ));
+        assert!(
+            msg.starts_with(
+                "no AWS credentials found for region eu-west-1. Tried the default chain: the \
+                 environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), profile \"default\""
+            ),
+            "{msg}"
+        );
+        assert!(msg.contains(". Fix: set `profile` or AWS_PROFILE"), "{msg}");
+        let msg = explained_message(&explained(
+            CredentialsError::provider_error("the SSO token has expired and cannot be refreshed"),
+            Some("dev"),
+        ));
+        assert!(
+            msg.starts_with("failed to load AWS credentials: ")
+                && msg.contains("the SSO token has expired and cannot be refreshed"),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with(
+                "Profile \"dev\" signs in with IAM Identity Center (SSO); if its session has \
+                 expired or was never started, run `aws sso login --profile dev`, then retry"
+            ),
+            "{msg}"
+        );
+        assert!(msg.contains("region eu-west-1"), "{msg}");
     }
 
     #[test]

@@ -10,19 +10,25 @@
 //! logged.
 
 mod config;
+mod credentials;
 mod eks;
 mod error;
 mod fleet;
+mod http;
 mod kms;
 mod preflight;
+mod resolve;
+mod settings;
 
 pub use config::{
     AssumeRole, AwsClients, Endpoints, ProviderSettings, DEFAULT_MAX_ATTEMPTS, DEFAULT_SESSION_NAME,
 };
+pub use credentials::AccountNotAllowed;
 pub use eks::{ClusterInfo, EncryptionInfo, UpdateError, UpdateInfo};
 pub use error::{AwsError, AwsErrorKind, ConfigError};
 pub use kms::KeyInfo;
 pub use preflight::{DryRunGrant, KeyCustody, EKS_GRANT_OPERATIONS};
+pub use settings::{AuthSettings, RetryModeSetting, TransportSettings, WebIdentity};
 
 /// Helpers shared by the tests of this module: mocked SDK clients that retry
 /// without sleeping, canned HTTP responses, and a fake HTTP client that
@@ -163,6 +169,8 @@ pub(crate) mod test_support {
         pub(crate) uri: String,
         /// The Authorization header, if any.
         pub(crate) authorization: Option<String>,
+        /// The body, as text.
+        pub(crate) body: String,
     }
 
     type Responder = dyn Fn(&HttpRequest) -> HttpResponse + Send + Sync;
@@ -218,6 +226,11 @@ pub(crate) mod test_support {
             self.seen.lock().expect("lock").push(Seen {
                 uri: request.uri().to_owned(),
                 authorization: request.headers().get("authorization").map(str::to_owned),
+                body: request
+                    .body()
+                    .bytes()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default(),
             });
             HttpConnectorFuture::ready(Ok((self.responder)(&request)))
         }

@@ -2,6 +2,8 @@
 //! [`ProviderSettings`] for the AWS layer.
 
 use crate::aws::{AssumeRole, Endpoints, ProviderSettings};
+
+use super::access;
 use crate::tfprotov6::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, NestedBlock, Schema, Type, Value,
 };
@@ -11,9 +13,13 @@ pub fn provider_schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
-            description: "Configures AWS access for the EKS encryption guard. Credentials come \
-                from the standard AWS chain: environment variables, shared config and \
-                credentials files, SSO, web identity, and container or instance roles."
+            description: "Configures AWS access for the EKS encryption guard. The arguments \
+                follow the `hashicorp/aws` provider's: each setting comes from the provider \
+                block, else its environment variable, else the shared config file's profile, \
+                else its default. Credentials come from `assume_role_with_web_identity` if set, \
+                else from the block's `profile` if set, else from the standard AWS chain \
+                (environment variables, shared config and credentials files, SSO, web \
+                identity, container or instance roles); `assume_role` is then assumed with them."
                 .into(),
             attributes: vec![
                 Attribute::optional(
@@ -25,16 +31,22 @@ pub fn provider_schema() -> Schema {
                 Attribute::optional(
                     "profile",
                     Type::String,
-                    "Named profile from the shared AWS config and credentials files. Default: \
-                     `AWS_PROFILE`, else `default`.",
+                    "Named profile from the shared AWS config and credentials files. When set \
+                     here, credentials come from this profile only (`AWS_ACCESS_KEY_ID` and \
+                     the like are ignored, as in the AWS provider). Default: `AWS_PROFILE`, \
+                     else `AWS_DEFAULT_PROFILE`, else `default`.",
                 ),
                 Attribute::optional(
                     "max_retries",
                     Type::Number,
-                    "How many times a throttled or failed AWS call is retried (standard retry \
-                     mode with backoff). Default `4` (5 attempts in total).",
+                    "How many times a throttled or failed AWS call is retried, with \
+                     exponential backoff. Default: `AWS_MAX_ATTEMPTS` minus one, else the \
+                     profile's `max_attempts` minus one, else `4` (5 attempts in total).",
                 ),
-            ],
+            ]
+            .into_iter()
+            .chain(access::attributes())
+            .collect(),
             blocks: vec![
                 NestedBlock {
                     max_items: 1,
@@ -52,8 +64,8 @@ pub fn provider_schema() -> Schema {
                                 Attribute::optional(
                                     "session_name",
                                     Type::String,
-                                    "Session name for the assumed role. Default: a name \
-                                     chosen by the AWS SDK.",
+                                    "Session name for the assumed role. Default: \
+                                     `terraform-provider-eks`.",
                                 ),
                                 Attribute::optional(
                                     "external_id",
@@ -61,7 +73,10 @@ pub fn provider_schema() -> Schema {
                                     "External id the role's trust policy requires. Default: \
                                      none.",
                                 ),
-                            ],
+                            ]
+                            .into_iter()
+                            .chain(access::assume_role_attributes())
+                            .collect(),
                             ..Block::default()
                         },
                     )
@@ -90,15 +105,19 @@ pub fn provider_schema() -> Schema {
                                 Attribute::optional(
                                     "sts",
                                     Type::String,
-                                    "STS endpoint URL, used by assume_role. Default: the \
-                                     regional AWS endpoint.",
+                                    "STS endpoint URL, used by `assume_role`, \
+                                     `assume_role_with_web_identity` and the account check. \
+                                     Default: the regional AWS endpoint.",
                                 ),
                             ],
                             ..Block::default()
                         },
                     )
                 },
-            ],
+            ]
+            .into_iter()
+            .chain(access::blocks())
+            .collect(),
             deprecated: false,
         },
     }
@@ -214,11 +233,14 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
             let external_id = string_attr(ar, "external_id", &p, &mut diags);
             match role_arn {
                 Some(arn) if arn.starts_with("arn:") && arn.contains(":role/") => {
-                    Some(AssumeRole {
+                    let mut role = AssumeRole {
                         role_arn: arn,
                         session_name,
                         external_id,
-                    })
+                        ..AssumeRole::default()
+                    };
+                    access::parse_assume_role(ar, &p, &mut role, &mut diags);
+                    Some(role)
                 }
                 Some(arn) => {
                     diags.push(
@@ -264,6 +286,7 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
             *slot = v;
         }
     }
+    let (auth, transport) = access::parse(config, &mut diags);
     if diags.has_errors() {
         return (None, diags);
     }
@@ -274,6 +297,8 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
             assume_role,
             endpoints,
             max_retries,
+            auth,
+            transport,
         }),
         diags,
     )

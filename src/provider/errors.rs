@@ -36,12 +36,13 @@ pub fn aws_diagnostic(what: &str, e: &AwsError) -> Diagnostic {
     if e.kind == AwsErrorKind::Credentials {
         return Diagnostic::error(
             "No valid AWS credentials",
-            format!(
-                "While {what}: {}. The provider uses the standard AWS credential chain \
-                 (environment, shared config and credentials files, SSO, web identity, \
-                 container and instance roles).",
-                e.message
-            ),
+            format!("While {what}: {}.", e.message),
+        );
+    }
+    if e.kind == AwsErrorKind::AccountNotAllowed {
+        return Diagnostic::error(
+            "AWS account not allowed",
+            format!("While {what}: {}.", e.message),
         );
     }
     detail.push_str(&format!("While {what}, {} failed", e.operation));
@@ -55,9 +56,17 @@ pub fn aws_diagnostic(what: &str, e: &AwsError) -> Diagnostic {
     if let Some(id) = &e.request_id {
         detail.push_str(&format!("\nAWS request id: {id}"));
     }
+    let tls = ["certificate", "UnknownIssuer", "invalid peer certificate"];
     let hint = match e.kind {
+        AwsErrorKind::Connection | AwsErrorKind::Other
+            if tls.iter().any(|t| e.message.contains(t)) =>
+        {
+            "\nThe endpoint's TLS certificate is not trusted. Behind a TLS-inspecting proxy, set \
+             custom_ca_bundle (or AWS_CA_BUNDLE) to a PEM file with its CA certificate."
+        }
         AwsErrorKind::Timeout | AwsErrorKind::Connection => {
-            "\nCheck network access to the AWS endpoints (or the endpoints block), then retry."
+            "\nCheck network access to the AWS endpoints (or the endpoints block, and the \
+             https_proxy and no_proxy settings), then retry."
         }
         _ if e.is_access_denied() => {
             "\nGrant the missing permission to the identity Terraform runs as, then retry."
@@ -119,5 +128,58 @@ mod tests {
         assert!(d.detail.contains("AccessDeniedException"));
         assert!(d.detail.contains("req-123"));
         assert_eq!(d.summary, "AWS DescribeCluster failed");
+    }
+
+    fn client_side(kind: AwsErrorKind, message: &str) -> AwsError {
+        AwsError {
+            operation: "DescribeCluster",
+            kind,
+            code: None,
+            message: message.into(),
+            request_id: None,
+            http_status: None,
+        }
+    }
+
+    #[test]
+    fn account_and_credentials_diagnostics() {
+        let d = aws_diagnostic(
+            "reading cluster c",
+            &client_side(
+                AwsErrorKind::AccountNotAllowed,
+                "the credentials belong to AWS account 1",
+            ),
+        );
+        assert_eq!(d.summary, "AWS account not allowed");
+        assert_eq!(
+            d.detail,
+            "While reading cluster c: the credentials belong to AWS account 1."
+        );
+        let d = aws_diagnostic(
+            "reading cluster c",
+            &client_side(AwsErrorKind::Credentials, "no AWS credentials found"),
+        );
+        assert_eq!(d.summary, "No valid AWS credentials");
+    }
+
+    #[test]
+    fn untrusted_certificates_point_to_custom_ca_bundle() {
+        let d = aws_diagnostic(
+            "reading cluster c",
+            &client_side(
+                AwsErrorKind::Connection,
+                "dispatch failure: io error: invalid peer certificate: UnknownIssuer",
+            ),
+        );
+        assert!(
+            d.detail.contains("custom_ca_bundle (or AWS_CA_BUNDLE)"),
+            "{}",
+            d.detail
+        );
+        let d = aws_diagnostic(
+            "reading cluster c",
+            &client_side(AwsErrorKind::Connection, "connection refused"),
+        );
+        assert!(d.detail.contains("https_proxy"), "{}", d.detail);
     }
 }

@@ -2,6 +2,7 @@
 //! `eks_encryption_config` resource and data source and the
 //! `eks_encryption_configs` data source.
 
+pub mod access;
 pub mod config;
 pub mod encryption_config;
 pub mod encryption_configs;
@@ -126,7 +127,7 @@ impl ProviderServer for EksProvider {
                 let (_, d) = config::parse_settings(&v);
                 Diagnostics(
                     d.0.into_iter()
-                        .filter(|d| d.summary != "Provider configuration not known yet")
+                        .filter(|d| d.summary != access::NOT_KNOWN_YET)
                         .collect(),
                 )
             }
@@ -148,14 +149,7 @@ impl ProviderServer for EksProvider {
         match AwsClients::from_settings(&settings).await {
             Ok(clients) => self.set_configured(clients),
             Err(e) => {
-                let attr = match &e {
-                    crate::aws::ConfigError::InvalidEndpoint { attribute, .. } => {
-                        Some(attribute.to_string())
-                    }
-                    crate::aws::ConfigError::NoRegion
-                    | crate::aws::ConfigError::InvalidRegion { .. } => Some("region".into()),
-                    _ => None,
-                };
+                let attr = e.attribute();
                 let mut d = Diagnostic::error("Invalid provider configuration", e.to_string());
                 if let Some(a) = attr {
                     let mut path = AttributePath::root();

@@ -28,9 +28,14 @@ Unknown placeholders are errors.
 Usage:
   docgen.py [--repo DIR] [--provider-bin PATH | --schema-json FILE] [--out DIR]
   docgen.py --check ...   regenerate into a temporary directory and fail if docs/
-                          differs, or if any schema attribute or block lacks a
-                          description or is missing from its page.
-Exit status: 0 ok, 1 drift or undocumented attributes, 2 usage or tool errors.
+                          differs, if any schema attribute or block lacks a
+                          description or is missing from its page, or if a page
+                          breaks a rule of the registry's validator (tfplugindocs
+                          validate): registry layout, .md only, and the front
+                          matter each page kind may and must have (no
+                          subcategory on the index page, page_title on guides,
+                          no layout or sidebar_current anywhere).
+Exit status: 0 ok, 1 drift, undocumented attributes or validator rules broken, 2 usage or tool errors.
 """
 
 from __future__ import annotations
@@ -291,9 +296,11 @@ def read_repo_file(repo: Path, rel: str, where: str) -> str:
     return p.read_text()
 
 
-def frontmatter(title: str, subcategory: str, description: str) -> str:
+def frontmatter(title: str, subcategory: str | None, description: str) -> str:
+    """Front matter for a page; subcategory None leaves the key out (the index page must)."""
     desc = "\n".join("  " + ln if ln else "" for ln in description.strip().splitlines()) or "  "
-    return f'---\npage_title: "{title}"\nsubcategory: "{subcategory}"\ndescription: |-\n{desc}\n---\n'
+    sub = "" if subcategory is None else f'subcategory: "{subcategory}"\n'
+    return f'---\npage_title: "{title}"\n{sub}description: |-\n{desc}\n---\n'
 
 
 def first_sentence(text: str) -> str:
@@ -327,7 +334,7 @@ def default_page(kind: str, ctx: dict) -> str:
 
 def default_index(ctx: dict) -> str:
     parts = [
-        frontmatter(f"{PROVIDER_NAME} Provider", "", ctx["Description"]),
+        frontmatter(f"{PROVIDER_NAME} Provider", None, ctx["Description"]),
         f"# {PROVIDER_NAME} Provider",
         "",
         ctx["Description"],
@@ -416,10 +423,8 @@ def generate(repo: Path, schema_doc: dict, out: Path) -> dict[str, str]:
             )
 
     for rel, text in pages.items():
-        text = normalize(text)
-        if not text.startswith("---\n") or "\npage_title:" not in text.split("\n---\n", 1)[0]:
-            raise DocgenError(f"{rel}: a page must start with frontmatter that has page_title")
-        pages[rel] = text
+        pages[rel] = normalize(text)
+    for rel, text in pages.items():
         dest = out / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(text)
@@ -429,6 +434,114 @@ def generate(repo: Path, schema_doc: dict, out: Path) -> dict[str, str]:
 # --------------------------------------------------------------------------------------
 # Checks
 # --------------------------------------------------------------------------------------
+
+
+# What the registry's own validator (tfplugindocs `validate`) enforces on the registry layout.
+# Front matter, per page kind, as its RegistryIndexFrontMatterOptions (docs/index.md),
+# RegistryGuideFrontMatterOptions (docs/guides/) and RegistryFrontMatterOptions (every other
+# page) define them: which keys must be absent and which must be present. A key that is
+# present with an empty value counts as present ("subcategory: \"\"" on the index page fails).
+FRONTMATTER_KEYS = ("description", "layout", "page_title", "sidebar_current", "subcategory")
+FRONTMATTER_RULES: dict[str, dict[str, tuple[str, ...]]] = {
+    "index": {"forbidden": ("layout", "sidebar_current", "subcategory"), "required": ()},
+    "guide": {"forbidden": ("layout", "sidebar_current"), "required": ("page_title",)},
+    "page": {"forbidden": ("layout", "sidebar_current"), "required": ()},
+}
+# The folders of docs/ the registry reads (each holds <name>.md pages, one level deep).
+REGISTRY_FOLDERS = ("data-sources", "ephemeral-resources", "functions", "guides", "list-resources", "resources")
+BLOCK_SCALAR = re.compile(r"^[|>][+-]?$")
+
+
+def parse_frontmatter(text: str) -> dict[str, str]:
+    """The front matter of a page: the `key: value` lines between the opening `---` line and
+    the next `---` line. Understands what front matter uses: plain, single- and double-quoted
+    scalars, block scalars (`|`, `|-`, `>`, `>-`) with indented continuation lines, comments.
+    Raises ValueError, as a YAML parser would, on anything else or on a repeated key."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        raise ValueError("no frontmatter found (the page must start with a '---' line)")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].rstrip() == "---")
+    except StopIteration:
+        raise ValueError("frontmatter is not closed by a '---' line") from None
+    data: dict[str, str] = {}
+    i = 1
+    while i < end:
+        line = lines[i]
+        if not line.strip() or line.lstrip().startswith("#"):
+            i += 1
+            continue
+        m = re.match(r"^([A-Za-z_][A-Za-z0-9_-]*):(?:[ \t]+(.*))?$", line)
+        if not m or line[0].isspace():
+            raise ValueError(f"line {i + 1}: expected 'key: value', got {line!r}")
+        key, raw = m.group(1), (m.group(2) or "").strip()
+        if key in data:
+            raise ValueError(f"line {i + 1}: key {key!r} already set")
+        i += 1
+        if BLOCK_SCALAR.match(raw):
+            body = []
+            while i < end and (not lines[i].strip() or lines[i][0] in " \t"):
+                body.append(lines[i].strip())
+                i += 1
+            value = "\n".join(body).strip("\n")
+        elif raw.startswith('"'):
+            if len(raw) < 2 or not raw.endswith('"'):
+                raise ValueError(f"line {i}: unterminated double-quoted value for {key!r}")
+            value = json.loads(raw)
+        elif raw.startswith("'"):
+            if len(raw) < 2 or not raw.endswith("'"):
+                raise ValueError(f"line {i}: unterminated single-quoted value for {key!r}")
+            value = raw[1:-1].replace("''", "'")
+        else:
+            value = raw.split(" #", 1)[0].strip()
+        data[key] = value
+    return data
+
+
+def page_kind(rel: str) -> str | None:
+    """index, guide or page for a path relative to docs/; None outside the registry layout."""
+    parts = rel.split("/")
+    if parts == ["index.md"]:
+        return "index"
+    if len(parts) == 2 and parts[0] in REGISTRY_FOLDERS:
+        return "guide" if parts[0] == "guides" else "page"
+    return None
+
+
+def registry_problems(pages: dict[str, str]) -> list[str]:
+    """What the registry's validator would reject: files outside its layout, files that are
+    not .md, front matter that does not parse, and the front-matter rules of each page kind."""
+    problems: list[str] = []
+    for rel in sorted(pages):
+        where = f"docs/{rel}"
+        if not rel.endswith(".md"):
+            problems.append(f"{where}: the registry only reads .md files")
+            continue
+        kind = page_kind(rel)
+        if kind is None:
+            problems.append(
+                f"{where}: outside the registry layout (docs/index.md or docs/<{'|'.join(REGISTRY_FOLDERS)}>/<name>.md)"
+            )
+            continue
+        try:
+            fm = parse_frontmatter(pages[rel])
+        except ValueError as e:
+            problems.append(f"{where}: error parsing YAML frontmatter: {e}")
+            continue
+        rules = FRONTMATTER_RULES[kind]
+        for key in rules["forbidden"]:
+            if key in fm:
+                problems.append(
+                    f"{where}: error checking file frontmatter: YAML frontmatter should not contain {key}"
+                    f" (not allowed on {'the index page' if kind == 'index' else kind + 's' if kind == 'guide' else 'this page'})"
+                )
+        for key in rules["required"]:
+            if key not in fm:
+                problems.append(f"{where}: error checking file frontmatter: YAML frontmatter missing required {key}")
+        if "page_title" not in fm and "page_title" not in rules["required"]:
+            # Ours, stricter than the validator: every page names itself.
+            problems.append(f"{where}: front matter has no page_title (docgen requires one on every page)")
+    return problems
 
 
 def coverage_problems(schema_doc: dict, pages: dict[str, str]) -> list[str]:
@@ -506,8 +619,16 @@ def main(argv: list[str]) -> int:
         if args.check:
             with tempfile.TemporaryDirectory(prefix="docgen-check-") as tmp:
                 pages = generate(repo, schema_doc, Path(tmp))
-            problems = coverage_problems(schema_doc, pages)
-            problems += compare_trees(pages, args.out or repo / "docs")
+            docs_dir = args.out or repo / "docs"
+            problems = registry_problems(pages)
+            problems += coverage_problems(schema_doc, pages)
+            problems += compare_trees(pages, docs_dir)
+            # The committed tree itself, as the registry would read it.
+            if docs_dir.is_dir():
+                committed = {
+                    str(p.relative_to(docs_dir)): p.read_text(errors="replace") for p in docs_dir.rglob("*") if p.is_file()
+                }
+                problems += [p for p in registry_problems(committed) if p not in problems]
             if problems:
                 print("docgen --check: FAILED", file=sys.stderr)
                 for p in problems:
@@ -522,11 +643,11 @@ def main(argv: list[str]) -> int:
             for p in out.rglob("*.md"):
                 p.unlink()
         pages = generate(repo, schema_doc, out)
-        problems = coverage_problems(schema_doc, pages)
+        problems = registry_problems(pages) + coverage_problems(schema_doc, pages)
         for rel in sorted(pages):
             print(f"docgen: wrote {out.name}/{rel}")
         if problems:
-            print("docgen: WARNING: undocumented attributes (docgen --check fails on these):", file=sys.stderr)
+            print("docgen: WARNING: docgen --check fails on these:", file=sys.stderr)
             for p in problems:
                 print(f"  - {p}", file=sys.stderr)
             return 1

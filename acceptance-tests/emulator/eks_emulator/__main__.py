@@ -12,9 +12,13 @@ import argparse
 import logging
 import signal
 import sys
+import threading
+from pathlib import Path
 from typing import Any
 
 from . import kms_access, kms_ext, seed
+from . import tls
+from .app import EmulatorApp
 from .server import build_server, server_url
 from .state import EmulatorState
 
@@ -29,6 +33,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="seconds an EKS update stays InProgress (default 1.0)")
     parser.add_argument("--seed", choices=seed.SEEDS, help="create a named start state")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    parser.add_argument("--https-dir", type=Path,
+                        help="also serve HTTPS, with a test CA made in this directory (see tls.py)")
     return parser.parse_args(argv)
 
 
@@ -46,11 +52,22 @@ def main(argv: list[str] | None = None) -> int:
     state = EmulatorState(default_update_duration=args.update_duration)
     if args.seed:
         seed.apply(args.seed, state)
+    app = EmulatorApp(state)
+    https = None
     try:
-        server = build_server(state, args.host, args.port, args.verbose)
+        server = build_server(state, args.host, args.port, args.verbose, app=app)
+        if args.https_dir is not None:
+            _, cert, key = tls.make_certificates(args.https_dir)
+            https = build_server(state, args.host, 0, args.verbose,
+                                 ssl_context=tls.server_context(cert, key), app=app)
     except (ValueError, OSError) as err:
         print(f"eks_emulator: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
         return 1
+    if https is not None:
+        threading.Thread(target=https.serve_forever, kwargs={"poll_interval": 0.1},
+                         daemon=True).start()
+        # Printed before READY, so a reader that has seen READY knows it.
+        print(f"EMULATOR_HTTPS {server_url(https, 'https')}", flush=True)
 
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(0)
@@ -64,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
+        if https is not None:
+            https.server_close()
     return 0
 
 

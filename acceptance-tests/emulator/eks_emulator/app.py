@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import kms_access, kms_ext
+from . import accounts, kms_access, kms_ext
 from .awsreq import AwsRequest, classify
 from .control import PREFIX, ControlApi
 from .faults import drop_connection, error_reply
@@ -83,8 +83,12 @@ class EmulatorApp:
             return reply.wsgi(start_response)
 
         with self.state.lock:
-            self.state.settle()
-            reply = self.dispatch(req, environ)
+            # Served as the account of the caller's access key, as moto does
+            # (see accounts).
+            req.account = accounts.of_access_key(req.access_key)
+            with accounts.serving(req.account):
+                self.state.settle()
+                reply = self.dispatch(req, environ)
 
         if fault is not None and fault.kind == "drop":
             self.state.log.record(req, None, reply.request_id, fault_kind)

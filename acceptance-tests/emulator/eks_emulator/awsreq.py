@@ -57,6 +57,10 @@ EKS_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 #: X-Amz-Target prefixes of JSON-protocol services.
 TARGET_PREFIXES = {"TrentService": "kms"}
 
+#: Query-protocol parameters that carry bearer secrets (STS
+#: AssumeRoleWithWebIdentity, AssumeRoleWithSAML).
+SECRET_FIELDS = ("WebIdentityToken", "SAMLAssertion")
+
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
 
 
@@ -77,6 +81,8 @@ class AwsRequest:
     path_params: dict[str, str] = field(default_factory=dict)
     #: The caller's access key id, from the SigV4 credential scope ('' when unsigned).
     access_key: str = ""
+    #: The account the request is served as (set by the app, see :mod:`.accounts`).
+    account: str | None = None
 
     def json_body(self) -> dict[str, Any]:
         """The body as a JSON object ({} when empty or not an object)."""
@@ -96,8 +102,14 @@ class AwsRequest:
         if not self.body:
             return None
         if self.protocol == "query":
-            return {k: v[0] if len(v) == 1 else v
-                    for k, v in parse_qs(self.body.decode("utf-8", "replace")).items()}
+            fields = {k: v[0] if len(v) == 1 else v
+                      for k, v in parse_qs(self.body.decode("utf-8", "replace")).items()}
+            # Bearer secrets never reach the log: a web identity token (or SAML
+            # assertion) is as good as credentials while it is valid.
+            for secret in SECRET_FIELDS:
+                if secret in fields:
+                    fields[secret] = "<redacted>"
+            return fields
         try:
             return json.loads(self.body)
         except ValueError:

@@ -10,7 +10,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import eks_ext, kms_access, kms_ext, seed
+from . import accounts, eks_ext, kms_access, kms_ext, seed
 from .faults import Fault, FaultSpecError
 from .http import Reply
 
@@ -174,13 +174,19 @@ class ControlApi:
         if not isinstance(name, str) or not name:
             raise ControlError(400, "name is required")
         region = body.get("region", "us-east-1")
-        if name in eks_ext.backend(region).clusters:
-            raise ControlError(409, f"cluster {name} already exists in {region}")
-        cluster = eks_ext.create_cluster(
-            name=name, region=region, version=str(body.get("version", "1.31")),
-            key_arn=body.get("key_arn"), status=body.get("status", "ACTIVE"))
-        self.state.timing.start(region, cluster, float(body.get("creating_seconds") or 0))
-        return ok(eks_ext.cluster_json(cluster))
+        account = body.get("account")
+        if account is not None and not (isinstance(account, str) and re.fullmatch(r"\d{12}", account)):
+            raise ControlError(400, "account must be a 12-digit account id")
+        # A cluster of another account is served to that account's callers only
+        # (see accounts); its key references resolve in that account too.
+        with accounts.serving(account):
+            if name in eks_ext.backend(region).clusters:
+                raise ControlError(409, f"cluster {name} already exists in {region}")
+            cluster = eks_ext.create_cluster(
+                name=name, region=region, version=str(body.get("version", "1.31")),
+                key_arn=body.get("key_arn"), status=body.get("status", "ACTIVE"))
+            self.state.timing.start(region, cluster, float(body.get("creating_seconds") or 0))
+            return ok(eks_ext.cluster_json(cluster))
 
     def _cluster(self, name: str, region: str) -> Any:
         cluster = eks_ext.backend(region).clusters.get(name)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.eks.models import Cluster, EKSBackend, eks_backends
 
-from . import kms_access, kms_ext
+from . import accounts, kms_access, kms_ext
 from .awsreq import AwsRequest
 from .http import Reply, json_reply, rest_json_error
 
@@ -66,9 +66,9 @@ def invalid_parameter(message: str, **extra: Any) -> EksError:
     return EksError("InvalidParameterException", 400, message, **extra)
 
 
-def backend(region: str, account: str = DEFAULT_ACCOUNT_ID) -> EKSBackend:
-    """moto's EKS backend for ``account``/``region``."""
-    return eks_backends[account][region]
+def backend(region: str, account: str | None = None) -> EKSBackend:
+    """moto's EKS backend for ``account`` (default: the request's, see :mod:`.accounts`)/``region``."""
+    return eks_backends[account or accounts.current()][region]
 
 
 @dataclass
@@ -92,6 +92,8 @@ class Update:
     status: str = "InProgress"
     errors: list[dict[str, Any]] = field(default_factory=list)
     key_disabled: bool = False
+    #: The cluster's account (:mod:`.accounts`).
+    account: str = field(default_factory=accounts.current)
 
     @property
     def ends_at(self) -> float:
@@ -130,8 +132,14 @@ class EksExtension:
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
-        self.updates: dict[tuple[str, str], list[Update]] = {}
-        self.tokens: dict[tuple[str, str, str], Update] = {}
+        #: Keyed by (account, region, cluster name).
+        self.updates: dict[tuple[str, str, str], list[Update]] = {}
+        self.tokens: dict[tuple[str, str, str, str], Update] = {}
+
+    @staticmethod
+    def _where(region: str, name: str) -> tuple[str, str, str]:
+        """The key of a cluster of the request's account."""
+        return (accounts.current(), region, name)
 
     # -- lifecycle -------------------------------------------------------
 
@@ -142,20 +150,20 @@ class EksExtension:
 
     def forget_cluster(self, region: str, name: str) -> None:
         """Drop the updates and tokens of a deleted cluster."""
-        self.updates.pop((region, name), None)
-        for key in [k for k in self.tokens if k[:2] == (region, name)]:
+        self.updates.pop(self._where(region, name), None)
+        for key in [k for k in self.tokens if k[:3] == self._where(region, name)]:
             del self.tokens[key]
 
     def in_progress(self, region: str, name: str) -> Update | None:
         """The oldest update of the cluster still in progress, if any."""
-        for update in self.updates.get((region, name), []):
+        for update in self.updates.get(self._where(region, name), []):
             if update.status == "InProgress":
                 return update
         return None
 
     def settle(self, now: float) -> None:
         """Apply every due transition (mid-update key disabling, update end)."""
-        for (region, name), updates in self.updates.items():
+        for (account, region, name), updates in self.updates.items():
             finished = False
             for update in updates:
                 if update.status != "InProgress":
@@ -170,14 +178,15 @@ class EksExtension:
                 # Runs on every request: skip moto's backend lookup, which
                 # made each request cost O(clusters with updates).
                 continue
-            cluster = backend(region).clusters.get(name)
-            if cluster is not None and cluster.status == "UPDATING" \
-                    and self.in_progress(region, name) is None:
-                cluster.status = "ACTIVE"
+            with accounts.serving(account):
+                cluster = backend(region).clusters.get(name)
+                if cluster is not None and cluster.status == "UPDATING" \
+                        and self.in_progress(region, name) is None:
+                    cluster.status = "ACTIVE"
 
     def _disable_key(self, update: Update) -> None:
         update.key_disabled = True
-        ref = kms_ext.parse_key_ref(update.disable_key_arn or "", update.region)
+        ref = kms_ext.parse_key_ref(update.disable_key_arn or "", update.region, update.account)
         key = kms_ext.find_key(ref) if ref else None
         if key is not None and key.key_state == "Enabled":
             kms_ext.set_key_state(key, "Disabled", region=ref.region)  # type: ignore[union-attr]
@@ -196,7 +205,7 @@ class EksExtension:
             update.errors = update.fail_errors
         else:
             update.status = "Successful"
-            cluster = backend(update.region).clusters.get(update.cluster)
+            cluster = backend(update.region, update.account).clusters.get(update.cluster)
             if cluster is not None and update.on_success is not None:
                 update.on_success(cluster)
 
@@ -221,9 +230,9 @@ class EksExtension:
             disable_key_arn=disable_key_arn,
             on_success=on_success,
         )
-        self.updates.setdefault((region, cluster.name), []).append(update)
+        self.updates.setdefault(self._where(region, cluster.name), []).append(update)
         if token:
-            self.tokens[(region, cluster.name, token)] = update
+            self.tokens[(*self._where(region, cluster.name), token)] = update
         cluster.status = "UPDATING"
         # A zero duration finishes at once.
         self.settle(time.time())
@@ -285,8 +294,8 @@ class EksExtension:
         cluster = self._cluster(region, name)
 
         token = body.get("clientRequestToken")
-        if token and (region, name, token) in self.tokens:
-            return json_reply({"update": self.tokens[(region, name, token)].to_json()})
+        if token and (*self._where(region, name), token) in self.tokens:
+            return json_reply({"update": self.tokens[(*self._where(region, name), token)].to_json()})
 
         if cluster.encryption_config:
             raise invalid_parameter(ALREADY_ENCRYPTED_MSG, clusterName=name)
@@ -343,7 +352,7 @@ class EksExtension:
         self._cluster(region, name)
         update_id = req.path_params["updateId"]
         if not req.query_param("nodegroupName") and not req.query_param("addonName"):
-            for update in self.updates.get((region, name), []):
+            for update in self.updates.get(self._where(region, name), []):
                 if update.id == update_id:
                     return json_reply({"update": update.to_json()})
         raise not_found(f"No update found for ID: {update_id}.")
@@ -355,7 +364,7 @@ class EksExtension:
         if req.query_param("nodegroupName") or req.query_param("addonName"):
             ids: list[str] = []
         else:
-            ids = [u.id for u in reversed(self.updates.get((region, name), []))]
+            ids = [u.id for u in reversed(self.updates.get(self._where(region, name), []))]
         try:
             start = int(req.query_param("nextToken") or 0)
             limit = int(req.query_param("maxResults") or 100)

@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Any
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.kms.models import Key, kms_backends
 
+from . import accounts
 from .http import Reply, json11_error, json_reply
 
 if TYPE_CHECKING:
@@ -102,8 +103,10 @@ class Principal:
 
 
 def default_principal() -> Principal:
-    """moto's identity for credentials it did not issue (as its GetCallerIdentity reports)."""
-    return Principal(arn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:user/moto")
+    """An unregistered caller: a principal of the account the request is served as
+    (:mod:`.accounts`; moto's default account for credentials it did not issue, as its
+    GetCallerIdentity reports, the role's account for assumed-role credentials)."""
+    return Principal(arn=f"arn:aws:iam::{accounts.current()}:user/moto")
 
 
 class KmsAccess:

@@ -24,6 +24,8 @@ from typing import Any
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.kms.models import Key, KmsBackend, kms_backends
 
+from . import accounts
+
 KEY_STATES = ("Enabled", "Disabled", "PendingDeletion", "PendingImport", "Unavailable")
 
 _installed = False
@@ -77,9 +79,9 @@ def is_aws_managed(key: Key) -> bool:
     return key.key_manager == "AWS" or any(a.startswith("alias/aws/") for a in key.aliases)
 
 
-def backend(region: str, account: str = DEFAULT_ACCOUNT_ID) -> KmsBackend:
-    """moto's KMS backend for ``account``/``region``."""
-    return kms_backends[account][region]
+def backend(region: str, account: str | None = None) -> KmsBackend:
+    """moto's KMS backend for ``account`` (default: the request's, see :mod:`.accounts`)/``region``."""
+    return kms_backends[account or accounts.current()][region]
 
 
 @dataclass
@@ -99,8 +101,12 @@ class KeyRef:
 
 
 def parse_key_ref(reference: str, default_region: str,
-                  default_account: str = DEFAULT_ACCOUNT_ID) -> KeyRef | None:
-    """Split a key reference into region, account and local name (None if malformed)."""
+                  default_account: str | None = None) -> KeyRef | None:
+    """Split a key reference into region, account and local name (None if malformed).
+
+    A key id or alias name is in ``default_account``, else the request's account.
+    """
+    default_account = default_account or accounts.current()
     if reference.startswith("arn:"):
         parts = reference.split(":", 5)
         if len(parts) != 6 or parts[2] != "kms" or not parts[3] or not parts[4]:

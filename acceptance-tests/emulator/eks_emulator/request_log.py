@@ -36,6 +36,11 @@ class RequestLog:
                 "region": req.region,
                 "request_id": request_id,
                 "body": req.log_body(),
+                # Which credentials signed it: the access key id of the SigV4
+                # scope (never the secret or the signature), and the account
+                # it was served as.
+                "access_key_id": req.access_key or None,
+                "account": req.account,
                 "fault": fault,
             }
             self._entries.append(entry)

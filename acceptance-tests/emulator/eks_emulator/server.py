@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -39,19 +40,25 @@ def is_loopback(host: str) -> bool:
 
 
 def build_server(state: EmulatorState, host: str = "127.0.0.1", port: int = 0,
-                 verbose: bool = False) -> BaseWSGIServer:
-    """Bind a threaded server for the emulator app (loopback addresses only)."""
+                 verbose: bool = False, ssl_context: ssl.SSLContext | None = None,
+                 app: EmulatorApp | None = None) -> BaseWSGIServer:
+    """Bind a threaded server for the emulator app (loopback addresses only).
+
+    With ``ssl_context`` it serves HTTPS (see :mod:`.tls`); ``app`` shares one
+    application between listeners.
+    """
     if not is_loopback(host):
         raise ValueError(f"refusing to bind non-loopback address {host!r}")
     handler = MotoRequestHandler if verbose else QuietRequestHandler
-    server = make_server(host, port, EmulatorApp(state), threaded=True, request_handler=handler)
+    server = make_server(host, port, app or EmulatorApp(state), threaded=True,
+                         request_handler=handler, ssl_context=ssl_context)
     server.daemon_threads = True
     return server
 
 
-def server_url(server: BaseWSGIServer) -> str:
-    """``http://HOST:PORT`` of a bound server."""
+def server_url(server: BaseWSGIServer, scheme: str = "http") -> str:
+    """``http://HOST:PORT`` (or ``https://``) of a bound server."""
     host, port = server.server_address[:2]
     if ":" in str(host):
         host = f"[{host}]"
-    return f"http://{host}:{port}"
+    return f"{scheme}://{host}:{port}"

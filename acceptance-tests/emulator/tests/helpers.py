@@ -29,8 +29,11 @@ UPDATE_DURATION = 0.6
 class Emulator:
     """A running emulator process and helpers to talk to it."""
 
-    def __init__(self, proc: subprocess.Popen[str], url: str, ready_line: str) -> None:
+    def __init__(self, proc: subprocess.Popen[str], url: str, ready_line: str,
+                 https_url: str | None = None) -> None:
         self.proc, self.url, self.ready_line = proc, url, ready_line
+        #: The ``EMULATOR_HTTPS`` URL, with ``--https-dir``.
+        self.https_url = https_url
 
     # -- control API -------------------------------------------------------
 
@@ -112,6 +115,7 @@ def start_emulator(*args: str, timeout: float = 60.0) -> Emulator:
     proc = spawn("--port", "0", *args)
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
+    https_url = None
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or proc.poll() is not None:
@@ -120,9 +124,14 @@ def start_emulator(*args: str, timeout: float = 60.0) -> Emulator:
         readable, _, _ = select.select([proc.stdout], [], [], remaining)
         if readable:
             line = proc.stdout.readline().rstrip("\n")
+            if line.startswith("EMULATOR_HTTPS "):
+                https_url = line.split(" ", 1)[1]
+                # READY follows at once, maybe already in the reader's buffer,
+                # where select() would not see it.
+                line = proc.stdout.readline().rstrip("\n")
             match = READY.match(line)
             if match:
-                return Emulator(proc, match.group(1), line)
+                return Emulator(proc, match.group(1), line, https_url)
             if line == "" and proc.poll() is not None:
                 raise RuntimeError("emulator exited before READY")
 

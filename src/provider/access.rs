@@ -1,0 +1,758 @@
+//! The provider block's authentication, account-guard and transport
+//! settings (issue 11): their schema and their parsing into
+//! [`AuthSettings`], [`TransportSettings`] and the extra `assume_role`
+//! fields. Names, types and meanings follow terraform-provider-aws's
+//! provider arguments, so an `aws` provider block can be copied.
+//!
+//! Kept apart from [`config`](super::config) so that the rest of the block
+//! (region, endpoints, retries, timeouts) evolves independently.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::aws::{AssumeRole, AuthSettings, RetryModeSetting, TransportSettings, WebIdentity};
+use crate::tfprotov6::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, NestedBlock, Type, Value,
+};
+
+use super::encryption_config::model::parse_duration;
+
+/// Summary of the diagnostic for a value only known after apply.
+pub const NOT_KNOWN_YET: &str = "Provider configuration not known yet";
+
+fn opt(name: &str, ty: Type, description: &str) -> Attribute {
+    Attribute::optional(name, ty, description)
+}
+
+fn strings() -> Type {
+    Type::set(Type::String)
+}
+
+/// Top-level attributes added to the provider block.
+pub fn attributes() -> Vec<Attribute> {
+    vec![
+        opt(
+            "allowed_account_ids",
+            strings(),
+            "AWS account ids the credentials may belong to. The account is checked with STS \
+             `GetCallerIdentity` before the first EKS or KMS call, which is refused if the \
+             account is not listed. Conflicts with `forbidden_account_ids`. Default: any account.",
+        ),
+        opt(
+            "forbidden_account_ids",
+            strings(),
+            "AWS account ids the credentials must not belong to, checked like \
+             `allowed_account_ids`. Conflicts with `allowed_account_ids`. Default: none.",
+        ),
+        opt(
+            "shared_config_files",
+            Type::list(Type::String),
+            "Paths of the shared config files to read (a leading `~` is your home directory). \
+             Default: `AWS_CONFIG_FILE`, else `~/.aws/config`.",
+        ),
+        opt(
+            "shared_credentials_files",
+            Type::list(Type::String),
+            "Paths of the shared credentials files to read. Default: \
+             `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.",
+        ),
+        opt(
+            "retry_mode",
+            Type::String,
+            "How failed calls are retried: `standard` (exponential backoff with jitter) or \
+             `adaptive` (standard plus client-side rate limiting when throttled). Default: \
+             `AWS_RETRY_MODE`, else the profile's `retry_mode`, else `standard`.",
+        ),
+        opt(
+            "custom_ca_bundle",
+            Type::String,
+            "PEM file of the CA certificates to trust for HTTPS instead of the system's, e.g. \
+             for a TLS-inspecting corporate proxy. Default: `AWS_CA_BUNDLE`, else the system \
+             trust store. (The shared config file's `ca_bundle` is not read, as in the AWS \
+             provider.)",
+        ),
+        opt(
+            "http_proxy",
+            Type::String,
+            "URL of the proxy for `http://` endpoints; while `https_proxy` is unset and no \
+             HTTPS proxy comes from the environment, also for `https://` endpoints. Default: \
+             `HTTP_PROXY` or `http_proxy`.",
+        ),
+        opt(
+            "https_proxy",
+            Type::String,
+            "URL of the proxy for `https://` endpoints (the AWS endpoints). Set `\"\"` to use \
+             `http_proxy` for HTTP only. Default: `HTTPS_PROXY` or `https_proxy`.",
+        ),
+        opt(
+            "no_proxy",
+            Type::String,
+            "Comma-separated hosts, domains (`.example.com`), IP addresses or CIDR ranges that \
+             bypass the proxies; `*` bypasses them for every host. Default: `NO_PROXY` or \
+             `no_proxy`.",
+        ),
+        opt(
+            "use_fips_endpoint",
+            Type::Bool,
+            "Use the FIPS endpoints of EKS, KMS and STS. Ignored for a service whose endpoint \
+             is set in `endpoints`. Default: `AWS_USE_FIPS_ENDPOINT`, else the profile's \
+             `use_fips_endpoint`, else `false`.",
+        ),
+        opt(
+            "use_dualstack_endpoint",
+            Type::Bool,
+            "Use the dual-stack (IPv4 and IPv6) endpoints. Default: \
+             `AWS_USE_DUALSTACK_ENDPOINT`, else the profile's `use_dualstack_endpoint`, else \
+             `false`.",
+        ),
+        opt(
+            "sts_region",
+            Type::String,
+            "Region of the STS calls (`assume_role`, `assume_role_with_web_identity`, the \
+             account check). Default: the provider's region.",
+        ),
+    ]
+}
+
+/// Attributes added to the `assume_role` block.
+pub fn assume_role_attributes() -> Vec<Attribute> {
+    vec![
+        opt(
+            "duration",
+            Type::String,
+            "Duration of the role session, such as `1h`, `2h45m` or `30m15s`, from `15m` up \
+             to the role's maximum session duration (at most `12h`). Default: `1h`.",
+        ),
+        opt(
+            "policy",
+            Type::String,
+            "IAM policy JSON that further restricts the session's permissions. Default: none.",
+        ),
+        opt(
+            "policy_arns",
+            strings(),
+            "ARNs of managed IAM policies that further restrict the session's permissions. \
+             Default: none.",
+        ),
+        opt(
+            "tags",
+            Type::map(Type::String),
+            "Session tags, for attribute-based access control and audit. Default: none.",
+        ),
+        opt(
+            "transitive_tag_keys",
+            strings(),
+            "Keys of session tags that pass on to sessions chained from this one. Default: none.",
+        ),
+        opt(
+            "source_identity",
+            Type::String,
+            "Source identity of the session, recorded in CloudTrail and kept across chained \
+             sessions. Default: none.",
+        ),
+    ]
+}
+
+/// Nested blocks added to the provider block.
+pub fn blocks() -> Vec<NestedBlock> {
+    vec![NestedBlock {
+        max_items: 1,
+        ..NestedBlock::single(
+            "assume_role_with_web_identity",
+            Block {
+                description: "Assume an IAM role with a web identity (OIDC) token, as CI systems \
+                    and HCP Terraform dynamic credentials provide. Its credentials replace the \
+                    default chain; an `assume_role` block, if any, is assumed with them."
+                    .into(),
+                attributes: vec![
+                    opt(
+                        "role_arn",
+                        Type::String,
+                        "ARN of the IAM role to assume. Default: `AWS_ROLE_ARN`.",
+                    ),
+                    opt(
+                        "session_name",
+                        Type::String,
+                        "Session name. Default: `AWS_ROLE_SESSION_NAME`, else \
+                         `terraform-provider-eks`.",
+                    ),
+                    Attribute {
+                        sensitive: true,
+                        ..opt(
+                            "web_identity_token",
+                            Type::String,
+                            "The OIDC token itself. Conflicts with `web_identity_token_file`.",
+                        )
+                    },
+                    opt(
+                        "web_identity_token_file",
+                        Type::String,
+                        "File holding the OIDC token, read again whenever the credentials are \
+                         refreshed. Default: `AWS_WEB_IDENTITY_TOKEN_FILE`.",
+                    ),
+                    opt(
+                        "duration",
+                        Type::String,
+                        "Duration of the role session, such as `1h`, from `15m` to `12h`. \
+                         Default: `1h`.",
+                    ),
+                    opt(
+                        "policy",
+                        Type::String,
+                        "IAM policy JSON that further restricts the session's permissions.",
+                    ),
+                    opt(
+                        "policy_arns",
+                        strings(),
+                        "ARNs of managed IAM policies that further restrict the session's \
+                         permissions.",
+                    ),
+                ],
+                ..Block::default()
+            },
+        )
+    }]
+}
+
+/// Reads typed values of one object, reporting each problem on its path.
+struct Reader<'a> {
+    obj: &'a Value,
+    path: AttributePath,
+    diags: &'a mut Diagnostics,
+}
+
+impl Reader<'_> {
+    fn path(&self, name: &str) -> AttributePath {
+        self.path.child_attr(name)
+    }
+
+    fn error(&mut self, name: &str, summary: &str, detail: String) {
+        let path = self.path(name);
+        self.diags
+            .push(Diagnostic::error(summary, detail).with_attribute(path));
+    }
+
+    /// The value, or None when null/absent (unknown is reported).
+    fn get(&mut self, name: &str) -> Option<&Value> {
+        match self.obj.get_attr(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Unknown) => {
+                let path = self.path(name);
+                self.diags.push(
+                    Diagnostic::error(
+                        NOT_KNOWN_YET,
+                        format!(
+                            "{path} depends on a value that is only known after apply. The eks \
+                             provider must be configured with known values; use a variable or a \
+                             value from a separate configuration."
+                        ),
+                    )
+                    .with_attribute(path),
+                );
+                None
+            }
+            Some(v) => Some(v),
+        }
+    }
+
+    fn string(&mut self, name: &str) -> Option<String> {
+        match self.get(name)? {
+            Value::String(s) => Some(s.clone()),
+            other => {
+                let kind = other.kind_name();
+                self.error(
+                    name,
+                    "Invalid provider attribute",
+                    format!("expected a string, got {kind}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn non_empty_string(&mut self, name: &str) -> Option<String> {
+        let s = self.string(name)?;
+        if s.trim().is_empty() {
+            self.error(
+                name,
+                "Invalid provider attribute",
+                format!(
+                    "{} must not be empty; remove it to use the default.",
+                    self.path(name)
+                ),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    fn bool(&mut self, name: &str) -> Option<bool> {
+        match self.get(name)? {
+            Value::Bool(b) => Some(*b),
+            other => {
+                let kind = other.kind_name();
+                self.error(
+                    name,
+                    "Invalid provider attribute",
+                    format!("expected a bool, got {kind}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A list or set of strings (unknown elements are reported).
+    fn strings(&mut self, name: &str) -> Option<Vec<String>> {
+        let elements = match self.get(name)? {
+            Value::List(e) | Value::Set(e) => e.clone(),
+            other => {
+                let kind = other.kind_name();
+                self.error(
+                    name,
+                    "Invalid provider attribute",
+                    format!("expected a list of strings, got {kind}"),
+                );
+                return None;
+            }
+        };
+        let mut out = Vec::with_capacity(elements.len());
+        for e in elements {
+            match e {
+                Value::String(s) => out.push(s),
+                Value::Unknown => {
+                    let path = self.path(name);
+                    self.diags.push(
+                        Diagnostic::error(
+                            NOT_KNOWN_YET,
+                            format!("{path} holds a value that is only known after apply."),
+                        )
+                        .with_attribute(path),
+                    );
+                    return None;
+                }
+                _ => {
+                    self.error(
+                        name,
+                        "Invalid provider attribute",
+                        "every element must be a non-null string".into(),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
+        let entries = match self.get(name)? {
+            Value::Map(m) | Value::Object(m) => m.clone(),
+            other => {
+                let kind = other.kind_name();
+                self.error(
+                    name,
+                    "Invalid provider attribute",
+                    format!("expected a map of strings, got {kind}"),
+                );
+                return None;
+            }
+        };
+        let mut out = BTreeMap::new();
+        for (k, v) in entries {
+            match v {
+                Value::String(s) => {
+                    out.insert(k, s);
+                }
+                Value::Unknown => {
+                    let path = self.path(name);
+                    self.diags.push(
+                        Diagnostic::error(
+                            NOT_KNOWN_YET,
+                            format!("{path}[{k:?}] is only known after apply."),
+                        )
+                        .with_attribute(path),
+                    );
+                    return None;
+                }
+                _ => {
+                    self.error(
+                        name,
+                        "Invalid provider attribute",
+                        format!("the value of {k:?} must be a non-null string"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// A Go-style duration from 15 minutes to 12 hours (STS's range).
+    fn session_duration(&mut self, name: &str) -> Option<Duration> {
+        let s = self.string(name)?;
+        // Long strings are refused before parsing: they can only be nonsense.
+        let parsed = if s.len() > 32 {
+            Err(format!(
+                "{s:?} is not a duration such as \"1h\" or \"2h45m\"."
+            ))
+        } else {
+            parse_duration(&s)
+        };
+        match parsed {
+            Ok(d) if (900..=43_200).contains(&d.as_secs()) => Some(d),
+            Ok(_) => {
+                self.error(
+                    name,
+                    "Invalid session duration",
+                    format!(
+                        "{s:?} is outside the range STS accepts. Use a duration from \"15m\" to \
+                         \"12h\" (and at most the role's maximum session duration)."
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.error(name, "Invalid session duration", e);
+                None
+            }
+        }
+    }
+
+    /// Policy JSON: it must parse as a JSON object.
+    fn policy(&mut self, name: &str) -> Option<String> {
+        let s = self.string(name)?;
+        match serde_json::from_str::<serde_json::Value>(&s) {
+            Ok(serde_json::Value::Object(_)) => Some(s),
+            _ => {
+                self.error(
+                    name,
+                    "Invalid policy",
+                    "the policy must be an IAM policy document in JSON, such as \
+                     jsonencode({ Version = \"2012-10-17\", Statement = [...] })."
+                        .into(),
+                );
+                None
+            }
+        }
+    }
+
+    fn policy_arns(&mut self, name: &str) -> Vec<String> {
+        let arns = self.strings(name).unwrap_or_default();
+        for arn in &arns {
+            if !(arn.starts_with("arn:") && arn.contains(":policy/")) {
+                self.error(
+                    name,
+                    "Invalid policy ARN",
+                    format!(
+                        "{arn:?} is not an IAM policy ARN. Use \
+                         arn:aws:iam::ACCOUNT:policy/NAME or arn:aws:iam::aws:policy/NAME."
+                    ),
+                );
+            }
+        }
+        arns
+    }
+}
+
+/// Checks account ids: twelve digits each.
+fn account_ids(r: &mut Reader<'_>, name: &str) -> Vec<String> {
+    let ids = r.strings(name).unwrap_or_default();
+    for id in &ids {
+        if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
+            r.error(
+                name,
+                "Invalid account id",
+                format!(
+                    "{id:?} is not an AWS account id. Use the 12-digit id, e.g. \"123456789012\"."
+                ),
+            );
+        }
+    }
+    ids
+}
+
+/// Parses the extra `assume_role` attributes into `role`.
+pub fn parse_assume_role(
+    block: &Value,
+    path: &AttributePath,
+    role: &mut AssumeRole,
+    diags: &mut Diagnostics,
+) {
+    let mut r = Reader {
+        obj: block,
+        path: path.clone(),
+        diags,
+    };
+    role.duration = r.session_duration("duration");
+    role.policy = r.policy("policy");
+    role.policy_arns = r.policy_arns("policy_arns");
+    role.tags = r.string_map("tags").unwrap_or_default();
+    role.transitive_tag_keys = r.strings("transitive_tag_keys").unwrap_or_default();
+    role.source_identity = r.non_empty_string("source_identity");
+}
+
+/// Parses the top-level settings and the `assume_role_with_web_identity`
+/// block.
+pub fn parse(config: &Value, diags: &mut Diagnostics) -> (AuthSettings, TransportSettings) {
+    let mut r = Reader {
+        obj: config,
+        path: AttributePath::root(),
+        diags,
+    };
+    let mut auth = AuthSettings {
+        allowed_account_ids: account_ids(&mut r, "allowed_account_ids"),
+        forbidden_account_ids: account_ids(&mut r, "forbidden_account_ids"),
+        shared_config_files: r.strings("shared_config_files"),
+        shared_credentials_files: r.strings("shared_credentials_files"),
+        sts_region: r.non_empty_string("sts_region"),
+        web_identity: None,
+    };
+    if !auth.allowed_account_ids.is_empty() && !auth.forbidden_account_ids.is_empty() {
+        r.error(
+            "forbidden_account_ids",
+            "Conflicting account guards",
+            "Set either allowed_account_ids or forbidden_account_ids, not both.".into(),
+        );
+    }
+    for name in ["shared_config_files", "shared_credentials_files"] {
+        let files = if name == "shared_config_files" {
+            &auth.shared_config_files
+        } else {
+            &auth.shared_credentials_files
+        };
+        if files
+            .as_ref()
+            .is_some_and(|f| f.iter().any(|p| p.trim().is_empty()))
+        {
+            r.error(
+                name,
+                "Invalid provider attribute",
+                format!("{name} must not hold an empty path."),
+            );
+        }
+    }
+    let retry_mode = match r.string("retry_mode") {
+        None => None,
+        Some(s) => match RetryModeSetting::parse(&s) {
+            Some(m) => Some(m),
+            None => {
+                r.error(
+                    "retry_mode",
+                    "Invalid retry_mode",
+                    format!("{s:?} is not a retry mode. Use \"standard\" or \"adaptive\"."),
+                );
+                None
+            }
+        },
+    };
+    let transport = TransportSettings {
+        retry_mode,
+        custom_ca_bundle: r.non_empty_string("custom_ca_bundle"),
+        http_proxy: r.string("http_proxy"),
+        https_proxy: r.string("https_proxy"),
+        no_proxy: r.string("no_proxy"),
+        use_fips_endpoint: r.bool("use_fips_endpoint"),
+        use_dualstack_endpoint: r.bool("use_dualstack_endpoint"),
+    };
+    if let Some(block @ Value::Object(_)) = config.get_attr("assume_role_with_web_identity") {
+        let mut w = Reader {
+            obj: block,
+            path: AttributePath::attr("assume_role_with_web_identity"),
+            diags: r.diags,
+        };
+        let web = WebIdentity {
+            role_arn: w.non_empty_string("role_arn"),
+            session_name: w.non_empty_string("session_name"),
+            web_identity_token: w.non_empty_string("web_identity_token"),
+            web_identity_token_file: w.non_empty_string("web_identity_token_file"),
+            duration: w.session_duration("duration"),
+            policy: w.policy("policy"),
+            policy_arns: w.policy_arns("policy_arns"),
+        };
+        if let Some(arn) = &web.role_arn {
+            if !(arn.starts_with("arn:") && arn.contains(":role/")) {
+                w.error(
+                    "role_arn",
+                    "Invalid role_arn",
+                    format!("{arn:?} is not an IAM role ARN. Use arn:aws:iam::ACCOUNT:role/NAME."),
+                );
+            }
+        }
+        if web.web_identity_token.is_some() && web.web_identity_token_file.is_some() {
+            w.error(
+                "web_identity_token_file",
+                "Conflicting web identity token",
+                "Set either web_identity_token or web_identity_token_file, not both.".into(),
+            );
+        }
+        auth.web_identity = Some(web);
+    }
+    (auth, transport)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(items: &[&str]) -> Value {
+        Value::set(items.iter().map(|s| Value::string(*s)))
+    }
+
+    #[test]
+    fn parses_every_setting() {
+        let config = Value::object([
+            ("allowed_account_ids", strs(&["123456789012"])),
+            ("shared_config_files", Value::list([Value::string("~/c")])),
+            (
+                "shared_credentials_files",
+                Value::list([Value::string("/k")]),
+            ),
+            ("retry_mode", Value::string("Adaptive")),
+            ("custom_ca_bundle", Value::string("/etc/corp.pem")),
+            ("http_proxy", Value::string("http://p:1")),
+            ("https_proxy", Value::string("")),
+            ("no_proxy", Value::string(".internal")),
+            ("use_fips_endpoint", Value::bool(true)),
+            ("use_dualstack_endpoint", Value::bool(false)),
+            ("sts_region", Value::string("us-east-1")),
+            (
+                "assume_role_with_web_identity",
+                Value::object([
+                    (
+                        "role_arn",
+                        Value::string("arn:aws:iam::123456789012:role/ci"),
+                    ),
+                    ("session_name", Value::Null),
+                    ("web_identity_token", Value::Null),
+                    ("web_identity_token_file", Value::string("/tok")),
+                    ("duration", Value::string("2h45m")),
+                    ("policy", Value::string("{\"Version\":\"2012-10-17\"}")),
+                    (
+                        "policy_arns",
+                        strs(&["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
+                    ),
+                ]),
+            ),
+        ]);
+        let mut diags = Diagnostics::new();
+        let (auth, transport) = parse(&config, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(auth.allowed_account_ids, ["123456789012"]);
+        assert!(auth.guards_account());
+        assert_eq!(
+            auth.shared_config_files.as_deref(),
+            Some(&["~/c".to_owned()][..])
+        );
+        assert_eq!(auth.sts_region.as_deref(), Some("us-east-1"));
+        let web = auth.web_identity.unwrap();
+        assert_eq!(web.duration, Some(Duration::from_secs(9900)));
+        assert_eq!(web.web_identity_token_file.as_deref(), Some("/tok"));
+        assert_eq!(web.policy_arns.len(), 1);
+        assert_eq!(transport.retry_mode, Some(RetryModeSetting::Adaptive));
+        assert_eq!(transport.https_proxy.as_deref(), Some(""));
+        assert_eq!(transport.use_fips_endpoint, Some(true));
+        assert_eq!(transport.use_dualstack_endpoint, Some(false));
+    }
+
+    #[test]
+    fn assume_role_extras() {
+        let block = Value::object([
+            ("duration", Value::string("1h")),
+            ("policy", Value::Null),
+            ("policy_arns", Value::Null),
+            (
+                "tags",
+                Value::map([
+                    ("team", Value::string("platform")),
+                    ("env", Value::string("prod")),
+                ]),
+            ),
+            ("transitive_tag_keys", strs(&["team"])),
+            ("source_identity", Value::string("alice")),
+        ]);
+        let mut role = AssumeRole::default();
+        let mut diags = Diagnostics::new();
+        parse_assume_role(
+            &block,
+            &AttributePath::attr("assume_role"),
+            &mut role,
+            &mut diags,
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(role.duration, Some(Duration::from_secs(3600)));
+        assert_eq!(role.tags.get("team").map(String::as_str), Some("platform"));
+        assert_eq!(role.transitive_tag_keys, ["team"]);
+        assert_eq!(role.source_identity.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn bad_values_name_their_attribute() {
+        let config = Value::object([
+            ("allowed_account_ids", strs(&["12345"])),
+            ("forbidden_account_ids", strs(&["123456789012"])),
+            ("retry_mode", Value::string("legacy")),
+            ("custom_ca_bundle", Value::string(" ")),
+            (
+                "assume_role_with_web_identity",
+                Value::object([
+                    ("role_arn", Value::string("ci")),
+                    ("web_identity_token", Value::string("t")),
+                    ("web_identity_token_file", Value::string("/f")),
+                    ("duration", Value::string("5m")),
+                    ("policy", Value::string("not json")),
+                    ("policy_arns", strs(&["ReadOnly"])),
+                ]),
+            ),
+        ]);
+        let mut diags = Diagnostics::new();
+        parse(&config, &mut diags);
+        let got: Vec<(String, String)> = diags
+            .iter()
+            .map(|d| (d.attribute.as_ref().unwrap().to_string(), d.summary.clone()))
+            .collect();
+        let want = [
+            ("allowed_account_ids", "Invalid account id"),
+            ("forbidden_account_ids", "Conflicting account guards"),
+            ("retry_mode", "Invalid retry_mode"),
+            ("custom_ca_bundle", "Invalid provider attribute"),
+            (
+                "assume_role_with_web_identity.duration",
+                "Invalid session duration",
+            ),
+            ("assume_role_with_web_identity.policy", "Invalid policy"),
+            (
+                "assume_role_with_web_identity.policy_arns",
+                "Invalid policy ARN",
+            ),
+            ("assume_role_with_web_identity.role_arn", "Invalid role_arn"),
+            (
+                "assume_role_with_web_identity.web_identity_token_file",
+                "Conflicting web identity token",
+            ),
+        ];
+        assert_eq!(
+            got,
+            want.iter()
+                .map(|(a, s)| (a.to_string(), s.to_string()))
+                .collect::<Vec<_>>()
+        );
+        let dur = diags
+            .iter()
+            .find(|d| d.summary == "Invalid session duration")
+            .unwrap();
+        assert!(dur.detail.contains("\"15m\" to \"12h\""), "{}", dur.detail);
+    }
+
+    #[test]
+    fn unknown_values_are_reported() {
+        let config = Value::object([
+            ("allowed_account_ids", Value::set([Value::Unknown])),
+            ("sts_region", Value::Unknown),
+        ]);
+        let mut diags = Diagnostics::new();
+        parse(&config, &mut diags);
+        assert_eq!(
+            diags.iter().filter(|d| d.summary == NOT_KNOWN_YET).count(),
+            2
+        );
+    }
+}
