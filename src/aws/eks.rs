@@ -104,9 +104,17 @@ impl From<&Update> for UpdateInfo {
     }
 }
 
+/// ClientException "No cluster found for name: X." means not found.
+pub(crate) fn is_cluster_not_found_client_exception(e: &AwsError) -> bool {
+    e.is_code("ClientException") && e.message.contains("No cluster found for name")
+}
+
 impl AwsClients {
-    /// DescribeCluster; `Ok(None)` when the cluster does not exist
-    /// (ResourceNotFoundException).
+    /// DescribeCluster; `Ok(None)` when the cluster does not exist:
+    /// ResourceNotFoundException, or ClientException "No cluster found for
+    /// name: X." which EKS sometimes sends instead (noted in
+    /// terraform-provider-aws's `FindClusterByName`: "Sometimes the EKS API
+    /// returns the ResourceNotFound error in this form").
     // `EncryptionConfig.resources` is deprecated in the EKS model (EKS now
     // encrypts all Kubernetes API data by default) but is still returned and
     // accepted.
@@ -124,6 +132,7 @@ impl AwsClients {
         let out = match result {
             Ok(out) => out,
             Err(e) if not_found || e.is_code("ResourceNotFoundException") => return Ok(None),
+            Err(e) if is_cluster_not_found_client_exception(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
         let c = out
@@ -331,6 +340,32 @@ mod tests {
         assert_eq!(aws.describe_cluster("gone").await.unwrap(), None);
         assert_eq!(modeled.num_calls(), 1);
         assert_eq!(http.num_calls(), 1);
+    }
+
+    /// Issue 9: EKS also reports a missing cluster as ClientException.
+    #[tokio::test]
+    async fn describe_cluster_client_exception_not_found_is_none() {
+        let gone = mock!(Client::describe_cluster).then_http_response(|| {
+            json_error(
+                400,
+                "ClientException",
+                "No cluster found for name: gone.",
+                "rid-ce",
+            )
+        });
+        let other = mock!(Client::describe_cluster).then_http_response(|| {
+            json_error(
+                400,
+                "ClientException",
+                "Something else went wrong.",
+                "rid-ce2",
+            )
+        });
+        let aws = clients(&[&gone, &other], &[]);
+        assert_eq!(aws.describe_cluster("gone").await.unwrap(), None);
+        let err = aws.describe_cluster("gone").await.unwrap_err();
+        assert!(err.is_code("ClientException"));
+        assert_eq!(err.request_id.as_deref(), Some("rid-ce2"));
     }
 
     #[tokio::test]

@@ -2,10 +2,13 @@
 //! reaches a user keeps its error code and request id.
 
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::tfprotov6::{AttributePath, Diagnostic};
+use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics};
 
 /// Summary of the diagnostic for an interrupted operation.
 pub const INTERRUPTED: &str = "Interrupted";
+
+/// Summary of the diagnostic for a deadline that ran out.
+pub const TIMED_OUT: &str = "Timed out waiting for EKS";
 
 /// Why an operation of the resource stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -16,12 +19,19 @@ pub enum OpError {
     /// Terraform sent StopProvider.
     #[error("interrupted by Terraform")]
     Interrupted,
-    /// The create/update timeout ran out.
-    #[error("timed out after {0:?}")]
-    Timeout(std::time::Duration),
+    /// The create/update timeout ran out, while waiting for this EKS update
+    /// when there was one.
+    #[error("timed out")]
+    Timeout {
+        /// The EKS update being waited for.
+        update_id: Option<String>,
+    },
     /// A finished diagnostic (e.g. a failed EKS update).
     #[error("{}", .0.summary)]
     Diagnostic(Box<Diagnostic>),
+    /// The guard refused, with these (error) diagnostics.
+    #[error("refused by the guard")]
+    Refused(Diagnostics),
 }
 
 impl From<Diagnostic> for OpError {
@@ -85,15 +95,39 @@ pub fn op_diagnostic(what: &str, e: OpError) -> Diagnostic {
             INTERRUPTED,
             format!("Terraform interrupted the provider while {what}."),
         ),
-        OpError::Timeout(d) => Diagnostic::error(
-            "Timed out",
-            format!(
-                "Gave up after {}s while {what}. Raise the timeouts block's create/update \
-                 value if EKS needs longer.",
-                d.as_secs()
-            ),
+        OpError::Timeout { update_id } => Diagnostic::error(
+            TIMED_OUT,
+            match update_id {
+                Some(id) => format!(
+                    "The deadline ran out while {what}, waiting for EKS update {id}. EKS keeps \
+                     working on it; the next apply waits for that same update."
+                ),
+                None => format!(
+                    "The deadline ran out while {what}. Raise the timeouts block's \
+                     create/update value if EKS needs longer."
+                ),
+            },
         ),
         OpError::Diagnostic(d) => *d,
+        OpError::Refused(mut d) => {
+            if d.is_empty() {
+                Diagnostic::error(
+                    "Refused",
+                    format!("The guard refused while {what}. Please report this as a bug."),
+                )
+            } else {
+                d.0.remove(0)
+            }
+        }
+    }
+}
+
+/// Converts an operation error into diagnostics, keeping every diagnostic
+/// of a refusal.
+pub fn op_diagnostics(what: &str, e: OpError) -> Diagnostics {
+    match e {
+        OpError::Refused(d) if !d.is_empty() => d,
+        e => op_diagnostic(what, e).into(),
     }
 }
 

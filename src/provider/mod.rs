@@ -10,7 +10,7 @@ pub mod errors;
 pub mod preflight;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
@@ -31,7 +31,11 @@ pub struct Configured {
 /// The provider server.
 pub struct EksProvider {
     configured: RwLock<Option<Arc<Configured>>>,
-    stop: CancellationToken,
+    /// The stop token of the requests starting now. StopProvider cancels
+    /// it (stopping the work in flight) and puts a fresh one in its place,
+    /// so later requests on the same server are not born cancelled, as in
+    /// terraform-plugin-go.
+    stop: Mutex<CancellationToken>,
 }
 
 impl Default for EksProvider {
@@ -45,7 +49,7 @@ impl EksProvider {
     pub fn new() -> Self {
         Self {
             configured: RwLock::new(None),
-            stop: CancellationToken::new(),
+            stop: Mutex::new(CancellationToken::new()),
         }
     }
 
@@ -78,11 +82,17 @@ impl EksProvider {
             })
     }
 
-    fn ctx<'a>(&'a self, c: &'a Configured) -> Ctx<'a> {
+    /// The stop token for a request starting now.
+    fn request_stop(&self) -> CancellationToken {
+        self.stop.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn ctx<'a>(&self, c: &'a Configured, stop: &'a CancellationToken) -> Ctx<'a> {
         Ctx {
             clients: &c.clients,
             clusters: &c.clusters,
-            stop: &self.stop,
+            stop,
+            deadline: None,
         }
     }
 }
@@ -212,7 +222,8 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
-        let out = resource::read(&self.ctx(&c), &req.current_state).await;
+        let stop = self.request_stop();
+        let out = resource::read(&self.ctx(&c, &stop), &req.current_state).await;
         ReadResourceResponse {
             new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
             private: req.private,
@@ -233,8 +244,9 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
+        let stop = self.request_stop();
         let planned = resource::plan(
-            &self.ctx(&c),
+            &self.ctx(&c, &stop),
             &req.prior_state,
             &req.proposed_new_state,
             &req.config,
@@ -262,8 +274,9 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
+        let stop = self.request_stop();
         let out = resource::apply(
-            &self.ctx(&c),
+            &self.ctx(&c, &stop),
             &req.prior_state,
             &req.planned_state,
             &req.config,
@@ -295,7 +308,8 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
-        match resource::import(&self.ctx(&c), &req.id).await {
+        let stop = self.request_stop();
+        match resource::import(&self.ctx(&c, &stop), &req.id).await {
             Ok(state) => ImportResourceStateResponse {
                 imported: vec![ImportedResource {
                     type_name: TYPE_NAME.to_owned(),
@@ -334,16 +348,40 @@ impl ProviderServer for EksProvider {
                 }
             }
         };
+        let stop = self.request_stop();
+        let ctx = self.ctx(&c, &stop);
         let (state, diagnostics) = if req.type_name == encryption_configs::TYPE_NAME {
-            encryption_configs::data_source::read(&self.ctx(&c), &req.config).await
+            encryption_configs::data_source::read(&ctx, &req.config).await
         } else {
-            data_source::read(&self.ctx(&c), &req.config).await
+            data_source::read(&ctx, &req.config).await
         };
         ReadDataSourceResponse { state, diagnostics }
     }
 
     async fn stop_provider(&self) -> Option<String> {
-        self.stop.cancel();
+        let mut current = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        current.cancel();
+        *current = CancellationToken::new();
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 9: StopProvider cancels the work in flight, and later requests
+    /// on the same server get a fresh context, as in terraform-plugin-go.
+    #[tokio::test]
+    async fn stop_provider_is_per_request() {
+        let p = EksProvider::new();
+        let in_flight = p.request_stop();
+        assert!(p.stop_provider().await.is_none());
+        assert!(in_flight.is_cancelled(), "work in flight is stopped");
+        let later = p.request_stop();
+        assert!(!later.is_cancelled(), "a later request starts afresh");
+        p.stop_provider().await;
+        assert!(later.is_cancelled());
+        assert!(!p.request_stop().is_cancelled());
     }
 }

@@ -35,8 +35,8 @@ variable "deletion_protection" {
 
 variable "timeouts" {
   type = object({
-    create = optional(string, "60m")
-    update = optional(string, "60m")
+    create = optional(string, "2h")
+    update = optional(string, "2h")
   })
   default     = {}
   nullable    = false

@@ -32,6 +32,8 @@ pub struct Model {
     pub key_state: Cfg<String>,
     /// `update_id`.
     pub update_id: Cfg<String>,
+    /// `cluster_created_at`.
+    pub cluster_created_at: Cfg<String>,
     /// The `timeouts` block.
     pub timeouts: Cfg<Timeouts>,
 }
@@ -176,6 +178,7 @@ impl Model {
             key_type: read_string(get("key_type"), path("key_type"))?,
             key_state: read_string(get("key_state"), path("key_state"))?,
             update_id: read_string(get("update_id"), path("update_id"))?,
+            cluster_created_at: read_string(get("cluster_created_at"), path("cluster_created_at"))?,
             timeouts,
         }))
     }
@@ -212,11 +215,14 @@ impl Model {
             ("key_type", string_value(&self.key_type)),
             ("key_state", string_value(&self.key_state)),
             ("update_id", string_value(&self.update_id)),
+            ("cluster_created_at", string_value(&self.cluster_created_at)),
             ("timeouts", timeouts),
         ])
     }
 
-    /// The configured timeout for a create (`true`) or an update.
+    /// The configured timeout for a create (`true`) or an update, or
+    /// [`DEFAULT_TIMEOUT`]. Never above [`MAX_DURATION`] (validation
+    /// refuses larger values before any apply).
     pub fn timeout(&self, create: bool) -> Duration {
         let configured = self.timeouts.known().and_then(|t| {
             if create {
@@ -227,7 +233,8 @@ impl Model {
         });
         configured
             .and_then(|s| parse_duration(s).ok())
-            .unwrap_or(Duration::from_secs(60 * 60))
+            .unwrap_or(DEFAULT_TIMEOUT)
+            .min(MAX_DURATION)
     }
 
     /// `deletion_protection`, defaulting to true.
@@ -236,7 +243,22 @@ impl Model {
     }
 }
 
-/// Parses a Go-style duration such as `30m`, `1h30m`, `45s` or `500ms`.
+/// The default create and update timeout: 2 hours.
+///
+/// Real associations take 45 to 60 minutes and more: eksctl's own code says
+/// "may take up to 45 minutes"; public reports give 50 minutes
+/// (pulumi/pulumi-aws#1443), 52 minutes (awsdocs/amazon-eks-user-guide#406)
+/// and "more than 1h" (terraform-aws-modules/terraform-aws-eks#1588). A
+/// timeout does not stop EKS: the next apply waits for the same update.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// The largest duration accepted anywhere (timeouts): 24 hours. Larger
+/// values are refused at validation, so no deadline arithmetic can
+/// overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Parses a Go-style duration such as `30m`, `1h30m`, `45s` or `500ms`, at
+/// most [`MAX_DURATION`]. Arithmetic is checked: no input can overflow.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || {
         format!(
@@ -269,7 +291,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             _ => return Err(bad()),
         };
         rest = &rest[unit_len..];
-        total += Duration::try_from_secs_f64(number * secs).map_err(|_| bad())?;
+        let too_long = || {
+            format!("{s:?} is longer than the maximum of 24h. Use a duration of at most \"24h\".")
+        };
+        let part = Duration::try_from_secs_f64(number * secs).map_err(|_| too_long())?;
+        total = total
+            .checked_add(part)
+            .filter(|t| *t <= MAX_DURATION)
+            .ok_or_else(too_long)?;
     }
     Ok(total)
 }
@@ -292,6 +321,7 @@ mod tests {
             key_type: Cfg::Unknown,
             key_state: Cfg::Null,
             update_id: Cfg::Null,
+            cluster_created_at: Cfg::Known("2026-01-01T00:00:00Z".into()),
             timeouts: Cfg::Known(Timeouts {
                 create: Cfg::Known("5m".into()),
                 update: Cfg::Null,
@@ -300,7 +330,7 @@ mod tests {
         let back = Model::from_value(&m.to_value()).unwrap().unwrap();
         assert_eq!(back, m);
         assert_eq!(m.timeout(true), Duration::from_secs(300));
-        assert_eq!(m.timeout(false), Duration::from_secs(3600));
+        assert_eq!(m.timeout(false), DEFAULT_TIMEOUT);
         assert!(Model::from_value(&Value::Null).unwrap().is_none());
     }
 
@@ -320,5 +350,41 @@ mod tests {
         for bad in ["", "10", "m", "10x", "1h-5m", "-5m"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_duration("24h").unwrap(), MAX_DURATION);
+    }
+
+    /// Regression test for issue 9: values that overflowed `Instant +
+    /// Duration` (or the sum itself) and aborted the provider.
+    #[test]
+    fn overflowing_durations_are_errors_not_panics() {
+        let repeated = "9999999999h".repeat(10_000);
+        for huge in [
+            "3000000000000000h",
+            "24h1ms",
+            "25h",
+            "1e308h",
+            "18446744073709551615s",
+            repeated.as_str(),
+            "99999999999999999999999999999999999999999999999999h",
+        ] {
+            let e = parse_duration(huge).unwrap_err();
+            assert!(
+                e.contains("24h") || e.contains("not a duration"),
+                "{huge}: {e}"
+            );
+        }
+        let m = Model {
+            timeouts: Cfg::Known(Timeouts {
+                create: Cfg::Known("3000000000000000h".into()),
+                update: Cfg::Null,
+            }),
+            ..Model::from_value(&Value::object([("cluster_name", Value::string("c"))]))
+                .unwrap()
+                .unwrap()
+        };
+        // An invalid value never reaches an apply (validation refuses it),
+        // and even so the deadline stays computable.
+        assert_eq!(m.timeout(true), DEFAULT_TIMEOUT);
+        let _ = tokio::time::Instant::now() + m.timeout(true);
     }
 }

@@ -1,31 +1,40 @@
 //! The AWS side of the resource: gathering facts for the guard, and the
 //! association itself with its waits. Every call can be cancelled by
-//! StopProvider and is bounded by the create/update timeout.
+//! StopProvider (except AssociateEncryptionConfig once sent, which is
+//! allowed to complete, bounded) and, at apply, is bounded by the
+//! create/update deadline.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 #[cfg(test)]
 use super::plan::Cfg;
-use super::plan::{self, KeyFacts, KeyLookup, LiveCluster, PendingAssociation};
+use super::plan::{
+    self, ApplyFacts, ApplyStep, KeyFacts, KeyLookup, LiveCluster, PendingAssociation,
+};
 use crate::aws::{AwsClients, AwsError, ClusterInfo, UpdateInfo};
-use crate::provider::errors::OpError;
-use crate::tfprotov6::Diagnostic;
+use crate::provider::errors::{OpError, INTERRUPTED};
+use crate::tfprotov6::{AttributePath, Diagnostic};
 
 /// Summary of a failed or cancelled association update.
 pub const UPDATE_FAILED: &str = "Encryption update failed";
 
 /// The first poll delay while waiting for an EKS update.
 const POLL_START: Duration = Duration::from_millis(500);
-/// The longest poll delay.
-const POLL_CAP: Duration = Duration::from_secs(20);
-/// How many recent updates are inspected to find in-progress ones.
-const RECENT_UPDATES: usize = 10;
+/// The longest poll delay, before jitter (±20%): once an update is a few
+/// minutes old, one DescribeUpdate every 20 to 30 seconds. eksctl polls
+/// every 20 s for an association that "may take up to 45 minutes".
+pub const POLL_CAP: Duration = Duration::from_secs(25);
+/// How long AssociateEncryptionConfig, once sent, may take to answer even
+/// after StopProvider: the call is not abandoned mid-flight, so its update
+/// id is logged and nothing is left half-tracked.
+const ASSOCIATE_BOUND: Duration = Duration::from_secs(120);
 
 /// DescribeCluster results shared by every resource of one provider
 /// configuration during one Terraform run, so a refresh and the plan that
@@ -49,31 +58,93 @@ impl ClusterCache {
     }
 }
 
-/// What one operation needs: the clients, the cache and the stop signal.
+/// What one operation needs: the clients, the cache, the stop signal and,
+/// at apply, the deadline.
+#[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     /// The provider configuration's AWS clients.
     pub clients: &'a AwsClients,
     /// The shared DescribeCluster cache.
     pub clusters: &'a ClusterCache,
-    /// Cancelled by StopProvider.
+    /// Cancelled by StopProvider (for the request this context serves).
     pub stop: &'a CancellationToken,
+    /// At apply: the create/update deadline, which bounds every call and
+    /// wait. `None` elsewhere (the AWS layer's own timeouts still apply).
+    pub deadline: Option<Instant>,
 }
 
+/// The outcome of [`Ctx::ensure_associated`].
+#[derive(Debug)]
+pub struct Associated {
+    /// The association's update id, when known.
+    pub update_id: Option<String>,
+    /// A DescribeCluster answer read after the association completed, when
+    /// one was read; `None` means the caller must read the cluster.
+    pub info: Option<ClusterInfo>,
+    /// The last fresh lookup of the configured key.
+    pub key: KeyLookup,
+}
+
+/// The fresh facts an apply starts from: the cluster (with the guard's
+/// view of it) and the configured key.
+pub type Fresh = (Option<(ClusterInfo, LiveCluster)>, KeyLookup);
+
 impl Ctx<'_> {
-    /// Runs one AWS call, giving up if Terraform stops the provider.
+    /// This context with an apply deadline.
+    pub fn with_deadline(&self, deadline: Instant) -> Self {
+        Ctx {
+            deadline: Some(deadline),
+            ..*self
+        }
+    }
+
+    /// Runs one AWS call, giving up if Terraform stops the provider or the
+    /// deadline passes.
     async fn call<T>(
         &self,
         fut: impl std::future::Future<Output = Result<T, AwsError>>,
     ) -> Result<T, OpError> {
-        tokio::select! {
-            () = self.stop.cancelled() => Err(OpError::Interrupted),
-            r = fut => r.map_err(OpError::from),
+        let run = async {
+            tokio::select! {
+                biased;
+                () = self.stop.cancelled() => Err(OpError::Interrupted),
+                r = fut => r.map_err(OpError::from),
+            }
+        };
+        match self.deadline {
+            Some(d) => tokio::time::timeout_at(d, run)
+                .await
+                .unwrap_or(Err(OpError::Timeout { update_id: None })),
+            None => run.await,
         }
     }
 
-    /// Sleeps, giving up if Terraform stops the provider.
-    async fn sleep(&self, d: Duration) -> Result<(), OpError> {
+    /// Runs a call that must not be abandoned once sent: StopProvider does
+    /// not cancel it; it is bounded by [`ASSOCIATE_BOUND`] and the deadline.
+    async fn call_to_completion<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, OpError> {
+        let bound = Instant::now() + ASSOCIATE_BOUND;
+        let until = self.deadline.map_or(bound, |d| d.min(bound));
+        match tokio::time::timeout_at(until, fut).await {
+            Ok(r) => r.map_err(OpError::from),
+            Err(_) => Err(OpError::Timeout { update_id: None }),
+        }
+    }
+
+    /// Sleeps, giving up if Terraform stops the provider; a sleep that
+    /// would end past the deadline is a timeout.
+    async fn sleep(&self, d: Duration, update_id: Option<&str>) -> Result<(), OpError> {
+        if let Some(deadline) = self.deadline {
+            if Instant::now() + d > deadline {
+                return Err(OpError::Timeout {
+                    update_id: update_id.map(str::to_owned),
+                });
+            }
+        }
         tokio::select! {
+            biased;
             () = self.stop.cancelled() => Err(OpError::Interrupted),
             () = tokio::time::sleep(d) => Ok(()),
         }
@@ -109,6 +180,7 @@ impl Ctx<'_> {
             cmk_arn: info.encryption.first().map(|e| e.key_arn.clone()),
             association_in_progress: None,
             other_update_in_progress: false,
+            created_at: info.created_at.clone(),
         };
         if info.status == "UPDATING" {
             self.fill_in_progress(name, &mut live).await?;
@@ -116,29 +188,36 @@ impl Ctx<'_> {
         Ok(Some((info, live)))
     }
 
+    /// Finds the updates in progress. Every update id of every ListUpdates
+    /// page is considered, in whatever order EKS returns them (the order is
+    /// not documented), until a running association is found.
     async fn fill_in_progress(&self, name: &str, live: &mut LiveCluster) -> Result<(), OpError> {
         let ids = self.call(self.clients.list_updates(name)).await?;
-        for id in ids.iter().take(RECENT_UPDATES) {
+        for id in &ids {
             let u = self.call(self.clients.describe_update(name, id)).await?;
             if u.status != "InProgress" {
                 continue;
             }
             if u.update_type == "AssociateEncryptionConfig" {
-                if let Some(key) = association_key(&u) {
-                    let key_arn = if plan::is_key_arn(&key) {
-                        key
-                    } else {
-                        match self.call(self.clients.describe_key_cached(&key)).await {
-                            Ok(k) => k.arn,
-                            Err(_) => key,
-                        }
-                    };
-                    live.association_in_progress = Some(PendingAssociation {
-                        update_id: u.id.clone(),
-                        key_arn,
-                    });
-                    continue;
-                }
+                // An association whose parameters cannot be read is still
+                // the association in progress, with an unknown key.
+                let key_arn = match association_key(&u) {
+                    Some(key) if plan::is_key_arn(&key) => Some(key),
+                    Some(key) => match self.call(self.clients.describe_key_cached(&key)).await {
+                        Ok(k) => Some(k.arn),
+                        Err(OpError::Aws(_)) => Some(key),
+                        Err(e) => return Err(e),
+                    },
+                    None => {
+                        tracing::warn!(cluster = name, update_id = %u.id, "association in progress with unreadable parameters");
+                        None
+                    }
+                };
+                live.association_in_progress = Some(PendingAssociation {
+                    update_id: u.id.clone(),
+                    key_arn,
+                });
+                return Ok(());
             }
             live.other_update_in_progress = true;
         }
@@ -185,14 +264,29 @@ impl Ctx<'_> {
         }
     }
 
-    /// The id of the newest successful or running association update.
-    pub async fn association_update_id(&self, cluster: &str) -> Result<Option<String>, OpError> {
+    /// The id of the successful or running association update for
+    /// `key_arn` (any key when `None`). Every page of ListUpdates is read;
+    /// updates are matched by type and key, not by position.
+    pub async fn association_update_id(
+        &self,
+        cluster: &str,
+        key_arn: Option<&str>,
+    ) -> Result<Option<String>, OpError> {
         let ids = self.call(self.clients.list_updates(cluster)).await?;
-        for id in ids.iter().take(RECENT_UPDATES * 5) {
+        for id in &ids {
             let u = self.call(self.clients.describe_update(cluster, id)).await?;
-            if u.update_type == "AssociateEncryptionConfig"
-                && (u.status == "Successful" || u.status == "InProgress")
+            if u.update_type != "AssociateEncryptionConfig"
+                || !(u.status == "Successful" || u.status == "InProgress")
             {
+                continue;
+            }
+            let matches = match (key_arn, association_key(&u)) {
+                (Some(want), Some(got)) if plan::is_key_arn(&got) => got == want,
+                // An alias, or parameters that cannot be read: only one
+                // association can ever succeed on a cluster, so accept it.
+                _ => true,
+            };
+            if matches {
                 return Ok(Some(u.id));
             }
         }
@@ -201,160 +295,241 @@ impl Ctx<'_> {
 
     /// Polls DescribeUpdate with capped, jittered backoff until the update
     /// ends, and returns it whatever its final status.
-    pub async fn wait_update(
-        &self,
-        cluster: &str,
-        update_id: &str,
-        deadline: Instant,
-    ) -> Result<UpdateInfo, OpError> {
+    pub async fn wait_update(&self, cluster: &str, update_id: &str) -> Result<UpdateInfo, OpError> {
         let mut delay = POLL_START;
+        let with_id = |e: OpError| match e {
+            OpError::Timeout { update_id: None } => OpError::Timeout {
+                update_id: Some(update_id.to_owned()),
+            },
+            e => e,
+        };
         loop {
             let u = self
                 .call(self.clients.describe_update(cluster, update_id))
-                .await?;
+                .await
+                .map_err(with_id)?;
             if u.status != "InProgress" {
                 return Ok(u);
             }
             tracing::debug!(cluster, update_id, "waiting for EKS update");
-            let pause = jitter(delay);
-            let now = Instant::now();
-            if now + pause > deadline {
-                return Err(OpError::Timeout(deadline.saturating_duration_since(now)));
-            }
-            self.sleep(pause).await?;
-            delay = (delay.mul_f64(1.5)).min(POLL_CAP);
+            self.sleep(jitter(delay), Some(update_id)).await?;
+            delay = delay.mul_f64(1.5).min(POLL_CAP);
         }
     }
 
-    /// Makes `key_arn` the cluster's CMK, calling AssociateEncryptionConfig
-    /// at most once: an association already done or running for this key is
-    /// awaited instead. Returns the association's update id.
+    /// Makes the configured key the cluster's CMK, calling
+    /// AssociateEncryptionConfig at most once: an association already done
+    /// or running for this key is awaited instead.
+    ///
+    /// Every step is decided by [`plan::decide_apply`] on fresh reads of
+    /// the cluster and the key (one DescribeCluster and one DescribeKey),
+    /// taken right before the association and again after every wait. So
+    /// a key disabled, an alias moved or another key associated while the
+    /// apply waited is refused with the plan's messages, before anything
+    /// irreversible is sent. `first` are fresh reads the caller already
+    /// made, used for the first step.
     pub async fn ensure_associated(
         &self,
         cluster: &str,
-        key_arn: &str,
+        configured: &str,
+        planned: Option<&str>,
         resources: &[String],
-        deadline: Instant,
-    ) -> Result<Option<String>, OpError> {
+        first: Option<Fresh>,
+    ) -> Result<Associated, OpError> {
         let mut backoff = POLL_START;
+        let mut fresh = first;
         loop {
-            if Instant::now() >= deadline {
-                return Err(OpError::Timeout(Duration::ZERO));
-            }
-            let Some((info, live)) = self.live(cluster, false).await? else {
-                return Err(Diagnostic::error(
-                    plan::summary::CLUSTER_NOT_FOUND,
-                    format!("Cluster {cluster:?} disappeared during the apply."),
-                )
-                .into());
+            let (live, key) = match fresh.take() {
+                Some(f) => f,
+                None => (
+                    self.live(cluster, false).await?,
+                    self.key(configured, false).await?,
+                ),
             };
-            if let Some(cmk) = &live.cmk_arn {
-                if cmk == key_arn {
-                    return self.association_update_id(cluster).await;
+            let step = plan::decide_apply(&ApplyFacts {
+                cluster,
+                region: self.clients.region(),
+                configured,
+                planned,
+                live: live.as_ref().map(|(_, l)| l),
+                key: &key,
+            });
+            let info = live.map(|(i, _)| i);
+            match step {
+                ApplyStep::Refuse(d) => return Err(OpError::Refused(d)),
+                ApplyStep::Done { key_arn } => {
+                    let update_id = self.association_update_id(cluster, Some(&key_arn)).await?;
+                    return Ok(Associated {
+                        update_id,
+                        info,
+                        key,
+                    });
                 }
-                return Err(key_changed(cluster, cmk, key_arn).into());
-            }
-            if let Some(p) = &live.association_in_progress {
-                if p.key_arn != key_arn {
-                    return Err(key_changed(cluster, &p.key_arn, key_arn).into());
-                }
-                tracing::info!(cluster, update_id = %p.update_id, "association already running; waiting for it");
-                let u = self.wait_update(cluster, &p.update_id, deadline).await?;
-                check_update(cluster, &u)?;
-                return Ok(Some(u.id));
-            }
-            if live.other_update_in_progress {
-                self.wait_other_updates(cluster, deadline).await?;
-                continue;
-            }
-            let token = self.request_token(&info, key_arn).await?;
-            let result = self
-                .call(
-                    self.clients
-                        .associate_encryption_config(cluster, key_arn, resources, &token),
-                )
-                .await;
-            match result {
-                Ok(u) => {
-                    tracing::info!(cluster, key_arn, update_id = %u.id, "association started");
-                    let u = self.wait_update(cluster, &u.id, deadline).await?;
+                ApplyStep::AwaitAssociation { update_id, key_arn } => {
+                    tracing::info!(cluster, update_id = %update_id, "association already running; waiting for it");
+                    let u = self.wait_update(cluster, &update_id).await?;
                     check_update(cluster, &u)?;
-                    return Ok(Some(u.id));
+                    if key_arn.is_some() {
+                        // It associated the configured key (decide_apply
+                        // compared them): done.
+                        return Ok(Associated {
+                            update_id: Some(u.id),
+                            info: None,
+                            key,
+                        });
+                    }
+                    // Its key was not known: decide again, comparing the
+                    // cluster's new CMK with the configured key.
                 }
-                Err(OpError::Aws(e)) if e.is_code("ResourceInUseException") => {
-                    tracing::info!(cluster, "another update is in progress; waiting");
-                    self.sleep(jitter(backoff)).await?;
-                    backoff = backoff.mul_f64(1.5).min(POLL_CAP);
+                ApplyStep::AwaitOther => {
+                    self.wait_other_updates(cluster).await?;
                 }
-                Err(OpError::Aws(e))
-                    if e.is_code("InvalidParameterException")
-                        && e.message.to_ascii_lowercase().contains("already enabled") =>
-                {
-                    // Someone else associated a key meanwhile: re-read and
-                    // compare at the top of the loop.
-                    tracing::info!(
-                        cluster,
-                        "encryption already enabled; re-reading the cluster"
-                    );
-                    self.sleep(jitter(backoff)).await?;
+                ApplyStep::Associate { key_arn } => {
+                    let Some(info) = info else {
+                        // decide_apply never associates without a cluster.
+                        return Err(Diagnostic::error(
+                            plan::summary::CLUSTER_NOT_FOUND,
+                            format!("Cluster {cluster:?} disappeared during the apply."),
+                        )
+                        .into());
+                    };
+                    let token = self.request_token(&info, &key_arn).await?;
+                    if self.stop.is_cancelled() {
+                        return Err(OpError::Interrupted);
+                    }
+                    let result = self
+                        .call_to_completion(
+                            self.clients
+                                .associate_encryption_config(cluster, &key_arn, resources, &token),
+                        )
+                        .await;
+                    match result {
+                        Ok(u) => {
+                            tracing::info!(cluster, key_arn, update_id = %u.id, "association started");
+                            if self.stop.is_cancelled() {
+                                return Err(stopped_after_association(cluster, &u.id).into());
+                            }
+                            let u = self.wait_update(cluster, &u.id).await?;
+                            check_update(cluster, &u)?;
+                            return Ok(Associated {
+                                update_id: Some(u.id),
+                                info: None,
+                                key,
+                            });
+                        }
+                        Err(OpError::Aws(e)) if e.is_code("ResourceInUseException") => {
+                            tracing::info!(cluster, "another update is in progress; waiting");
+                            self.sleep(jitter(backoff), None).await?;
+                            backoff = backoff.mul_f64(1.5).min(POLL_CAP);
+                        }
+                        Err(OpError::Aws(e))
+                            if e.is_code("InvalidParameterException")
+                                && e.message.to_ascii_lowercase().contains("already enabled") =>
+                        {
+                            // Someone else associated a key meanwhile: read
+                            // again and compare.
+                            tracing::info!(
+                                cluster,
+                                "encryption already enabled; re-reading the cluster"
+                            );
+                            self.sleep(jitter(backoff), None).await?;
+                        }
+                        Err(OpError::Aws(e)) if is_kms_permission_refusal(&e) => {
+                            return Err(kms_permission_refused(cluster, &key_arn, &e).into());
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
-                Err(e) => return Err(e),
             }
         }
     }
 
-    async fn wait_other_updates(&self, cluster: &str, deadline: Instant) -> Result<(), OpError> {
+    async fn wait_other_updates(&self, cluster: &str) -> Result<(), OpError> {
         let ids = self.call(self.clients.list_updates(cluster)).await?;
-        for id in ids.iter().take(RECENT_UPDATES) {
+        let mut waited = false;
+        for id in &ids {
             let u = self.call(self.clients.describe_update(cluster, id)).await?;
             if u.status == "InProgress" && u.update_type != "AssociateEncryptionConfig" {
                 tracing::info!(cluster, update_id = %u.id, update_type = %u.update_type, "waiting for another update");
-                self.wait_update(cluster, &u.id, deadline).await?;
+                self.wait_update(cluster, &u.id).await?;
+                waited = true;
             }
+        }
+        if !waited {
+            // UPDATING without a visible update (EKS lags): pause before
+            // reading again.
+            self.sleep(jitter(POLL_START * 4), None).await?;
         }
         Ok(())
     }
 
-    /// A deterministic idempotency token: the same cluster, key and update
-    /// history give the same token, so a retried request cannot start a
-    /// second association, while a retry after a failed update gets a new one.
+    /// A deterministic idempotency token: the same cluster (by ARN and
+    /// creation time, so a cluster recreated under the same name gets new
+    /// tokens), key and update history give the same token across retries
+    /// and restarts, so a repeated request cannot start a second
+    /// association, while a retry after a failed update gets a new one.
     async fn request_token(&self, info: &ClusterInfo, key_arn: &str) -> Result<String, OpError> {
         let history = self.call(self.clients.list_updates(&info.name)).await?;
-        let mut h = Sha256::new();
-        h.update(info.arn.as_bytes());
-        h.update(b"|");
-        h.update(key_arn.as_bytes());
-        h.update(b"|");
-        h.update(history.len().to_string().as_bytes());
-        Ok(format!("tf-eks-{}", &hex::encode(h.finalize())[..32]))
+        Ok(request_token(info, key_arn, history.len()))
     }
 }
 
-fn key_changed(cluster: &str, current: &str, wanted: &str) -> Diagnostic {
-    let mut d = plan::decide_change(
-        cluster,
-        None,
-        &plan::Cfg::Known(wanted.to_owned()),
-        &LiveCluster {
-            status: "ACTIVE".into(),
-            version: String::new(),
-            cmk_arn: Some(current.to_owned()),
-            association_in_progress: None,
-            other_update_in_progress: false,
-        },
-        Some(&KeyLookup::Found(KeyFacts {
-            arn: wanted.to_owned(),
-            state: "Enabled".into(),
-            spec: "SYMMETRIC_DEFAULT".into(),
-            usage: "ENCRYPT_DECRYPT".into(),
-            manager: "CUSTOMER".into(),
-            deletion_date: None,
-            rotation_enabled: None,
-        })),
-        "",
+fn request_token(info: &ClusterInfo, key_arn: &str, updates: usize) -> String {
+    let mut h = Sha256::new();
+    h.update(info.arn.as_bytes());
+    h.update(b"|");
+    h.update(info.created_at.as_deref().unwrap_or("").as_bytes());
+    h.update(b"|");
+    h.update(key_arn.as_bytes());
+    h.update(b"|");
+    h.update(updates.to_string().as_bytes());
+    format!("tf-eks-{}", &hex::encode(h.finalize())[..32])
+}
+
+/// The diagnostic when Terraform stopped the provider after EKS accepted
+/// the association: the update runs on and the next apply waits for it.
+fn stopped_after_association(cluster: &str, update_id: &str) -> Diagnostic {
+    Diagnostic::error(
+        INTERRUPTED,
+        format!(
+            "Terraform interrupted the provider after EKS accepted the association on cluster \
+             {cluster:?} (update {update_id}). EKS keeps working on it; the next plan and apply \
+             find this same update and wait for it, without a second association."
+        ),
     )
-    .diagnostics;
-    d.0.remove(0)
+}
+
+/// Whether EKS refused the association synchronously because the caller
+/// may not use the key (for example "User not authorized to perform
+/// kms:CreateGrant operation", InvalidRequestException, as reported in
+/// kubernetes-sigs/cluster-api-provider-aws#2432).
+fn is_kms_permission_refusal(e: &AwsError) -> bool {
+    (e.is_code("InvalidRequestException") || e.is_access_denied()) && e.message.contains("kms:")
+}
+
+/// The diagnostic, on `key_arn`, for a synchronous KMS permission refusal.
+fn kms_permission_refused(cluster: &str, key_arn: &str, e: &AwsError) -> Diagnostic {
+    let permission = e
+        .message
+        .split_whitespace()
+        .find(|w| w.starts_with("kms:"))
+        .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .unwrap_or("kms:CreateGrant");
+    let mut detail = format!(
+        "EKS refused to associate {key_arn} with cluster {cluster:?}: the identity Terraform \
+         runs as lacks {permission} on the key. EKS creates a grant on the key in the caller's \
+         name, so the caller needs kms:CreateGrant (with kms:DescribeKey). Allow it in the \
+         caller's IAM policy and in the key policy, for example the default key policy's \
+         \"Allow attachment of persistent resources\" statement, which grants kms:CreateGrant, \
+         kms:ListGrants and kms:RevokeGrant on the condition kms:GrantIsForAWSResource = true. \
+         Nothing was associated."
+    );
+    detail.push_str(&format!("\n{}", e));
+    if let Some(id) = &e.request_id {
+        detail.push_str(&format!("\nAWS request id: {id}"));
+    }
+    Diagnostic::error(plan::summary::CREATE_GRANT_DENIED, detail)
+        .with_attribute(AttributePath::attr("key_arn"))
 }
 
 /// Turns a Failed or Cancelled association update into an error carrying
@@ -559,22 +734,61 @@ mod flow_tests {
         b.build()
     }
 
+    /// DescribeKey's answer for `arn` in `state`.
+    fn key_output(
+        arn: &str,
+        state: aws_sdk_kms::types::KeyState,
+    ) -> aws_sdk_kms::operation::describe_key::DescribeKeyOutput {
+        use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyUsageType};
+        aws_sdk_kms::operation::describe_key::DescribeKeyOutput::builder()
+            .key_metadata(
+                KeyMetadata::builder()
+                    .key_id(arn.rsplit('/').next().unwrap_or_default())
+                    .arn(arn)
+                    .enabled(state == aws_sdk_kms::types::KeyState::Enabled)
+                    .key_state(state)
+                    .key_spec(KeySpec::SymmetricDefault)
+                    .key_usage(KeyUsageType::EncryptDecrypt)
+                    .key_manager(KeyManagerType::Customer)
+                    .build()
+                    .expect("key id is set"),
+            )
+            .build()
+    }
+
+    /// DescribeKey of KEY: always Enabled.
+    fn key_enabled() -> Rule {
+        mock!(aws_sdk_kms::Client::describe_key)
+            .then_output(|| key_output(KEY, aws_sdk_kms::types::KeyState::Enabled))
+    }
+
     struct Harness {
         clients: AwsClients,
         clusters: ClusterCache,
         stop: CancellationToken,
+        deadline: Option<Instant>,
     }
 
     impl Harness {
+        /// EKS answers from `rules`; KMS reports KEY Enabled.
         fn new(rules: &[&Rule]) -> Self {
+            Self::with_kms(rules, &[&key_enabled()])
+        }
+
+        fn with_kms(rules: &[&Rule], kms: &[&Rule]) -> Self {
+            Self::from_clients(AwsClients::from_clients(
+                eks_client(RuleMode::MatchAny, rules),
+                kms_client(RuleMode::MatchAny, kms),
+                "us-east-1".into(),
+            ))
+        }
+
+        fn from_clients(clients: AwsClients) -> Self {
             Self {
-                clients: AwsClients::from_clients(
-                    eks_client(RuleMode::MatchAny, rules),
-                    kms_client(RuleMode::MatchAny, &[]),
-                    "us-east-1".into(),
-                ),
+                clients,
                 clusters: ClusterCache::default(),
                 stop: CancellationToken::new(),
+                deadline: Some(far()),
             }
         }
 
@@ -583,19 +797,21 @@ mod flow_tests {
                 clients: &self.clients,
                 clusters: &self.clusters,
                 stop: &self.stop,
+                deadline: self.deadline,
             }
         }
 
-        /// Associates KEY with cluster `prod`, with no deadline pressure.
+        /// Associates KEY (planned as KEY) with cluster `prod`.
         async fn associate(&self) -> Result<Option<String>, OpError> {
             self.ctx()
-                .ensure_associated("prod", KEY, &secrets(), far())
+                .ensure_associated("prod", KEY, Some(KEY), &secrets(), None)
                 .await
+                .map(|a| a.update_id)
         }
     }
 
     fn far() -> Instant {
-        Instant::now() + Duration::from_secs(3600)
+        Instant::now() + Duration::from_secs(3 * 3600)
     }
 
     fn secrets() -> Vec<String> {
@@ -766,11 +982,11 @@ mod flow_tests {
         });
         let h = Harness::new(&[&describe, &list_rule, &associate]);
         let err = h.associate().await.unwrap_err();
-        let OpError::Diagnostic(d) = err else {
-            panic!("expected a diagnostic, got {err:?}")
+        let OpError::Refused(d) = err else {
+            panic!("expected a refusal, got {err:?}")
         };
-        assert_eq!(d.summary, plan::summary::KEY_CHANGE);
-        assert!(d.detail.contains(OTHER));
+        assert_eq!(d.0[0].summary, plan::summary::KEY_CHANGE);
+        assert!(d.0[0].detail.contains(OTHER));
     }
 
     #[tokio::test(start_paused = true)]
@@ -793,7 +1009,7 @@ mod flow_tests {
         let first = {
             let ctx = h.ctx();
             let resources = secrets();
-            let fut = ctx.ensure_associated("prod", KEY, &resources, far());
+            let fut = ctx.ensure_associated("prod", KEY, Some(KEY), &resources, None);
             tokio::pin!(fut);
             tokio::select! {
                 r = &mut fut => r,
@@ -804,11 +1020,7 @@ mod flow_tests {
         assert_eq!(associate.num_calls(), 1);
 
         // The next apply (a new process) finds the running association and waits.
-        let h2 = Harness {
-            stop: CancellationToken::new(),
-            clusters: ClusterCache::default(),
-            clients: h.clients.clone(),
-        };
+        let h2 = Harness::from_clients(h.clients.clone());
         let id = h2.associate().await.unwrap();
         assert_eq!(id.as_deref(), Some("u1"));
         assert_eq!(
@@ -816,6 +1028,429 @@ mod flow_tests {
             1,
             "AssociateEncryptionConfig exactly once"
         );
+    }
+
+    fn key_rule(states: &[(&'static str, aws_sdk_kms::types::KeyState)]) -> Rule {
+        let mut b = mock!(aws_sdk_kms::Client::describe_key).sequence();
+        for (arn, state) in states.iter().cloned() {
+            b = b.output(move || key_output(arn, state.clone()));
+        }
+        b.build()
+    }
+
+    fn other_update(id: &'static str, status: UpdateStatus) -> Rule {
+        mock!(Client::describe_update)
+            .match_requests(move |r| r.update_id() == Some(id))
+            .then_output(move || {
+                describe_update(update(id, UpdateType::VersionUpdate, status.clone(), ""))
+            })
+    }
+
+    /// Issue 9: StopProvider while AssociateEncryptionConfig is on the
+    /// wire lets the call complete; the next apply finds the update and
+    /// waits for it without a second association.
+    #[tokio::test(start_paused = true)]
+    async fn stop_while_the_association_is_on_the_wire() {
+        let describe = mock!(Client::describe_cluster)
+            .sequence()
+            .output(|| cluster(ClusterStatus::Active, None))
+            .output(|| cluster(ClusterStatus::Updating, None))
+            .build();
+        let list_rule = mock!(Client::list_updates)
+            .sequence()
+            .output(|| list(&[]))
+            .output(|| list(&["u1"]))
+            .build();
+        let stop = CancellationToken::new();
+        let on_the_wire = stop.clone();
+        // StopProvider arrives while EKS is answering the association.
+        let associate = mock!(Client::associate_encryption_config).then_output(move || {
+            on_the_wire.cancel();
+            started()
+        });
+        let poll = poll_until_done();
+        let mut h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
+        h.stop = stop;
+        let result = h.associate().await;
+        let Err(OpError::Diagnostic(d)) = result else {
+            panic!("expected the interrupted diagnostic, got {result:?}")
+        };
+        assert_eq!(d.summary, INTERRUPTED);
+        assert!(d.detail.contains("update u1"), "{}", d.detail);
+        assert!(d.detail.contains("without a second association"));
+        assert_eq!(associate.num_calls(), 1);
+        assert_eq!(poll.num_calls(), 0, "the wait stops; the call did not");
+
+        let h2 = Harness::from_clients(h.clients.clone());
+        assert_eq!(h2.associate().await.unwrap().as_deref(), Some("u1"));
+        assert_eq!(
+            associate.num_calls(),
+            1,
+            "AssociateEncryptionConfig exactly once"
+        );
+    }
+
+    /// The association call, once sent, is not dropped by StopProvider
+    /// (other calls are), and stays bounded.
+    #[tokio::test(start_paused = true)]
+    async fn the_association_call_outlives_stop_but_not_its_bound() {
+        let h = Harness::new(&[]);
+        h.stop.cancel();
+        let slow = || async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok::<_, AwsError>(7)
+        };
+        assert!(matches!(
+            h.ctx().call(slow()).await,
+            Err(OpError::Interrupted)
+        ));
+        assert_eq!(h.ctx().call_to_completion(slow()).await.unwrap(), 7);
+        let hung = std::future::pending::<Result<u8, AwsError>>();
+        let start = Instant::now();
+        assert!(matches!(
+            h.ctx().call_to_completion(hung).await,
+            Err(OpError::Timeout { .. })
+        ));
+        assert_eq!(Instant::now() - start, ASSOCIATE_BOUND);
+    }
+
+    /// Issue 9: a 55-minute association, with the poll cadence of a long
+    /// update: after the first minutes, one DescribeUpdate every 20-30 s.
+    #[tokio::test(start_paused = true)]
+    async fn a_55_minute_association_polls_slowly() {
+        let started_at = Instant::now();
+        let done_at = started_at + Duration::from_secs(55 * 60);
+        let polls: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let seen = polls.clone();
+        let describe =
+            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
+        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let associate = mock!(Client::associate_encryption_config).then_output(started);
+        let poll = mock!(Client::describe_update).then_output(move || {
+            let now = Instant::now();
+            seen.lock().unwrap().push(now);
+            let status = if now >= done_at {
+                UpdateStatus::Successful
+            } else {
+                UpdateStatus::InProgress
+            };
+            describe_update(update(
+                "u1",
+                UpdateType::AssociateEncryptionConfig,
+                status,
+                KEY,
+            ))
+        });
+        let key = key_enabled();
+        let h = Harness::with_kms(&[&describe, &list_rule, &associate, &poll], &[&key]);
+        assert_eq!(h.associate().await.unwrap().as_deref(), Some("u1"));
+        let polls = polls.lock().unwrap().clone();
+        let elapsed = *polls.last().unwrap() - started_at;
+        assert!(elapsed >= Duration::from_secs(55 * 60), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(55 * 60 + 31), "{elapsed:?}");
+        // The figure: DescribeUpdate calls for a 55-minute association.
+        let n = poll.num_calls();
+        assert!((110..=180).contains(&n), "{n} DescribeUpdate calls");
+        for pair in polls.windows(2) {
+            if pair[0] - started_at >= Duration::from_secs(5 * 60) {
+                let gap = pair[1] - pair[0];
+                assert!(
+                    gap >= Duration::from_secs(20) && gap <= Duration::from_secs(30),
+                    "{gap:?}"
+                );
+            }
+        }
+        // One DescribeCluster and one DescribeKey: the pre-association
+        // check; nothing is re-read while waiting for our own update.
+        assert_eq!(describe.num_calls(), 1);
+        assert_eq!(key.num_calls(), 1);
+        assert_eq!(list_rule.num_calls(), 1);
+        assert_eq!(associate.num_calls(), 1);
+    }
+
+    /// Issue 9: the running association is found whatever order
+    /// ListUpdates returns and however many updates (pages) there are.
+    #[tokio::test(start_paused = true)]
+    async fn list_updates_order_and_pagination() {
+        let old: Vec<String> = (0..14).map(|i| format!("v{i}")).collect();
+        for newest_first in [true, false] {
+            let mut ids: Vec<String> = old.clone();
+            ids.push("a1".into());
+            if newest_first {
+                ids.reverse();
+            }
+            let (page1, page2) = ids.split_at(8);
+            let (page1, page2) = (page1.to_vec(), page2.to_vec());
+            let first = mock!(Client::list_updates)
+                .match_requests(|r| r.next_token().is_none())
+                .then_output(move || {
+                    let mut b = ListUpdatesOutput::builder().next_token("p2");
+                    for id in &page1 {
+                        b = b.update_ids(id.clone());
+                    }
+                    b.build()
+                });
+            let second = mock!(Client::list_updates)
+                .match_requests(|r| r.next_token() == Some("p2"))
+                .then_output(move || {
+                    let mut b = ListUpdatesOutput::builder();
+                    for id in &page2 {
+                        b = b.update_ids(id.clone());
+                    }
+                    b.build()
+                });
+            let running = mock!(Client::describe_update)
+                .match_requests(|r| r.update_id() == Some("a1"))
+                .sequence()
+                .output(|| {
+                    describe_update(update(
+                        "a1",
+                        UpdateType::AssociateEncryptionConfig,
+                        UpdateStatus::InProgress,
+                        KEY,
+                    ))
+                })
+                .output(|| {
+                    describe_update(update(
+                        "a1",
+                        UpdateType::AssociateEncryptionConfig,
+                        UpdateStatus::Successful,
+                        KEY,
+                    ))
+                })
+                .build();
+            let others: Vec<Rule> = [
+                "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12",
+                "v13",
+            ]
+            .into_iter()
+            .map(|id| other_update(id, UpdateStatus::Successful))
+            .collect();
+            let describe = mock!(Client::describe_cluster)
+                .then_output(|| cluster(ClusterStatus::Updating, None));
+            let associate = mock!(Client::associate_encryption_config).then_output(started);
+            let mut rules: Vec<&Rule> = vec![&describe, &first, &second, &running, &associate];
+            rules.extend(others.iter());
+            let h = Harness::new(&rules);
+            assert_eq!(
+                h.associate().await.unwrap().as_deref(),
+                Some("a1"),
+                "newest first: {newest_first}"
+            );
+            assert_eq!(associate.num_calls(), 0, "never a second association");
+            assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+        }
+    }
+
+    /// Issue 9: an association in progress whose parameters cannot be read
+    /// is still the association in progress, never "another update".
+    #[tokio::test(start_paused = true)]
+    async fn unreadable_association_in_progress_is_awaited() {
+        let garbled = |status: UpdateStatus| {
+            describe_update(
+                Update::builder()
+                    .id("u1")
+                    .r#type(UpdateType::AssociateEncryptionConfig)
+                    .status(status)
+                    .params(
+                        UpdateParam::builder()
+                            .r#type(UpdateParamType::EncryptionConfig)
+                            .value("not json")
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        let describe = mock!(Client::describe_cluster)
+            .sequence()
+            .output(|| cluster(ClusterStatus::Updating, None))
+            .output(|| cluster(ClusterStatus::Active, Some(KEY)))
+            .build();
+        let list_rule = mock!(Client::list_updates).then_output(|| list(&["u1"]));
+        let poll = mock!(Client::describe_update)
+            .sequence()
+            .output(move || garbled(UpdateStatus::InProgress))
+            .times(2)
+            .output(move || garbled(UpdateStatus::Successful))
+            .times(2)
+            .build();
+        let associate = mock!(Client::associate_encryption_config).then_output(started);
+        let h = Harness::new(&[&describe, &list_rule, &poll, &associate]);
+        assert_eq!(h.associate().await.unwrap().as_deref(), Some("u1"));
+        assert_eq!(associate.num_calls(), 0);
+        assert_eq!(
+            describe.num_calls(),
+            2,
+            "the key is compared after the wait"
+        );
+    }
+
+    /// Issue 9: the key is read again after a wait, right before the
+    /// association; a key disabled during another update is refused.
+    #[tokio::test(start_paused = true)]
+    async fn key_disabled_during_another_update_is_refused() {
+        use aws_sdk_kms::types::KeyState;
+        let describe = mock!(Client::describe_cluster)
+            .sequence()
+            .output(|| cluster(ClusterStatus::Updating, None))
+            .output(|| cluster(ClusterStatus::Active, None))
+            .build();
+        let list_rule = mock!(Client::list_updates).then_output(|| list(&["v1"]));
+        let v1 = mock!(Client::describe_update)
+            .sequence()
+            .output(|| {
+                describe_update(update(
+                    "v1",
+                    UpdateType::VersionUpdate,
+                    UpdateStatus::InProgress,
+                    "",
+                ))
+            })
+            .times(2)
+            .output(|| {
+                describe_update(update(
+                    "v1",
+                    UpdateType::VersionUpdate,
+                    UpdateStatus::Successful,
+                    "",
+                ))
+            })
+            .build();
+        let associate = mock!(Client::associate_encryption_config).then_output(started);
+        let key = key_rule(&[(KEY, KeyState::Enabled), (KEY, KeyState::Disabled)]);
+        let h = Harness::with_kms(&[&describe, &list_rule, &v1, &associate], &[&key]);
+        let err = h.associate().await.unwrap_err();
+        let OpError::Refused(d) = err else {
+            panic!("expected a refusal, got {err:?}")
+        };
+        assert_eq!(d.0[0].summary, plan::summary::KEY_NOT_USABLE);
+        assert!(d.0[0].detail.contains("disabled"), "{}", d.0[0].detail);
+        assert_eq!(associate.num_calls(), 0, "nothing sent");
+        assert_eq!(key.num_calls(), 2);
+    }
+
+    /// Issue 9: an alias moved while the apply waited is refused with the
+    /// provider's diagnostic on key_arn, before anything is sent.
+    #[tokio::test(start_paused = true)]
+    async fn alias_moved_during_a_wait_is_refused() {
+        use aws_sdk_kms::types::KeyState;
+        let describe = mock!(Client::describe_cluster)
+            .sequence()
+            .output(|| cluster(ClusterStatus::Updating, None))
+            .output(|| cluster(ClusterStatus::Active, None))
+            .build();
+        let list_rule = mock!(Client::list_updates).then_output(|| list(&["v1"]));
+        let v1 = mock!(Client::describe_update)
+            .sequence()
+            .output(|| {
+                describe_update(update(
+                    "v1",
+                    UpdateType::VersionUpdate,
+                    UpdateStatus::InProgress,
+                    "",
+                ))
+            })
+            .times(2)
+            .output(|| {
+                describe_update(update(
+                    "v1",
+                    UpdateType::VersionUpdate,
+                    UpdateStatus::Successful,
+                    "",
+                ))
+            })
+            .build();
+        let associate = mock!(Client::associate_encryption_config).then_output(started);
+        let key = key_rule(&[(KEY, KeyState::Enabled), (OTHER, KeyState::Enabled)]);
+        let h = Harness::with_kms(&[&describe, &list_rule, &v1, &associate], &[&key]);
+        let err = h
+            .ctx()
+            .ensure_associated("prod", "alias/eks", Some(KEY), &secrets(), None)
+            .await
+            .unwrap_err();
+        let OpError::Refused(d) = err else {
+            panic!("expected a refusal, got {err:?}")
+        };
+        assert_eq!(d.0[0].summary, plan::summary::KEY_MOVED);
+        assert_eq!(d.0[0].attribute, Some(AttributePath::attr("key_arn")));
+        assert!(d.0[0].detail.contains(KEY) && d.0[0].detail.contains(OTHER));
+        assert_eq!(associate.num_calls(), 0, "nothing sent");
+    }
+
+    /// Issue 9: the synchronous CreateGrant refusal becomes a diagnostic on
+    /// key_arn naming the permission and the key policy statement.
+    #[tokio::test(start_paused = true)]
+    async fn create_grant_refusal_names_the_permission() {
+        let describe =
+            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
+        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let associate = mock!(Client::associate_encryption_config).then_http_response(|| {
+            json_error(
+                400,
+                "InvalidRequestException",
+                "User not authorized to perform kms:CreateGrant operation",
+                "rid-grant",
+            )
+        });
+        let h = Harness::new(&[&describe, &list_rule, &associate]);
+        let err = h.associate().await.unwrap_err();
+        let OpError::Diagnostic(d) = err else {
+            panic!("expected a diagnostic, got {err:?}")
+        };
+        assert_eq!(d.summary, plan::summary::CREATE_GRANT_DENIED);
+        assert_eq!(d.attribute, Some(AttributePath::attr("key_arn")));
+        assert!(d.detail.contains("kms:CreateGrant"));
+        assert!(d
+            .detail
+            .contains("Allow attachment of persistent resources"));
+        assert!(d.detail.contains("InvalidRequestException"));
+        assert!(d.detail.contains("rid-grant"));
+        assert_eq!(associate.num_calls(), 1, "not retried");
+    }
+
+    /// Issue 9: the deadline bounds the wait and names the update.
+    #[tokio::test(start_paused = true)]
+    async fn deadline_ends_the_wait_with_the_update_id() {
+        let describe =
+            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
+        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let associate = mock!(Client::associate_encryption_config).then_output(started);
+        let poll = mock!(Client::describe_update).then_output(|| {
+            describe_update(update(
+                "u1",
+                UpdateType::AssociateEncryptionConfig,
+                UpdateStatus::InProgress,
+                KEY,
+            ))
+        });
+        let mut h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
+        let start = Instant::now();
+        h.deadline = Some(start + Duration::from_secs(600));
+        let err = h.associate().await.unwrap_err();
+        assert!(
+            matches!(&err, OpError::Timeout { update_id: Some(id) } if id == "u1"),
+            "{err:?}"
+        );
+        assert!(Instant::now() <= start + Duration::from_secs(600));
+        assert_eq!(associate.num_calls(), 1);
+    }
+
+    #[test]
+    fn request_tokens_tell_recreated_clusters_apart() {
+        let info = |created: &str| ClusterInfo {
+            name: "prod".into(),
+            arn: "arn:aws:eks:us-east-1:123456789012:cluster/prod".into(),
+            version: "1.31".into(),
+            status: "ACTIVE".into(),
+            encryption: vec![],
+            created_at: Some(created.into()),
+        };
+        let a = request_token(&info("2026-01-01T00:00:00Z"), KEY, 0);
+        assert_eq!(a, request_token(&info("2026-01-01T00:00:00Z"), KEY, 0));
+        assert_ne!(a, request_token(&info("2026-02-01T00:00:00Z"), KEY, 0));
+        assert_ne!(a, request_token(&info("2026-01-01T00:00:00Z"), OTHER, 0));
+        assert_ne!(a, request_token(&info("2026-01-01T00:00:00Z"), KEY, 1));
+        assert!(a.len() <= 64, "EKS limits the token's length");
     }
 
     #[tokio::test]
@@ -843,6 +1478,7 @@ mod flow_tests {
             key_type: Cfg::Known("CUSTOMER_MANAGED".into()),
             key_state: Cfg::Known("Enabled".into()),
             update_id: Cfg::Null,
+            cluster_created_at: Cfg::Null,
             timeouts: Cfg::Null,
         };
         let ty = schema::resource_schema().block.value_type();

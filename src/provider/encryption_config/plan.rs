@@ -34,6 +34,10 @@ pub mod summary {
     pub const KEY_PENDING_DELETION: &str = "Customer managed key is pending deletion";
     /// Warning on destroy: the association outlives the resource.
     pub const STAYS_ON_CLUSTER: &str = "Customer managed key stays on the cluster";
+    /// `key_arn` names another key than the one the plan showed.
+    pub const KEY_MOVED: &str = "key_arn resolves to another key than planned";
+    /// The caller may not create the grant EKS needs on the key.
+    pub const CREATE_GRANT_DENIED: &str = "Not allowed to create a grant on the KMS key";
 }
 
 /// Which kind of key protects the cluster's secrets.
@@ -115,6 +119,9 @@ pub struct LiveCluster {
     pub association_in_progress: Option<PendingAssociation>,
     /// Another kind of update is in progress.
     pub other_update_in_progress: bool,
+    /// The cluster's `createdAt` (RFC 3339), which tells a cluster
+    /// recreated under the same name (and ARN) from the old one.
+    pub created_at: Option<String>,
 }
 
 /// An association EKS is still working on (for example after an
@@ -123,17 +130,20 @@ pub struct LiveCluster {
 pub struct PendingAssociation {
     /// The update id.
     pub update_id: String,
-    /// The key ARN being associated.
-    pub key_arn: String,
+    /// The key ARN being associated; `None` when the update's parameters
+    /// could not be read. Such an update still counts as the association
+    /// in progress, never as "another update": treating it as another
+    /// update would lead to a second AssociateEncryptionConfig.
+    pub key_arn: Option<String>,
 }
 
 impl LiveCluster {
-    /// The CMK the cluster has or is getting.
+    /// The CMK the cluster has or is getting, when EKS says which.
     fn effective_cmk(&self) -> Option<&str> {
         self.cmk_arn.as_deref().or(self
             .association_in_progress
             .as_ref()
-            .map(|p| p.key_arn.as_str()))
+            .and_then(|p| p.key_arn.as_deref()))
     }
 }
 
@@ -181,6 +191,20 @@ pub struct Prior {
     pub cmk_arn: Option<String>,
     /// `deletion_protection`.
     pub deletion_protection: bool,
+    /// The `cluster_created_at` the state recorded, if any.
+    pub cluster_created_at: Option<String>,
+}
+
+impl Prior {
+    /// Whether the state describes the cluster EKS reports now, rather than
+    /// an earlier cluster of the same name (same ARN) that was deleted and
+    /// recreated. Unknown creation times count as the same cluster.
+    pub fn same_cluster(&self, live: &LiveCluster) -> bool {
+        match (&self.cluster_created_at, &live.created_at) {
+            (Some(recorded), Some(now)) => recorded == now,
+            _ => true,
+        }
+    }
 }
 
 /// What the plan (or apply) should do to the cluster.
@@ -398,11 +422,14 @@ pub fn decide_change(
     region: &str,
 ) -> Decision {
     let mut diagnostics = Diagnostics::new();
-    // The CMK the cluster is known to have: EKS's word first, then the state.
-    let current = live
-        .effective_cmk()
-        .map(str::to_owned)
-        .or_else(|| prior.and_then(|p| p.cmk_arn.clone()));
+    // The CMK the cluster has: EKS's word only. A CMK the state recorded
+    // but EKS does not report means the cluster was recreated (or the
+    // state is wrong): the key must go on again, as an in-place update.
+    let current = live.effective_cmk().map(str::to_owned);
+    // The state's record counts only for the cluster EKS reports now.
+    let recorded = prior
+        .filter(|p| p.same_cluster(live))
+        .and_then(|p| p.cmk_arn.as_ref());
 
     let action = match config_key {
         Cfg::Null => match current {
@@ -445,7 +472,7 @@ pub fn decide_change(
                 (Some(cmk), Some(f)) if f.arn == *cmk => {
                     // Same key (possibly written as an alias): nothing to do,
                     // even if the key is now unhealthy; refresh warns about that.
-                    if prior.and_then(|p| p.cmk_arn.as_ref()) == Some(cmk) {
+                    if recorded == Some(cmk) {
                         Action::Nothing
                     } else {
                         Action::Adopt {
@@ -460,6 +487,20 @@ pub fn decide_change(
                         diagnostics.push(key_change(cluster, cmk, &f.arn));
                     }
                     Action::Nothing
+                }
+                (None, Some(f))
+                    if live
+                        .association_in_progress
+                        .as_ref()
+                        .is_some_and(|p| p.key_arn.is_none())
+                        && !key_diags.has_errors() =>
+                {
+                    // An association whose key EKS did not say is running:
+                    // the apply waits for it and compares the key after.
+                    diagnostics.extend(key_diags.clone());
+                    Action::Adopt {
+                        key_arn: f.arn.clone(),
+                    }
                 }
                 (Some(_), None) | (None, _) => {
                     diagnostics.extend(key_diags.clone());
@@ -477,6 +518,126 @@ pub fn decide_change(
         action,
         diagnostics,
     }
+}
+
+/// The diagnostic for a `key_arn` that resolves to another key than the
+/// one the plan showed (an alias moved between plan and apply).
+pub fn key_moved(configured: &str, planned: &str, now: &str) -> Diagnostic {
+    Diagnostic::error(
+        summary::KEY_MOVED,
+        format!(
+            "The plan showed key_arn = {configured:?} as the key {planned}, but it now resolves \
+             to {now}: the alias was moved to another key since the plan. Associating a key \
+             cannot be undone, so nothing was sent to EKS. Run terraform plan again to review \
+             the new key, then apply that plan."
+        ),
+    )
+    .with_attribute(key_path())
+}
+
+/// What the apply does next, decided from fresh facts right before any
+/// call that changes the cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApplyStep {
+    /// The cluster already has exactly this CMK: nothing to send.
+    Done {
+        /// The CMK's ARN.
+        key_arn: String,
+    },
+    /// An association EKS is running (ours, or one whose key EKS did not
+    /// say): wait for it, then decide again.
+    AwaitAssociation {
+        /// The update id.
+        update_id: String,
+        /// The key it associates, when EKS said (it is then the configured
+        /// key); `None` means the key must be compared after the wait.
+        key_arn: Option<String>,
+    },
+    /// Another update is running: wait for it, then decide again.
+    AwaitOther,
+    /// Call AssociateEncryptionConfig with this key.
+    Associate {
+        /// The key ARN.
+        key_arn: String,
+    },
+    /// Refuse, with these errors. Nothing is sent.
+    Refuse(Diagnostics),
+}
+
+/// The facts one apply step is decided on.
+#[derive(Clone, Debug)]
+pub struct ApplyFacts<'a> {
+    /// The cluster name.
+    pub cluster: &'a str,
+    /// The provider's region, for messages.
+    pub region: &'a str,
+    /// `key_arn` as written.
+    pub configured: &'a str,
+    /// The key ARN the plan showed (`resolved_key_arn`), when it was known.
+    pub planned: Option<&'a str>,
+    /// What EKS reports now; `None` when the cluster is gone.
+    pub live: Option<&'a LiveCluster>,
+    /// What KMS reports now about `configured`.
+    pub key: &'a KeyLookup,
+}
+
+/// Decides the next step of an apply that is to make the configured key
+/// the cluster's CMK. Called with fresh reads of the cluster and the key
+/// before every AssociateEncryptionConfig, so that a wait inside the apply
+/// (another update, a retry) can never lead to associating a key that is
+/// no longer usable, another key than planned, or a second key.
+pub fn decide_apply(f: &ApplyFacts<'_>) -> ApplyStep {
+    let cluster_diags = check_cluster(f.cluster, f.region, f.live);
+    let live = match f.live {
+        Some(l) if !cluster_diags.has_errors() => l,
+        _ => return ApplyStep::Refuse(only_errors(cluster_diags)),
+    };
+    let found = match f.key {
+        KeyLookup::Found(k) => Some(k),
+        _ => None,
+    };
+    if let (Some(planned), Some(k)) = (f.planned, found) {
+        if k.arn != planned {
+            return ApplyStep::Refuse(key_moved(f.configured, planned, &k.arn).into());
+        }
+    }
+    if let Some(cmk) = &live.cmk_arn {
+        return match found {
+            Some(k) if k.arn == *cmk => ApplyStep::Done {
+                key_arn: cmk.clone(),
+            },
+            Some(k) if k.manager != "CUSTOMER" => {
+                ApplyStep::Refuse(downgrade(f.cluster, cmk).into())
+            }
+            Some(k) => ApplyStep::Refuse(key_change(f.cluster, cmk, &k.arn).into()),
+            None => ApplyStep::Refuse(only_errors(check_key(f.configured, f.key, f.region))),
+        };
+    }
+    if let Some(p) = &live.association_in_progress {
+        if let (Some(running), Some(k)) = (&p.key_arn, found) {
+            if *running != k.arn {
+                return ApplyStep::Refuse(key_change(f.cluster, running, &k.arn).into());
+            }
+        }
+        return ApplyStep::AwaitAssociation {
+            update_id: p.update_id.clone(),
+            key_arn: p.key_arn.clone(),
+        };
+    }
+    let key_diags = only_errors(check_key(f.configured, f.key, f.region));
+    let Some(k) = found.filter(|_| key_diags.is_empty()) else {
+        return ApplyStep::Refuse(key_diags);
+    };
+    if live.other_update_in_progress || live.status != "ACTIVE" {
+        return ApplyStep::AwaitOther;
+    }
+    ApplyStep::Associate {
+        key_arn: k.arn.clone(),
+    }
+}
+
+fn only_errors(d: Diagnostics) -> Diagnostics {
+    Diagnostics(d.0.into_iter().filter(Diagnostic::is_error).collect())
 }
 
 /// Decides a destroy (or the destroy half of a replacement).
@@ -684,6 +845,7 @@ mod tests {
             cmk_arn: cmk.map(str::to_owned),
             association_in_progress: None,
             other_update_in_progress: false,
+            created_at: None,
         }
     }
 
@@ -691,6 +853,18 @@ mod tests {
         Prior {
             cmk_arn: cmk.map(str::to_owned),
             deletion_protection: protection,
+            cluster_created_at: None,
+        }
+    }
+
+    fn pending(key: Option<&str>) -> LiveCluster {
+        LiveCluster {
+            status: "UPDATING".into(),
+            association_in_progress: Some(PendingAssociation {
+                update_id: "u1".into(),
+                key_arn: key.map(str::to_owned),
+            }),
+            ..live(None)
         }
     }
 
@@ -788,14 +962,7 @@ mod tests {
                 name: "create, association of the same key already in progress adopts",
                 prior: None,
                 config: known(A),
-                live: LiveCluster {
-                    status: "UPDATING".into(),
-                    association_in_progress: Some(PendingAssociation {
-                        update_id: "u1".into(),
-                        key_arn: A.into(),
-                    }),
-                    ..live(None)
-                },
+                live: pending(Some(A)),
                 key: Some(key(A)),
                 action: Action::Adopt { key_arn: A.into() },
                 diags: vec![],
@@ -804,13 +971,7 @@ mod tests {
                 name: "create, association of another key in progress is a key change",
                 prior: None,
                 config: known(B),
-                live: LiveCluster {
-                    association_in_progress: Some(PendingAssociation {
-                        update_id: "u1".into(),
-                        key_arn: A.into(),
-                    }),
-                    ..live(None)
-                },
+                live: pending(Some(A)),
                 key: Some(key(B)),
                 action: Action::Nothing,
                 diags: vec![err(summary::KEY_CHANGE)],
@@ -951,6 +1112,73 @@ mod tests {
                 key: Some(key_with(A, |f| f.rotation_enabled = Some(false))),
                 action: Action::Associate { key_arn: A.into() },
                 diags: vec![(false, summary::ROTATION_OFF.into(), Some("key_arn".into()))],
+            },
+            Row {
+                name: "update, state records CMK A, EKS reports none (cluster recreated): \
+                       associates again",
+                prior: Some(prior(Some(A), true)),
+                config: known(A),
+                live: live(None),
+                key: Some(key(A)),
+                action: Action::Associate { key_arn: A.into() },
+                diags: vec![],
+            },
+            Row {
+                name: "update, state records CMK A, EKS reports none, alias of A: associates",
+                prior: Some(prior(Some(A), true)),
+                config: known(ALIAS_A),
+                live: live(None),
+                key: Some(key(A)),
+                action: Action::Associate { key_arn: A.into() },
+                diags: vec![],
+            },
+            Row {
+                name: "update, state records CMK A, EKS reports none, no key: nothing to refuse",
+                prior: Some(prior(Some(A), true)),
+                config: Cfg::Null,
+                live: live(None),
+                key: None,
+                action: Action::Nothing,
+                diags: vec![],
+            },
+            Row {
+                name: "update, cluster recreated (createdAt changed) already with CMK A: adopts",
+                prior: Some(Prior {
+                    cluster_created_at: Some("2026-01-01T00:00:00Z".into()),
+                    ..prior(Some(A), true)
+                }),
+                config: known(A),
+                live: LiveCluster {
+                    created_at: Some("2026-06-01T00:00:00Z".into()),
+                    ..live(Some(A))
+                },
+                key: Some(key(A)),
+                action: Action::Adopt { key_arn: A.into() },
+                diags: vec![],
+            },
+            Row {
+                name: "update, same createdAt with CMK A: nothing",
+                prior: Some(Prior {
+                    cluster_created_at: Some("2026-01-01T00:00:00Z".into()),
+                    ..prior(Some(A), true)
+                }),
+                config: known(A),
+                live: LiveCluster {
+                    created_at: Some("2026-01-01T00:00:00Z".into()),
+                    ..live(Some(A))
+                },
+                key: Some(key(A)),
+                action: Action::Nothing,
+                diags: vec![],
+            },
+            Row {
+                name: "association with unreadable params in progress adopts, never associates",
+                prior: None,
+                config: known(A),
+                live: pending(None),
+                key: Some(key(A)),
+                action: Action::Adopt { key_arn: A.into() },
+                diags: vec![],
             },
             Row {
                 name: "rotation check denied: no warning",
@@ -1114,5 +1342,281 @@ mod tests {
         assert_eq!(d.0[0].summary, summary::KEY_PENDING_DELETION);
         assert!(d.0[0].detail.contains("2026-12-24"));
         assert!(!d.has_errors());
+    }
+
+    fn apply_step(
+        planned: Option<&str>,
+        live_c: Option<LiveCluster>,
+        lookup: KeyLookup,
+        configured: &str,
+    ) -> ApplyStep {
+        decide_apply(&ApplyFacts {
+            cluster: "c",
+            region: "us-east-1",
+            configured,
+            planned,
+            live: live_c.as_ref(),
+            key: &lookup,
+        })
+    }
+
+    fn refused(step: &ApplyStep) -> Vec<String> {
+        match step {
+            ApplyStep::Refuse(d) => d.iter().map(|d| d.summary.clone()).collect(),
+            _ => vec![],
+        }
+    }
+
+    /// One row per case of the apply-time guard.
+    #[test]
+    fn apply_table() {
+        let moved = apply_step(Some(A), Some(live(None)), key(B), ALIAS_A);
+        assert_eq!(refused(&moved), [summary::KEY_MOVED]);
+        let ApplyStep::Refuse(d) = &moved else {
+            unreachable!()
+        };
+        assert_eq!(d.0[0].attribute, Some(AttributePath::attr("key_arn")));
+        assert!(d.0[0].detail.contains(A) && d.0[0].detail.contains(B));
+        assert!(d.0[0].detail.contains("plan again"));
+
+        type Case = (
+            &'static str,
+            Option<&'static str>,
+            Option<LiveCluster>,
+            KeyLookup,
+            ApplyStep,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "planned key, no CMK: associate",
+                Some(A),
+                Some(live(None)),
+                key(A),
+                ApplyStep::Associate { key_arn: A.into() },
+            ),
+            (
+                "unknown at plan: resolve at apply",
+                None,
+                Some(live(None)),
+                key(B),
+                ApplyStep::Associate { key_arn: B.into() },
+            ),
+            (
+                "already has the key: done",
+                Some(A),
+                Some(live(Some(A))),
+                key(A),
+                ApplyStep::Done { key_arn: A.into() },
+            ),
+            (
+                "our association running: await",
+                Some(A),
+                Some(pending(Some(A))),
+                key(A),
+                ApplyStep::AwaitAssociation {
+                    update_id: "u1".into(),
+                    key_arn: Some(A.into()),
+                },
+            ),
+            (
+                "unreadable association running: await, never associate",
+                Some(A),
+                Some(pending(None)),
+                key(A),
+                ApplyStep::AwaitAssociation {
+                    update_id: "u1".into(),
+                    key_arn: None,
+                },
+            ),
+            (
+                "another update running: await it",
+                Some(A),
+                Some(LiveCluster {
+                    status: "UPDATING".into(),
+                    other_update_in_progress: true,
+                    ..live(None)
+                }),
+                key(A),
+                ApplyStep::AwaitOther,
+            ),
+        ];
+        for (name, planned, l, k, want) in cases {
+            assert_eq!(apply_step(planned, l, k, A), want, "{name}");
+        }
+        let refusals: Vec<(&str, Option<LiveCluster>, KeyLookup, &str)> = vec![
+            ("cluster gone", None, key(A), summary::CLUSTER_NOT_FOUND),
+            (
+                "cluster deleting",
+                Some(LiveCluster {
+                    status: "DELETING".into(),
+                    ..live(None)
+                }),
+                key(A),
+                summary::CLUSTER_NOT_READY,
+            ),
+            (
+                "key disabled since the plan",
+                Some(live(None)),
+                key_with(A, |f| f.state = "Disabled".into()),
+                summary::KEY_NOT_USABLE,
+            ),
+            (
+                "key pending deletion since the plan",
+                Some(live(None)),
+                key_with(A, |f| f.state = "PendingDeletion".into()),
+                summary::KEY_NOT_USABLE,
+            ),
+            (
+                "key gone since the plan",
+                Some(live(None)),
+                KeyLookup::NotFound {
+                    message: "gone".into(),
+                },
+                summary::KEY_NOT_USABLE,
+            ),
+            (
+                "another CMK appeared",
+                Some(live(Some(B))),
+                key(A),
+                summary::KEY_CHANGE,
+            ),
+            (
+                "another key's association started",
+                Some(pending(Some(B))),
+                key(A),
+                summary::KEY_CHANGE,
+            ),
+        ];
+        for (name, l, k, want) in refusals {
+            assert_eq!(refused(&apply_step(Some(A), l, k, A)), [want], "{name}");
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const KEYS: [&str; 3] = [
+            A,
+            B,
+            "arn:aws:kms:us-east-1:123456789012:key/33333333-3333-3333-3333-333333333333",
+        ];
+
+        fn arn() -> impl Strategy<Value = String> {
+            (0..KEYS.len()).prop_map(|i| KEYS[i].to_owned())
+        }
+
+        fn lookup() -> impl Strategy<Value = KeyLookup> {
+            prop_oneof![
+                (
+                    arn(),
+                    prop::sample::select(vec![
+                        "Enabled",
+                        "Disabled",
+                        "PendingDeletion",
+                        "PendingImport"
+                    ]),
+                    prop::sample::select(vec!["SYMMETRIC_DEFAULT", "RSA_2048"]),
+                    prop::sample::select(vec!["CUSTOMER", "AWS"]),
+                )
+                    .prop_map(|(arn, state, spec, manager)| key_with(&arn, |f| {
+                        f.state = state.into();
+                        f.spec = spec.into();
+                        f.manager = manager.into();
+                    })),
+                Just(KeyLookup::NotFound {
+                    message: "no".into()
+                }),
+                Just(KeyLookup::AccessDenied {
+                    message: "no".into()
+                }),
+            ]
+        }
+
+        fn live_cluster() -> impl Strategy<Value = Option<LiveCluster>> {
+            let pending =
+                prop::option::of(
+                    prop::option::of(arn()).prop_map(|key_arn| PendingAssociation {
+                        update_id: "u1".into(),
+                        key_arn,
+                    }),
+                );
+            prop::option::of(
+                (
+                    prop::sample::select(vec!["ACTIVE", "UPDATING", "CREATING", "DELETING"]),
+                    prop::option::of(arn()),
+                    pending,
+                    any::<bool>(),
+                )
+                    .prop_map(
+                        |(status, cmk_arn, association_in_progress, other)| LiveCluster {
+                            status: status.into(),
+                            version: "1.31".into(),
+                            cmk_arn,
+                            association_in_progress,
+                            other_update_in_progress: other,
+                            created_at: None,
+                        },
+                    ),
+            )
+        }
+
+        proptest! {
+            /// No path calls AssociateEncryptionConfig while EKS reports a
+            /// CMK (or an association), with an unusable key, or with a key
+            /// other than the planned one when that one was known.
+            #[test]
+            fn never_associates_unplanned(
+                planned in prop::option::of(arn()),
+                l in live_cluster(),
+                k in lookup(),
+                alias in any::<bool>(),
+            ) {
+                let configured = if alias { ALIAS_A } else { A };
+                let step = apply_step(planned.as_deref(), l.clone(), k.clone(), configured);
+                if let ApplyStep::Associate { key_arn } = &step {
+                    let l = l.expect("a cluster");
+                    prop_assert!(l.cmk_arn.is_none());
+                    prop_assert!(l.association_in_progress.is_none());
+                    prop_assert!(!l.other_update_in_progress);
+                    prop_assert_eq!(l.status.as_str(), "ACTIVE");
+                    if let Some(p) = &planned {
+                        prop_assert_eq!(key_arn, p);
+                    }
+                    let KeyLookup::Found(f) = &k else {
+                        return Err(TestCaseError::fail("associated without a key"));
+                    };
+                    prop_assert_eq!(&f.arn, key_arn);
+                    prop_assert_eq!(f.state.as_str(), "Enabled");
+                    prop_assert_eq!(f.manager.as_str(), "CUSTOMER");
+                    prop_assert_eq!(f.spec.as_str(), "SYMMETRIC_DEFAULT");
+                }
+                if let ApplyStep::Refuse(d) = &step {
+                    prop_assert!(d.has_errors());
+                }
+            }
+
+            /// The plan-time guard never plans an association for a cluster
+            /// EKS reports a CMK on.
+            #[test]
+            fn plan_never_associates_over_a_cmk(
+                recorded in prop::option::of(arn()),
+                l in live_cluster(),
+                k in lookup(),
+            ) {
+                let Some(l) = l else { return Ok(()) };
+                let p = prior(recorded.as_deref(), true);
+                let d = decide_change("c", Some(&p), &known(A), &l, Some(&k), "r");
+                if let Action::Associate { key_arn } = &d.action {
+                    prop_assert!(d.diagnostics.has_errors() || l.effective_cmk().is_none());
+                    prop_assert!(l.association_in_progress.is_none());
+                    let KeyLookup::Found(f) = &k else {
+                        return Err(TestCaseError::fail("associated without a key"));
+                    };
+                    prop_assert_eq!(&f.arn, key_arn);
+                }
+            }
+        }
     }
 }

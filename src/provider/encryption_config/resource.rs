@@ -4,14 +4,18 @@
 //! The guard's decisions live in [`super::plan`]; this file gathers the
 //! facts, applies the decisions and shapes state.
 
-use std::time::Instant;
+use std::time::Duration;
 
-use super::model::{parse_duration, Model};
+use tokio::time::Instant;
+
+use super::model::{parse_duration, Model, DEFAULT_TIMEOUT};
 use super::ops::Ctx;
 use super::plan::{self, Action, Cfg, KeyLookup, KeyType, Prior};
 use super::schema::resource_schema;
 use crate::aws::ClusterInfo;
-use crate::provider::errors::{decode_diagnostic, op_diagnostic, OpError};
+use crate::provider::errors::{
+    decode_diagnostic, op_diagnostic, op_diagnostics, OpError, TIMED_OUT,
+};
 use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Type};
 
 /// The only `resources` value EKS accepts.
@@ -63,6 +67,7 @@ fn prior_facts(m: &Model) -> Prior {
     Prior {
         cmk_arn: cmk,
         deletion_protection: m.protection(),
+        cluster_created_at: m.cluster_created_at.known().cloned(),
     }
 }
 
@@ -264,6 +269,7 @@ pub async fn plan(
 
     planned.cluster_arn = Cfg::Known(info.arn.clone());
     planned.cluster_version = Cfg::Known(info.version.clone());
+    planned.cluster_created_at = Cfg::from_option(info.created_at.clone());
     match &decision.action {
         Action::Nothing => match (&prior, &live.cmk_arn) {
             (Some(p), _) => {
@@ -334,6 +340,7 @@ fn set_unknown_computed(m: &mut Model, cluster_too: bool) {
     if cluster_too {
         m.cluster_arn = Cfg::Unknown;
         m.cluster_version = Cfg::Unknown;
+        m.cluster_created_at = Cfg::Unknown;
     }
 }
 
@@ -357,7 +364,9 @@ pub struct Applied {
     pub diagnostics: Diagnostics,
 }
 
-/// ApplyResourceChange: dispatches to create, update or delete.
+/// ApplyResourceChange: dispatches to create, update or delete. A value
+/// that cannot be decoded is an error that keeps the prior state as it
+/// was, never a null state (which would drop the resource).
 pub async fn apply(
     ctx: &Ctx<'_>,
     prior_state: &DynamicValue,
@@ -369,20 +378,100 @@ pub async fn apply(
             let config = config.unwrap_or_else(|| planned.clone());
             match prior {
                 Some(p) if p.cluster_name == planned.cluster_name => {
-                    update(ctx, p, planned, config).await
+                    update(ctx, prior_state, p, planned, config).await
                 }
                 _ => create(ctx, planned, config).await,
             }
         }
-        Ok((Some(prior), None, _)) => delete(&prior),
+        Ok((Some(prior), None, _)) => delete(prior_state, &prior),
         Ok((None, None, _)) => Applied {
             state: None,
             diagnostics: Diagnostics::new(),
         },
         Err(e) => Applied {
-            state: None,
+            state: keep(prior_state),
             diagnostics: e.into(),
         },
+    }
+}
+
+/// The prior state, kept unchanged (`None` when it is null).
+fn keep(prior: &DynamicValue) -> Option<DynamicValue> {
+    match prior.decode(ty()) {
+        Ok(v) if v.is_null() => None,
+        _ => Some(prior.clone()),
+    }
+}
+
+/// Which timeout bounds an apply, for the deadline and its message.
+struct Timeout {
+    /// `create` or `update`.
+    which: &'static str,
+    /// The configured value as written, if any.
+    configured: Option<String>,
+    /// The duration.
+    duration: Duration,
+}
+
+impl Timeout {
+    fn of(m: &Model, create: bool) -> Self {
+        let which = if create { "create" } else { "update" };
+        let configured = m
+            .timeouts
+            .known()
+            .and_then(|t| {
+                if create {
+                    t.create.known()
+                } else {
+                    t.update.known()
+                }
+            })
+            .cloned();
+        Timeout {
+            which,
+            configured,
+            duration: m.timeout(create),
+        }
+    }
+
+    fn deadline(&self) -> Instant {
+        // `duration` is at most MAX_DURATION, so this cannot overflow; fall
+        // back to the default rather than panic if it ever did.
+        let now = Instant::now();
+        now.checked_add(self.duration)
+            .or_else(|| now.checked_add(DEFAULT_TIMEOUT))
+            .unwrap_or(now)
+    }
+
+    /// The diagnostic when the deadline ran out: how long it waited (the
+    /// configured timeout), the update, and what happens next.
+    fn diagnostic(&self, cluster: &str, update_id: Option<&str>) -> Diagnostic {
+        let waited = match &self.configured {
+            Some(v) => format!("{v} (timeouts.{})", self.which),
+            None => format!(
+                "{} (the default of timeouts.{})",
+                super::schema::DEFAULT_TIMEOUT,
+                self.which
+            ),
+        };
+        let detail = match update_id {
+            Some(id) => format!(
+                "Waited {waited} for EKS update {id} (AssociateEncryptionConfig) on cluster \
+                 {cluster:?}, which is still in progress. EKS keeps working on it: a timeout \
+                 does not cancel the association. Run apply again: it finds this same update \
+                 and waits for it, without a second association. Associations often take 45 \
+                 to 60 minutes or more; raise timeouts.{} if needed.",
+                self.which
+            ),
+            None => format!(
+                "Waited {waited} on cluster {cluster:?} without starting the association (for \
+                 example while another update ran). Nothing was associated. Apply again, or \
+                 raise timeouts.{}.",
+                self.which
+            ),
+        };
+        Diagnostic::error(TIMED_OUT, detail)
+            .with_attribute(AttributePath::attr("timeouts").child_attr(self.which))
     }
 }
 
@@ -390,8 +479,9 @@ pub async fn apply(
 /// so a retry plans a create again and waits for an association EKS may
 /// still be running, never starting a second one.
 async fn create(ctx: &Ctx<'_>, planned: Model, config: Model) -> Applied {
-    let deadline = Instant::now() + planned.timeout(true);
-    match converge(ctx, None, &planned, &config, deadline).await {
+    let timeout = Timeout::of(&planned, true);
+    let ctx = ctx.with_deadline(timeout.deadline());
+    match converge(&ctx, None, &planned, &config, &timeout).await {
         Ok((state, diagnostics)) => Applied {
             state: Some(state),
             diagnostics,
@@ -409,7 +499,7 @@ async fn converge(
     prior: Option<&Model>,
     planned: &Model,
     config: &Model,
-    deadline: Instant,
+    timeout: &Timeout,
 ) -> Result<(DynamicValue, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new();
     let Cfg::Known(cluster) = planned.cluster_name.clone() else {
@@ -420,7 +510,16 @@ async fn converge(
         .with_attribute(AttributePath::attr("cluster_name"))
         .into());
     };
-    let fail = |what: String, e: OpError| -> Diagnostics { op_diagnostic(&what, e).into() };
+    let fail = |what: String, e: OpError| -> Diagnostics {
+        match e {
+            OpError::Timeout { update_id } => {
+                timeout.diagnostic(&cluster, update_id.as_deref()).into()
+            }
+            e => op_diagnostics(&what, e),
+        }
+    };
+    // The fresh reads the apply decides on: one DescribeCluster and one
+    // DescribeKey, right before any change.
     let live = ctx
         .live(&cluster, false)
         .await
@@ -430,12 +529,14 @@ async fn converge(
         ctx.clients.region(),
         live.as_ref().map(|(_, l)| l),
     ));
-    let Some((_, live)) = live else {
+    if diags.has_errors() {
+        return Err(Diagnostics(
+            diags.0.into_iter().filter(Diagnostic::is_error).collect(),
+        ));
+    }
+    let Some((info, live)) = live else {
         return Err(diags);
     };
-    if diags.has_errors() {
-        return Err(diags);
-    }
     let key = match &config.key_arn {
         Cfg::Known(k) => Some(
             ctx.key(k, false)
@@ -452,6 +553,19 @@ async fn converge(
         }
         Cfg::Null => None,
     };
+    // Only a key that was unknown at plan may be resolved now: a key the
+    // plan showed must still be the one key_arn names.
+    let planned_key = match (&config.key_arn, &planned.resolved_key_arn) {
+        (Cfg::Known(_), Cfg::Known(arn)) => Some(arn.as_str()),
+        _ => None,
+    };
+    if let (Some(want), Some(KeyLookup::Found(f)), Cfg::Known(configured)) =
+        (planned_key, &key, &config.key_arn)
+    {
+        if f.arn != want {
+            return Err(plan::key_moved(configured, want, &f.arn).into());
+        }
+    }
     let prior_f = prior.map(prior_facts);
     let decision = plan::decide_change(
         &cluster,
@@ -476,13 +590,30 @@ async fn converge(
         .known()
         .cloned()
         .unwrap_or_else(|| vec![SECRETS.to_owned()]);
-    let update_id = match &decision.action {
-        Action::Associate { key_arn } | Action::Adopt { key_arn } => ctx
-            .ensure_associated(&cluster, key_arn, &resources, deadline)
-            .await
-            .map_err(|e| fail(format!("associating {key_arn} with cluster {cluster:?}"), e))?,
-        Action::Nothing => prior.and_then(|p| p.update_id.known().cloned()),
-        Action::DecideAtApply => {
+    let (update_id, fresh_info, key) = match (&decision.action, &config.key_arn, key) {
+        (
+            Action::Associate { key_arn } | Action::Adopt { key_arn },
+            Cfg::Known(configured),
+            Some(k),
+        ) => {
+            let done = ctx
+                .ensure_associated(
+                    &cluster,
+                    configured,
+                    planned_key,
+                    &resources,
+                    Some((Some((info, live)), k)),
+                )
+                .await
+                .map_err(|e| fail(format!("associating {key_arn} with cluster {cluster:?}"), e))?;
+            (done.update_id, done.info, Some(done.key))
+        }
+        (Action::Nothing, _, k) => (
+            prior.and_then(|p| p.update_id.known().cloned()),
+            Some(info),
+            k,
+        ),
+        _ => {
             return Err(Diagnostic::error(
                 "Could not decide the change",
                 "The key could not be looked up at apply time. Please report this as a bug.",
@@ -490,22 +621,27 @@ async fn converge(
             .into())
         }
     };
-    let info = ctx
-        .cluster(&cluster, false)
-        .await
-        .map_err(|e| fail(format!("reading cluster {cluster:?}"), e))?
-        .ok_or_else(|| -> Diagnostics {
-            Diagnostic::error(
-                plan::summary::CLUSTER_NOT_FOUND,
-                format!("Cluster {cluster:?} disappeared during the apply."),
-            )
-            .into()
-        })?;
+    let info = match fresh_info {
+        Some(i) => i,
+        None => ctx
+            .cluster(&cluster, false)
+            .await
+            .map_err(|e| fail(format!("reading cluster {cluster:?}"), e))?
+            .ok_or_else(|| -> Diagnostics {
+                Diagnostic::error(
+                    plan::summary::CLUSTER_NOT_FOUND,
+                    format!("Cluster {cluster:?} disappeared during the apply."),
+                )
+                .into()
+            })?,
+    };
     let mut state = planned.clone();
     fill_from_live(&mut state, &info);
     state.update_id = Cfg::from_option(update_id);
     match (&info.encryption.first(), &key) {
-        (Some(_), Some(KeyLookup::Found(f))) => state.key_state = Cfg::Known(f.state.clone()),
+        (Some(e), Some(KeyLookup::Found(f))) if f.arn == e.key_arn => {
+            state.key_state = Cfg::Known(f.state.clone())
+        }
         (Some(e), _) => {
             state.key_state = match ctx.key(&e.key_arn, false).await {
                 Ok(KeyLookup::Found(f)) => Cfg::Known(f.state),
@@ -524,6 +660,7 @@ fn fill_from_live(state: &mut Model, info: &ClusterInfo) {
     state.id = Cfg::Known(info.name.clone());
     state.cluster_arn = Cfg::Known(info.arn.clone());
     state.cluster_version = Cfg::Known(info.version.clone());
+    state.cluster_created_at = Cfg::from_option(info.created_at.clone());
     match info.encryption.first() {
         Some(e) => {
             state.resolved_key_arn = Cfg::Known(e.key_arn.clone());
@@ -558,14 +695,14 @@ pub async fn read(ctx: &Ctx<'_>, current: &DynamicValue) -> Applied {
         }
         Err(e) => {
             return Applied {
-                state: None,
+                state: Some(current.clone()),
                 diagnostics: e.into(),
             }
         }
     };
     let Some(cluster) = state.cluster_name.known().cloned() else {
         return Applied {
-            state: encode(&state).ok(),
+            state: Some(current.clone()),
             diagnostics: diags,
         };
     };
@@ -581,7 +718,7 @@ pub async fn read(ctx: &Ctx<'_>, current: &DynamicValue) -> Applied {
         Err(e) => {
             diags.push(op_diagnostic(&format!("reading cluster {cluster:?}"), e));
             return Applied {
-                state: encode(&state).ok(),
+                state: Some(current.clone()),
                 diagnostics: diags,
             };
         }
@@ -601,7 +738,7 @@ pub async fn read(ctx: &Ctx<'_>, current: &DynamicValue) -> Applied {
                             diags
                                 .push(op_diagnostic(&format!("reading KMS key {configured:?}"), e));
                             return Applied {
-                                state: encode(&state).ok(),
+                                state: Some(current.clone()),
                                 diagnostics: diags,
                             };
                         }
@@ -640,9 +777,18 @@ pub async fn read(ctx: &Ctx<'_>, current: &DynamicValue) -> Applied {
             state.key_state = Cfg::Null;
         }
     }
-    Applied {
-        state: encode(&state).ok(),
-        diagnostics: diags,
+    match encode(&state) {
+        Ok(v) => Applied {
+            state: Some(v),
+            diagnostics: diags,
+        },
+        Err(e) => {
+            diags.push(e);
+            Applied {
+                state: Some(current.clone()),
+                diagnostics: diags,
+            }
+        }
     }
 }
 
@@ -651,15 +797,22 @@ pub async fn read(ctx: &Ctx<'_>, current: &DynamicValue) -> Applied {
 /// Update: an upgrade from no CMK to a CMK associates it; any other change
 /// only touches Terraform-side attributes. On error the prior state is
 /// kept, so a retry waits for an association EKS may still be running.
-async fn update(ctx: &Ctx<'_>, prior: Model, planned: Model, config: Model) -> Applied {
-    let deadline = Instant::now() + planned.timeout(false);
-    match converge(ctx, Some(&prior), &planned, &config, deadline).await {
+async fn update(
+    ctx: &Ctx<'_>,
+    prior_state: &DynamicValue,
+    prior: Model,
+    planned: Model,
+    config: Model,
+) -> Applied {
+    let timeout = Timeout::of(&planned, false);
+    let ctx = ctx.with_deadline(timeout.deadline());
+    match converge(&ctx, Some(&prior), &planned, &config, &timeout).await {
         Ok((state, diagnostics)) => Applied {
             state: Some(state),
             diagnostics,
         },
         Err(diagnostics) => Applied {
-            state: encode(&prior).ok(),
+            state: Some(prior_state.clone()),
             diagnostics,
         },
     }
@@ -670,13 +823,13 @@ async fn update(ctx: &Ctx<'_>, prior: Model, planned: Model, config: Model) -> A
 /// Delete: only forgets. A protected CMK is refused here too, for cores
 /// that do not plan destroys (Terraform < 1.3); the resource then stays in
 /// state.
-fn delete(prior: &Model) -> Applied {
+fn delete(prior_state: &DynamicValue, prior: &Model) -> Applied {
     let cluster = prior.cluster_name.known().cloned().unwrap_or_default();
     let facts = prior_facts(prior);
     let refused = plan::decide_destroy(&cluster, &facts);
     if refused.has_errors() {
         return Applied {
-            state: encode(prior).ok(),
+            state: Some(prior_state.clone()),
             diagnostics: refused,
         };
     }
@@ -731,13 +884,14 @@ pub async fn import(ctx: &Ctx<'_>, id: &str) -> Result<DynamicValue, Diagnostics
         key_type: Cfg::Null,
         key_state: Cfg::Null,
         update_id: Cfg::Null,
+        cluster_created_at: Cfg::Null,
         timeouts: Cfg::Null,
     };
     fill_from_live(&mut state, &info);
     if let Some(e) = info.encryption.first() {
         state.key_arn = Cfg::Known(e.key_arn.clone());
         state.update_id = Cfg::from_option(
-            ctx.association_update_id(cluster)
+            ctx.association_update_id(cluster, Some(&e.key_arn))
                 .await
                 .map_err(|e| Diagnostics::from(op_diagnostic("listing cluster updates", e)))?,
         );
@@ -754,5 +908,104 @@ pub fn key_type_of(info: &ClusterInfo) -> KeyType {
         KeyType::without_cmk(&info.version)
     } else {
         KeyType::CustomerManaged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::aws::test_support::clients;
+    use crate::provider::encryption_config::ops::ClusterCache;
+
+    /// Issue 9: no decoding or encoding error may become a null state,
+    /// which would tell Terraform to drop the resource.
+    #[tokio::test]
+    async fn undecodable_values_keep_the_prior_state() {
+        let aws = clients(&[], &[]);
+        let cache = ClusterCache::default();
+        let stop = CancellationToken::new();
+        let ctx = Ctx {
+            clients: &aws,
+            clusters: &cache,
+            stop: &stop,
+            deadline: None,
+        };
+        // A map where the object is expected: does not decode.
+        let garbage = DynamicValue::Msgpack(vec![0x81, 0xa1, b'x', 0x01]);
+        let out = apply(&ctx, &garbage, &garbage, &garbage).await;
+        assert!(out.diagnostics.has_errors());
+        assert_eq!(
+            out.state,
+            Some(garbage.clone()),
+            "apply keeps the prior state"
+        );
+        let out = read(&ctx, &garbage).await;
+        assert!(out.diagnostics.has_errors());
+        assert_eq!(out.state, Some(garbage), "read keeps the current state");
+    }
+
+    /// Issue 9: the timeout message names the configured time, the update,
+    /// and what happens next; the default is named as such.
+    #[test]
+    fn timeout_message_names_the_configured_time() {
+        let t = Timeout {
+            which: "create",
+            configured: Some("90s".into()),
+            duration: Duration::from_secs(90),
+        };
+        let d = t.diagnostic("prod", Some("u-123"));
+        assert_eq!(d.summary, TIMED_OUT);
+        assert!(
+            d.detail.contains("Waited 90s (timeouts.create)"),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("u-123"));
+        assert!(d.detail.contains("keeps working"));
+        assert!(d.detail.contains("without a second association"));
+        assert!(!d.detail.contains("after 0s"), "never the remaining time");
+        assert_eq!(
+            d.attribute,
+            Some(AttributePath::attr("timeouts").child_attr("create"))
+        );
+        let t = Timeout {
+            which: "update",
+            configured: None,
+            duration: DEFAULT_TIMEOUT,
+        };
+        assert!(t
+            .diagnostic("prod", Some("u"))
+            .detail
+            .contains("Waited 2h (the default of timeouts.update)"));
+    }
+
+    /// Issue 9: out-of-range timeouts are refused at validate time, on the
+    /// attribute.
+    #[test]
+    fn overflowing_timeouts_are_refused_at_validation() {
+        let m = Model::from_value(&crate::tfprotov6::Value::object([
+            ("cluster_name", crate::tfprotov6::Value::string("prod")),
+            (
+                "timeouts",
+                crate::tfprotov6::Value::object([
+                    (
+                        "create",
+                        crate::tfprotov6::Value::string("3000000000000000h"),
+                    ),
+                    ("update", crate::tfprotov6::Value::string("25h")),
+                ]),
+            ),
+        ]))
+        .unwrap()
+        .unwrap();
+        let d = validate(&encode(&m).unwrap());
+        let paths: Vec<String> = d
+            .iter()
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(paths, ["timeouts.create", "timeouts.update"]);
+        assert!(d.0[0].detail.contains("24h"));
     }
 }

@@ -7,8 +7,9 @@ use crate::tfprotov6::{Attribute, Block, NestedBlock, Schema, Type};
 /// The resource's schema version. Bump it with a state upgrader.
 pub const SCHEMA_VERSION: i64 = 0;
 
-/// Default create and update timeout.
-pub const DEFAULT_TIMEOUT: &str = "60m";
+/// Default create and update timeout, as written in the docs; see
+/// [`super::model::DEFAULT_TIMEOUT`] for the reason and the sources.
+pub const DEFAULT_TIMEOUT: &str = "2h";
 
 /// The resource schema.
 pub fn resource_schema() -> Schema {
@@ -80,6 +81,13 @@ pub fn resource_schema() -> Schema {
                     Type::String,
                     "The id of the EKS update that associated the key, when known.",
                 ),
+                Attribute::computed(
+                    "cluster_created_at",
+                    Type::String,
+                    "When EKS created the cluster (RFC 3339). A cluster deleted and recreated \
+                     under the same name keeps its ARN but not this time, so the provider \
+                     notices the new cluster and plans the key association again.",
+                ),
             ],
             blocks: vec![NestedBlock::single("timeouts", timeouts_block())],
             deprecated: false,
@@ -89,19 +97,23 @@ pub fn resource_schema() -> Schema {
 
 fn timeouts_block() -> Block {
     Block {
-        description: "How long to wait for EKS.".into(),
+        description: "How long to wait for EKS. Real associations take 45 to 60 minutes and \
+            more, so the default is `2h`. When a timeout runs out, EKS keeps working on the \
+            update: the next apply waits for that same update and never starts a second \
+            association. At most `24h`."
+            .into(),
         attributes: vec![
             Attribute::optional(
                 "create",
                 Type::String,
                 "How long a create may wait for the association update, as a duration such as \
-                 `30m` or `1h`. Default `60m`.",
+                 `90m` or `2h` (at most `24h`). Default `2h`.",
             ),
             Attribute::optional(
                 "update",
                 Type::String,
                 "How long an update may wait for the association update, as a duration such \
-                 as `30m` or `1h`. Default `60m`.",
+                 as `90m` or `2h` (at most `24h`). Default `2h`.",
             ),
         ],
         ..Block::default()
