@@ -138,7 +138,7 @@ fn encryption_config_preflight_cross_account() {
                 .named("shared")
                 .expect_action(THIS, Action::Create)
                 .attr_eq(THIS, "resolved_key_arn", shared.as_str())
-                .import_verify(THIS, "demo", &["timeouts"])
+                .import_verify(THIS, "demo", &["timeouts", "deletion_protection"])
                 .after(move |ctx| {
                     ctx.assert_count(ASSOCIATE, 1)?;
                     let got = ctx.emulator().cluster_key_arn("demo", "us-east-1")?;
@@ -162,11 +162,11 @@ fn encryption_config_expiring_key_material_warns() {
         )?;
         TestCase::new(vec![Step::new(this(&key.key_arn, ""))
             .expect_plan_warning(
-                r"Warning: Imported key material expires.{0,300}2030-01-01T00:00:00Z",
+                r"(?s)Warning: Imported key material expires.{0,800}2030-01-01T00:00:00Z",
             )
             .expect_action(THIS, Action::Create)
             .attr_eq(THIS, "key_type", "CUSTOMER_MANAGED")
-            .import_verify(THIS, "demo", &["timeouts"])
+            .import_verify(THIS, "demo", &["timeouts", "deletion_protection"])
             .after(|ctx| ctx.assert_count(ASSOCIATE, 1))])
         .destroy(Destroy::new().expect_warning(STAYS))
         .run(ctx)
@@ -185,10 +185,10 @@ fn encryption_config_custom_key_store_warns() {
         TestCase::new(vec![
             Step::new(this(&key.key_arn, ""))
                 .expect_plan_warning(
-                    r"Warning: Key in a custom key store.{0,200}cks-0123456789abcdef0",
+                    r"(?s)Warning: Key in a custom key store.{0,800}cks-0123456789abcdef0",
                 )
                 .expect_action(THIS, Action::Create)
-                .import_verify(THIS, "demo", &["timeouts"])
+                .import_verify(THIS, "demo", &["timeouts", "deletion_protection"])
                 .after(|ctx| ctx.assert_count(ASSOCIATE, 1)),
             // The store disconnects: refresh reports the key Unavailable.
             Step::new(this(&key.key_arn, ""))

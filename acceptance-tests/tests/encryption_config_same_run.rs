@@ -24,7 +24,7 @@ const STAYS: &str = "Warning: Customer managed key stays on the cluster";
 /// How long a cluster created in the run stays CREATING: the apply waits.
 const CREATING_SECONDS: f64 = 2.0;
 
-/// A `terraform_data` named `name` that outputs `output` and whose
+/// A `terraform_data` named `name` with `input = output` (known at plan) and whose
 /// provisioner POSTs `body` to the emulator's control API at `path`, with
 /// the hook that writes the provisioner's script next to main.tf.
 fn provisioned(
@@ -74,7 +74,7 @@ fn cluster_in_run(ctx: &TestContext, key_at_create: Option<&str>, config_key: &s
         Step::new(format!(
             "{hcl}{}",
             guard(
-                "terraform_data.cluster.output",
+                "terraform_data.cluster.input",
                 &format!("\"{config_key}\"")
             )
         ))
@@ -114,7 +114,7 @@ fn encryption_config_created_in_same_run() {
             .attr_eq(THIS, "resolved_key_arn", key.key_arn.as_str())
             .attr_eq(THIS, "cluster_version", "1.31")
             .attr_set(THIS, "update_id")
-            .import_verify(THIS, "same-run", &["timeouts"])
+            .import_verify(THIS, "same-run", &["timeouts", "deletion_protection"])
             .after(move |ctx| {
                 ctx.assert_count(ASSOCIATE, 1)?;
                 let got = ctx.emulator().cluster_key_arn("same-run", "us-east-1")?;
@@ -142,7 +142,11 @@ fn encryption_config_created_with_cmk_in_same_run() {
         .attr_eq(THIS, "key_type", "CUSTOMER_MANAGED")
         .attr_eq(THIS, "key_arn", "alias/same-run")
         .attr_eq(THIS, "resolved_key_arn", key.key_arn.as_str())
-        .import_verify(THIS, "same-run", &["timeouts", "key_arn", "update_id"])
+        .import_verify(
+                THIS,
+                "same-run",
+                &["timeouts", "key_arn", "update_id", "deletion_protection"],
+            )
         .after(|ctx| {
             // Adopted: EKS already had the key from CreateCluster.
             ctx.assert_count(ASSOCIATE, 0)?;
@@ -168,7 +172,7 @@ fn encryption_config_alias_created_in_same_run() {
             );
             Step::new(format!(
                 "{hcl}{}",
-                guard("\"demo\"", "terraform_data.key.output")
+                guard("\"demo\"", "terraform_data.key.input")
             ))
             .before(hook)
         } else {
@@ -189,7 +193,7 @@ fn encryption_config_alias_created_in_same_run() {
             .attr_eq(THIS, "key_arn", alias)
             .attr_eq(THIS, "key_type", "CUSTOMER_MANAGED")
             .attr_set(THIS, "resolved_key_arn")
-            .import_verify(THIS, "demo", &["timeouts", "key_arn"])
+            .import_verify(THIS, "demo", &["timeouts", "key_arn", "deletion_protection"])
             .after(|ctx| ctx.assert_count(ASSOCIATE, 1))])
         .destroy(Destroy::new().expect_warning(STAYS))
         .run(ctx)
