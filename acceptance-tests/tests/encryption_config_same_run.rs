@@ -73,10 +73,7 @@ fn cluster_in_run(ctx: &TestContext, key_at_create: Option<&str>, config_key: &s
         let (hcl, hook) = provisioned(ctx, "cluster", "same-run", "/clusters", &body);
         Step::new(format!(
             "{hcl}{}",
-            guard(
-                "terraform_data.cluster.input",
-                &format!("\"{config_key}\"")
-            )
+            guard("terraform_data.cluster.input", &format!("\"{config_key}\""))
         ))
         .before(hook)
         .expect_action("terraform_data.cluster", Action::Create)
@@ -143,10 +140,10 @@ fn encryption_config_created_with_cmk_in_same_run() {
         .attr_eq(THIS, "key_arn", "alias/same-run")
         .attr_eq(THIS, "resolved_key_arn", key.key_arn.as_str())
         .import_verify(
-                THIS,
-                "same-run",
-                &["timeouts", "key_arn", "update_id", "deletion_protection"],
-            )
+            THIS,
+            "same-run",
+            &["timeouts", "key_arn", "update_id", "deletion_protection"],
+        )
         .after(|ctx| {
             // Adopted: EKS already had the key from CreateCluster.
             ctx.assert_count(ASSOCIATE, 0)?;
@@ -193,7 +190,11 @@ fn encryption_config_alias_created_in_same_run() {
             .attr_eq(THIS, "key_arn", alias)
             .attr_eq(THIS, "key_type", "CUSTOMER_MANAGED")
             .attr_set(THIS, "resolved_key_arn")
-            .import_verify(THIS, "demo", &["timeouts", "key_arn", "deletion_protection"])
+            .import_verify(
+                THIS,
+                "demo",
+                &["timeouts", "key_arn", "deletion_protection"],
+            )
             .after(|ctx| ctx.assert_count(ASSOCIATE, 1))])
         .destroy(Destroy::new().expect_warning(STAYS))
         .run(ctx)

@@ -421,7 +421,8 @@ mod tests {
             ..hsm.clone()
         };
         let ok = || GrantCheck::Answered(Ok(DryRunGrant::WouldSucceed));
-        let rows: Vec<(&str, PreflightFacts, Vec<(&str, bool)>)> = vec![
+        type Row = (&'static str, PreflightFacts, Vec<(&'static str, bool)>);
+        let rows: Vec<Row> = vec![
             ("dry run would succeed", facts(KEY, ok()), vec![]),
             ("preflight off", facts(KEY, GrantCheck::Off), vec![]),
             (

@@ -220,7 +220,10 @@ impl Model {
             ("resources", resources),
             ("deletion_protection", protection),
             ("preflight", bool_value(&self.preflight)),
-            ("require_key_rotation", bool_value(&self.require_key_rotation)),
+            (
+                "require_key_rotation",
+                bool_value(&self.require_key_rotation),
+            ),
             ("cluster_arn", string_value(&self.cluster_arn)),
             ("cluster_version", string_value(&self.cluster_version)),
             ("resolved_key_arn", string_value(&self.resolved_key_arn)),

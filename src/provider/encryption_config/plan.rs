@@ -1421,7 +1421,11 @@ mod tests {
             "us-east-1",
         );
         assert!(d.has_errors());
-        assert!(d.0[0].detail.contains("account 111122223333"), "{}", d.0[0].detail);
+        assert!(
+            d.0[0].detail.contains("account 111122223333"),
+            "{}",
+            d.0[0].detail
+        );
     }
 
     fn apply_step(

@@ -13,10 +13,10 @@ use super::ops::Ctx;
 use super::plan::{self, Action, Cfg, KeyLookup, KeyType, Prior};
 use super::schema::resource_schema;
 use crate::aws::ClusterInfo;
-use crate::provider::preflight;
 use crate::provider::errors::{
     decode_diagnostic, op_diagnostic, op_diagnostics, OpError, TIMED_OUT,
 };
+use crate::provider::preflight;
 use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Type};
 
 /// The only `resources` value EKS accepts.
@@ -235,8 +235,10 @@ pub async fn plan(
         // Not there yet: typically created in this run. Check what can be
         // checked now (a known key that exists must be usable), warn, and
         // decide everything at apply.
-        out.diagnostics
-            .push(preflight::cluster_not_found_yet(&cluster, ctx.clients.region()));
+        out.diagnostics.push(preflight::cluster_not_found_yet(
+            &cluster,
+            ctx.clients.region(),
+        ));
         if let Cfg::Known(k) = &config.key_arn {
             match ctx.key(k, true).await {
                 Ok(KeyLookup::NotFound { message }) => out.diagnostics.push(
@@ -286,8 +288,11 @@ pub async fn plan(
     if let (Some(KeyLookup::NotFound { message }), Cfg::Known(k)) = (&key, &config.key_arn) {
         // A key or alias created in this run: decided at apply, where a key
         // still missing is refused before anything is sent.
-        out.diagnostics
-            .push(preflight::key_not_found_yet(k, ctx.clients.region(), message));
+        out.diagnostics.push(preflight::key_not_found_yet(
+            k,
+            ctx.clients.region(),
+            message,
+        ));
         set_unknown_computed(&mut planned, false);
         planned.cluster_arn = Cfg::Known(info.arn.clone());
         planned.cluster_version = Cfg::Known(info.version.clone());
@@ -611,7 +616,12 @@ async fn converge(
     let live = ctx
         .wait_cluster_created(&cluster, live)
         .await
-        .map_err(|e| fail(format!("waiting for cluster {cluster:?} to become ACTIVE"), e))?;
+        .map_err(|e| {
+            fail(
+                format!("waiting for cluster {cluster:?} to become ACTIVE"),
+                e,
+            )
+        })?;
     diags.extend(plan::check_cluster(
         &cluster,
         ctx.clients.region(),
