@@ -52,6 +52,22 @@ pub fn account_of(arn: &str) -> Option<&str> {
     parts.nth(3).filter(|a| !a.is_empty())
 }
 
+/// The region of an ARN.
+pub fn region_of(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next() != Some("arn") {
+        return None;
+    }
+    parts.nth(2).filter(|r| !r.is_empty())
+}
+
+/// Whether a key KMS does not find may still appear in this run: anything
+/// but an ARN of another region than the provider's (EKS needs a key in the
+/// cluster's region, so such a key can never be used; refused at plan).
+pub fn may_appear_later(configured: &str, region: &str) -> bool {
+    region_of(configured).is_none_or(|r| r == region)
+}
+
 /// Plan-time warning for a known `cluster_name` EKS does not know (yet).
 pub fn cluster_not_found_yet(name: &str, region: &str) -> Diagnostic {
     Diagnostic::warning(
@@ -612,6 +628,19 @@ mod tests {
         assert_eq!(account_of(CLUSTER_ARN), Some("123456789012"));
         assert_eq!(account_of(FOREIGN_KEY), Some("111122223333"));
         assert_eq!(account_of("alias/x"), None);
+        assert_eq!(region_of(FOREIGN_KEY), Some("us-east-1"));
+        // Missing vs unusable keys at plan: only a key of another region can
+        // never appear in this run.
+        assert!(may_appear_later("alias/new", "us-east-1"));
+        assert!(may_appear_later(KEY, "us-east-1"));
+        assert!(may_appear_later(
+            "arn:aws:kms:us-east-1:123456789012:alias/new",
+            "us-east-1"
+        ));
+        assert!(!may_appear_later(
+            "arn:aws:kms:us-west-2:123456789012:key/k",
+            "us-east-1"
+        ));
         assert_eq!(
             denied_principal(DENIED),
             Some("arn:aws:iam::123456789012:user/ci")

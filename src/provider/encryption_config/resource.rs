@@ -241,9 +241,15 @@ pub async fn plan(
         ));
         if let Cfg::Known(k) = &config.key_arn {
             match ctx.key(k, true).await {
-                Ok(KeyLookup::NotFound { message }) => out.diagnostics.push(
-                    preflight::key_not_found_yet(k, ctx.clients.region(), &message),
-                ),
+                Ok(KeyLookup::NotFound { message })
+                    if preflight::may_appear_later(k, ctx.clients.region()) =>
+                {
+                    out.diagnostics.push(preflight::key_not_found_yet(
+                        k,
+                        ctx.clients.region(),
+                        &message,
+                    ))
+                }
                 Ok(lookup) => {
                     out.diagnostics
                         .extend(plan::check_key(k, &lookup, ctx.clients.region()));
@@ -286,6 +292,16 @@ pub async fn plan(
         _ => None,
     };
     if let (Some(KeyLookup::NotFound { message }), Cfg::Known(k)) = (&key, &config.key_arn) {
+        if !preflight::may_appear_later(k, ctx.clients.region()) {
+            out.diagnostics.extend(plan::check_key(
+                k,
+                &KeyLookup::NotFound {
+                    message: message.clone(),
+                },
+                ctx.clients.region(),
+            ));
+            return out;
+        }
         // A key or alias created in this run: decided at apply, where a key
         // still missing is refused before anything is sent.
         out.diagnostics.push(preflight::key_not_found_yet(
