@@ -23,7 +23,9 @@
 //!   resource and data source. The plan decisions are pure functions in
 //!   `provider::encryption_config::plan`, tested as a decision table.
 //! - [`aws`]: the EKS and KMS clients (aws-sdk-rust), returning plain data
-//!   and typed errors that keep AWS's error code and request id.
+//!   and typed errors that keep AWS's error code and request id; the
+//!   provider block's credential sources, account guards and HTTPS client
+//!   (CA bundle, proxies), with the AWS provider's precedence.
 //! - [`logging`]: go-hclog-shaped JSON logs on stderr, which Terraform
 //!   shows under `TF_LOG`.
 //!

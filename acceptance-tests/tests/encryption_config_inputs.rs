@@ -126,8 +126,12 @@ fn encryption_config_missing_credentials() {
             !out.status.success(),
             "plan should fail without credentials:\n{text}"
         );
+        // The message names what was tried, the region and the fix (issue 11).
         ensure!(
-            flat.contains("Error: No valid AWS credentials") && flat.contains("AWS_ACCESS_KEY_ID"),
+            flat.contains("Error: No valid AWS credentials")
+                && flat.contains("no AWS credentials found for region us-east-1. Tried the default chain: the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), profile \"default\"")
+                && flat.contains("the EC2 instance role")
+                && flat.contains("Fix: set `profile` or AWS_PROFILE"),
             "expected a clear credentials diagnostic:\n{text}"
         );
         let seen = ctx.emulator().requests()?;
@@ -160,6 +164,65 @@ fn encryption_config_rotation_off_warning() {
         ctx.tf_ok(&["apply", "-auto-approve"])?;
         ctx.assert_count("AssociateEncryptionConfig", 1)?;
         ctx.tf_ok(&["destroy", "-auto-approve"])?;
+        Ok(())
+    });
+}
+
+#[test]
+fn encryption_config_invalid_auth_settings() {
+    each_core("encryption_config_invalid_auth_settings", |ctx| {
+        ctx.emulator().clear_requests()?;
+        ctx.write_raw_config(&format!(
+            r#"
+terraform {{
+  required_providers {{
+    eks = {{ source = "cmkguard/eks" }}
+  }}
+}}
+provider "eks" {{
+  region                = "us-east-1"
+  allowed_account_ids   = ["12345"]
+  forbidden_account_ids = ["123456789012"]
+  retry_mode            = "legacy"
+  assume_role {{
+    role_arn = "arn:aws:iam::123456789012:role/x"
+    duration = "5m"
+    policy   = "not json"
+  }}
+  assume_role_with_web_identity {{
+    role_arn                = "arn:aws:iam::123456789012:role/ci"
+    web_identity_token      = "t"
+    web_identity_token_file = "/tmp/token"
+  }}
+  endpoints {{
+    eks = "{url}"
+    kms = "{url}"
+    sts = "{url}"
+  }}
+}}
+data "eks_encryption_config" "x" {{
+  cluster_name = "demo"
+}}
+"#,
+            url = ctx.url(),
+        ))?;
+        let out = ctx.tf(&["validate"])?;
+        ensure!(!out.success(), "validate should fail:\n{}", out.report());
+        for pattern in [
+            r#"Error: Invalid account id .*allowed_account_ids\s+= \["12345"\] .*12-digit"#,
+            r#"Error: Conflicting account guards .*either allowed_account_ids or forbidden_account_ids"#,
+            r#"Error: Invalid retry_mode .*retry_mode\s+= "legacy" .*"standard" or "adaptive""#,
+            r#"Error: Invalid session duration .*duration = "5m" .*"15m" to "12h""#,
+            r#"Error: Invalid policy .*policy\s+= "not json" .*IAM policy document in JSON"#,
+            r#"Error: Conflicting web identity token .*either web_identity_token or web_identity_token_file"#,
+        ] {
+            out.expect_error(pattern)?;
+        }
+        let seen = ctx.emulator().requests()?;
+        ensure!(
+            seen.is_empty(),
+            "a bad provider block must not call AWS, saw {seen:?}"
+        );
         Ok(())
     });
 }

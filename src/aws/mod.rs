@@ -5,6 +5,12 @@
 //! ([`ClusterInfo`], [`KeyInfo`], [`UpdateInfo`]) and typed errors
 //! ([`AwsError`], [`ConfigError`]). Nothing above this module sees SDK types.
 //!
+//! Building the clients ([`AwsClients::from_settings`]) resolves every
+//! setting in the AWS provider's order (`resolve`), builds one HTTPS client
+//! (`http`) and the credential providers (`credentials`): web identity,
+//! assume role, and the account guard that runs before the first EKS or KMS
+//! call.
+//!
 //! Every call emits a `tracing` debug event with the operation, the cluster or
 //! key id, the request id and the duration; credentials and bodies are never
 //! logged.
@@ -19,6 +25,7 @@ mod kms;
 mod preflight;
 mod resolve;
 mod settings;
+mod timeouts;
 
 pub use config::{
     AssumeRole, AwsClients, Endpoints, ProviderSettings, DEFAULT_MAX_ATTEMPTS, DEFAULT_SESSION_NAME,
@@ -29,6 +36,7 @@ pub use error::{AwsError, AwsErrorKind, ConfigError};
 pub use kms::KeyInfo;
 pub use preflight::{DryRunGrant, KeyCustody, EKS_GRANT_OPERATIONS};
 pub use settings::{AuthSettings, RetryModeSetting, TransportSettings, WebIdentity};
+pub use timeouts::{CallTimeouts, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, MAX_BACKOFF};
 
 /// Helpers shared by the tests of this module: mocked SDK clients that retry
 /// without sleeping, canned HTTP responses, and a fake HTTP client that
