@@ -120,18 +120,23 @@ impl AwsClients {
         let meta = out
             .key_metadata()
             .ok_or_else(|| AwsError::other(OP, "the response has no KeyMetadata"))?;
-        let expires = meta
-            .expiration_model()
-            .is_some_and(|m| m.as_str() == "KEY_MATERIAL_EXPIRES");
-        Ok(KeyCustody {
-            arn: meta.arn().unwrap_or_default().to_owned(),
-            origin: meta
-                .origin()
-                .map(|o| o.as_str().to_owned())
-                .unwrap_or_else(|| "AWS_KMS".to_owned()),
-            valid_to: meta.valid_to().filter(|_| expires).and_then(rfc3339),
-            custom_key_store_id: meta.custom_key_store_id().map(str::to_owned),
-        })
+        Ok(custody_of(meta))
+    }
+}
+
+/// The custody fields of a DescribeKey answer.
+pub(crate) fn custody_of(meta: &aws_sdk_kms::types::KeyMetadata) -> KeyCustody {
+    let expires = meta
+        .expiration_model()
+        .is_some_and(|m| m.as_str() == "KEY_MATERIAL_EXPIRES");
+    KeyCustody {
+        arn: meta.arn().unwrap_or_default().to_owned(),
+        origin: meta
+            .origin()
+            .map(|o| o.as_str().to_owned())
+            .unwrap_or_else(|| "AWS_KMS".to_owned()),
+        valid_to: meta.valid_to().filter(|_| expires).and_then(rfc3339),
+        custom_key_store_id: meta.custom_key_store_id().map(str::to_owned),
     }
 }
 

@@ -126,9 +126,11 @@ pub struct PreflightFacts {
     pub grant: GrantCheck,
 }
 
-/// Gathers the preflight's facts: the key's custody (DescribeKey) and, when
-/// `enabled` and the cluster role is known, a CreateGrant dry run for it.
-/// KMS errors become facts; only a stop from Terraform is an error.
+/// Gathers the preflight's facts: the key's custody (from the provider's
+/// DescribeKey cache, which the plan has filled already, so usually no
+/// call) and, when `enabled` and the cluster role is known, a CreateGrant
+/// dry run for it. KMS errors become facts; only a stop from Terraform is
+/// an error.
 pub async fn gather(
     clients: &AwsClients,
     stop: &CancellationToken,
@@ -141,10 +143,10 @@ pub async fn gather(
     let custody = tokio::select! {
         biased;
         () = stop.cancelled() => return Err(OpError::Interrupted),
-        r = clients.key_custody(key_arn) => r,
+        r = clients.describe_key_cached(key_arn) => r,
     };
     let custody = match custody {
-        Ok(c) => Some(c),
+        Ok(k) => Some(k.custody),
         Err(e) => {
             tracing::debug!(key_arn, error = %e, "skipping the key custody check");
             None

@@ -704,10 +704,13 @@ async fn converge(
         .known()
         .cloned()
         .unwrap_or_else(|| vec![SECRETS.to_owned()]);
-    if let Action::Associate { key_arn } = &decision.action {
-        // Every plan-time check runs again right before the association,
-        // including those the plan could not make (cluster or key created
-        // in this run).
+    // The plan-time checks the plan could not make (the cluster or the key
+    // did not exist yet, or the key was unknown) run now, right before the
+    // association. When the plan ran them, the fresh re-check of the key
+    // and the cluster before the call (ensure_associated) is enough, and
+    // keeps an association at its call count.
+    let decided_at_apply = planned.resolved_key_arn.is_unknown();
+    if let (Action::Associate { key_arn }, true) = (&decision.action, decided_at_apply) {
         if config.rotation_required() {
             match ctx.rotation(key_arn).await {
                 Ok(Some(false)) => return Err(preflight::rotation_required(key_arn).into()),
@@ -732,10 +735,8 @@ async fn converge(
                 checked.0.into_iter().filter(Diagnostic::is_error).collect(),
             ));
         }
-        if planned.resolved_key_arn.is_unknown() {
-            // The plan could not show these warnings.
-            diags.extend(checked);
-        }
+        // The plan could not show these warnings.
+        diags.extend(checked);
     }
     let (update_id, fresh_info, key) = match (&decision.action, &config.key_arn, key) {
         (

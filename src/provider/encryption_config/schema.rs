@@ -55,8 +55,9 @@ pub fn resource_schema() -> Schema {
                 Attribute::optional(
                     "preflight",
                     Type::Bool,
-                    "When `true` (the default), before an association is planned (and again \
-                     before it is applied) the provider makes a KMS `CreateGrant` call with \
+                    "When `true` (the default), before an association is planned (or before \
+                     it is applied, when the plan could not tell: the cluster or the key did \
+                     not exist yet) the provider makes a KMS `CreateGrant` call with \
                      `DryRun = true`, as the caller, for the cluster's IAM role: a refusal is an \
                      error on `key_arn` at plan instead of a failed association. Set `false` \
                      for callers that may not call CreateGrant with DryRun. The key's custody \
