@@ -307,11 +307,11 @@ pub struct Cluster {
 pub struct Fault {
     /// Operation name, or `*`.
     pub operation: String,
-    /// `throttle`, `server_error`, `drop` or `latency`.
+    /// `throttle`, `server_error`, `drop`, `latency` or `hang`.
     pub kind: String,
     /// How many matching requests it affects.
     pub count: u32,
-    /// For `latency`.
+    /// For `latency` and `hang`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
 }
@@ -703,6 +703,53 @@ impl Emulator {
                 url: format!("{}/_emulator/updates", self.url),
                 reason: format!("no id in {v}"),
             })
+    }
+
+    /// Moves `alias` (e.g. `alias/eks`) to another key, as KMS UpdateAlias
+    /// does (for example while a saved plan waits).
+    pub fn retarget_alias(&self, alias: &str, target_key: &str) -> Result<(), EmulatorError> {
+        let body = json!({"alias": alias, "target_key": target_key});
+        self.request("POST", "/_emulator/aliases", Some(&body))?;
+        Ok(())
+    }
+
+    /// Deletes cluster `name` and creates it again under the same name (same
+    /// ARN, new `createdAt`, no CMK).
+    pub fn recreate_cluster(&self, name: &str, region: &str) -> Result<Cluster, EmulatorError> {
+        let body = json!({"region": region});
+        let v = self.request(
+            "POST",
+            &format!("/_emulator/clusters/{name}/recreate"),
+            Some(&body),
+        )?;
+        serde_json::from_value(v.clone()).map_err(|e| EmulatorError::Decode {
+            method: "POST".into(),
+            url: format!("{}/_emulator/clusters/{name}/recreate", self.url),
+            reason: format!("{e}: {v}"),
+        })
+    }
+
+    /// Moves the emulator's virtual clock forward, so long updates end
+    /// without a real wait.
+    pub fn advance_clock(&self, seconds: f64) -> Result<(), EmulatorError> {
+        let body = json!({"advance_seconds": seconds});
+        self.request("POST", "/_emulator/clock", Some(&body))?;
+        Ok(())
+    }
+
+    /// Starts an unrelated update (a version update) that disables `key`
+    /// half way through: a key disabled while an apply waits.
+    pub fn start_update_disabling_key(
+        &self,
+        cluster: &str,
+        region: &str,
+        duration_seconds: f64,
+        key: &str,
+    ) -> Result<(), EmulatorError> {
+        let body = json!({"cluster": cluster, "region": region, "type": "VersionUpdate",
+                          "duration_seconds": duration_seconds, "disable_key_arn": key});
+        self.request("POST", "/_emulator/updates", Some(&body))?;
+        Ok(())
     }
 
     /// `POST /_emulator/config` with any subset of `update_duration_seconds`,

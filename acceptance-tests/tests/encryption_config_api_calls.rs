@@ -51,3 +51,42 @@ fn encryption_config_api_calls_per_plan() {
         Ok(())
     });
 }
+
+/// Issue 9: the AWS calls of one association, `apply` of a saved plan (the
+/// apply-time re-plan included), as a figure. The plan's reads are cached
+/// and the apply re-reads the cluster and the key once, right before the
+/// irreversible call (the re-check), then the cluster once more to record
+/// the result.
+#[test]
+fn encryption_config_api_calls_per_association() {
+    each_core("encryption_config_api_calls_per_association", |ctx| {
+        let em = ctx.emulator();
+        em.set_update_duration(0.0)?;
+        em.create_key(&KeySpec::symmetric().alias("alias/one"))?;
+        em.create_cluster(&ClusterSpec::new("one"))?;
+        ctx.write_config(
+            "resource \"eks_encryption_config\" \"this\" {\n  cluster_name = \"one\"\n  key_arn      = \"alias/one\"\n  deletion_protection = false\n}\n",
+        )?;
+        ctx.tf_ok(&["plan", "-out=tfplan"])?;
+        em.clear_requests()?;
+        ctx.tf_ok(&["apply", "tfplan"])?;
+        let mut counts = std::collections::BTreeMap::<String, usize>::new();
+        for r in em.requests()? {
+            *counts.entry(r.operation).or_default() += 1;
+        }
+        ctx.note(&format!(
+            "calls of one association (apply of a saved plan): {counts:?}"
+        ));
+        for (op, n) in [
+            ("DescribeCluster", 3),
+            ("DescribeKey", 2),
+            ("GetKeyRotationStatus", 1),
+            ("ListUpdates", 1),
+            ("AssociateEncryptionConfig", 1),
+            ("DescribeUpdate", 1),
+        ] {
+            ctx.assert_count(op, n)?;
+        }
+        Ok(())
+    });
+}

@@ -28,6 +28,7 @@ use super::http::{self, HttpOptions};
 use super::kms::KeyInfo;
 use super::resolve::{self, Ambient, TokenSource};
 use super::settings::{AuthSettings, RetryModeSetting, TransportSettings};
+use super::timeouts::CallTimeouts;
 
 /// Total attempts per AWS call (first try plus retries) when `max_retries` is
 /// not set: 5, i.e. 4 retries with the SDK's standard jittered exponential
@@ -58,6 +59,8 @@ pub struct ProviderSettings {
     pub auth: AuthSettings,
     /// Retry mode, CA bundle, proxies, FIPS and dual-stack endpoints.
     pub transport: TransportSettings,
+    /// `attempt_timeout` and `operation_timeout` of every AWS call.
+    pub timeouts: CallTimeouts,
 }
 
 /// The `assume_role` block.
@@ -111,6 +114,18 @@ struct Inner {
     kms: aws_sdk_kms::Client,
     region: String,
     key_cache: Mutex<HashMap<String, Arc<OnceCell<KeyInfo>>>>,
+    /// The bounds of every call, and the endpoints, for timeout messages.
+    limits: CallLimits,
+    /// GetKeyRotationStatus answers by key, like the DescribeKey cache.
+    rotation_cache: Mutex<HashMap<String, bool>>,
+}
+
+/// What a timed-out call's message names.
+#[derive(Debug, Clone, Default)]
+struct CallLimits {
+    timeouts: CallTimeouts,
+    eks_endpoint: Option<String>,
+    kms_endpoint: Option<String>,
 }
 
 impl fmt::Debug for AwsClients {
@@ -232,6 +247,8 @@ impl AwsClients {
             other => other,
         })?;
         let (retry_mode, max_attempts) = resolve::retry(settings, &amb)?;
+        // Retries that cannot fit in the operation timeout are dropped.
+        let max_attempts = settings.timeouts.cap_attempts(max_attempts);
         let use_fips = resolve::flag(
             settings.transport.use_fips_endpoint,
             "AWS_USE_FIPS_ENDPOINT",
@@ -289,6 +306,7 @@ impl AwsClients {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.clone()))
             .retry_config(retry)
+            .timeout_config(settings.timeouts.sdk_config())
             .use_fips(use_fips)
             .use_dual_stack(use_dual_stack)
             .profile_name(&profile)
@@ -416,6 +434,11 @@ impl AwsClients {
             }))
             .build();
 
+        let limits = CallLimits {
+            timeouts: settings.timeouts,
+            eks_endpoint: shown_endpoint(eks_endpoint.as_deref(), "EKS", &sdk_config),
+            kms_endpoint: shown_endpoint(kms_endpoint.as_deref(), "KMS", &sdk_config),
+        };
         let mut eks = aws_sdk_eks::config::Builder::from(&sdk_config);
         if let Some(url) = eks_endpoint {
             eks = eks.endpoint_url(url);
@@ -437,11 +460,15 @@ impl AwsClients {
             use_dual_stack,
             "configured AWS clients"
         );
-        Ok(Self::from_clients(
+        let mut clients = Self::from_clients(
             aws_sdk_eks::Client::from_conf(eks.build()),
             aws_sdk_kms::Client::from_conf(kms.build()),
             region,
-        ))
+        );
+        if let Some(inner) = Arc::get_mut(&mut clients.inner) {
+            inner.limits = limits;
+        }
+        Ok(clients)
     }
 
     /// For tests: builds from explicit SDK clients (e.g. aws-smithy-mocks
@@ -457,8 +484,52 @@ impl AwsClients {
                 kms,
                 region,
                 key_cache: Mutex::new(HashMap::new()),
+                limits: CallLimits::default(),
+                rotation_cache: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// A cached rotation status, if any.
+    pub(crate) fn cached_rotation(&self, key_arn: &str) -> Option<bool> {
+        let cache = self
+            .inner
+            .rotation_cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.get(key_arn).copied()
+    }
+
+    /// Records a rotation status.
+    pub(crate) fn cache_rotation(&self, key_arn: &str, enabled: bool) {
+        let mut cache = self
+            .inner
+            .rotation_cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.insert(key_arn.to_owned(), enabled);
+    }
+
+    /// Names the endpoint and the configured bounds in the message of a
+    /// call that timed out, so a hung endpoint is easy to find. `kms`
+    /// selects the KMS endpoint, else EKS's.
+    pub(crate) fn annotate(&self, mut e: super::AwsError, kms: bool) -> super::AwsError {
+        if e.kind == super::AwsErrorKind::Timeout {
+            let limits = &self.inner.limits;
+            let (service, endpoint) = if kms {
+                ("kms", limits.kms_endpoint.clone())
+            } else {
+                ("eks", limits.eks_endpoint.clone())
+            };
+            let endpoint = endpoint
+                .unwrap_or_else(|| format!("https://{service}.{}.amazonaws.com", self.region()));
+            e.message = format!(
+                "{} (endpoint {endpoint}; no answer within the provider's {})",
+                e.message,
+                limits.timeouts.describe()
+            );
+        }
+        e
     }
 
     /// The region the clients talk to.
@@ -753,6 +824,20 @@ pub(crate) fn validate_endpoint(
         }
     }
     Ok(Some(value.to_owned()))
+}
+
+/// The endpoint a service's calls go to, for messages: the block's
+/// `endpoints` URL, else `AWS_ENDPOINT_URL_<SERVICE>`, else the shared
+/// `endpoint_url`; `None` for the regional default.
+fn shown_endpoint(
+    explicit: Option<&str>,
+    service: &str,
+    sdk_config: &aws_types::SdkConfig,
+) -> Option<String> {
+    explicit
+        .map(str::to_owned)
+        .or_else(|| std::env::var(format!("AWS_ENDPOINT_URL_{service}")).ok())
+        .or_else(|| sdk_config.endpoint_url().map(str::to_owned))
 }
 
 #[cfg(test)]
@@ -1149,7 +1234,50 @@ mod tests {
         assert_eq!(attempts(None).await, DEFAULT_MAX_ATTEMPTS);
         assert_eq!(attempts(Some(0)).await, 1);
         assert_eq!(attempts(Some(10)).await, 11);
-        assert_eq!(attempts(Some(u32::MAX)).await, u32::MAX);
+        // Issue 9: retries that cannot fit in the operation timeout (5m,
+        // at up to 20 s of backoff each) are capped.
+        assert_eq!(attempts(Some(u32::MAX)).await, 16);
+        assert_eq!(attempts(Some(100)).await, 16);
+    }
+
+    /// Issue 9: every call has an attempt and an operation timeout, and a
+    /// timed-out call names its endpoint and the bounds.
+    #[tokio::test]
+    async fn calls_have_timeouts_and_a_timeout_names_the_endpoint() {
+        let http = fake_aws();
+        let s = ProviderSettings {
+            timeouts: CallTimeouts {
+                attempt: Some(Duration::from_secs(2)),
+                operation: Some(Duration::from_secs(4)),
+            },
+            ..settings()
+        };
+        let aws = AwsClients::from_settings_with(&s, sources(&http, files(), &[]))
+            .await
+            .unwrap();
+        for tc in [
+            aws.eks().config().timeout_config().unwrap(),
+            aws.kms().config().timeout_config().unwrap(),
+        ] {
+            assert_eq!(tc.operation_timeout(), Some(Duration::from_secs(4)));
+            assert_eq!(tc.operation_attempt_timeout(), Some(Duration::from_secs(2)));
+        }
+        let e = aws.annotate(
+            crate::aws::AwsError {
+                operation: "DescribeCluster",
+                kind: crate::aws::AwsErrorKind::Timeout,
+                code: None,
+                message: "request timed out".into(),
+                request_id: None,
+                http_status: None,
+            },
+            false,
+        );
+        assert_eq!(
+            e.message,
+            "request timed out (endpoint http://eks.explicit.test; no answer within the \
+             provider's attempt_timeout 2s, operation_timeout 4s)"
+        );
     }
 
     #[tokio::test]

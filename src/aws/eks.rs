@@ -127,7 +127,7 @@ impl AwsClients {
             &result,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception())
         );
-        let result = result.map_err(|e| AwsError::from_sdk(OP, e));
+        let result = result.map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
         trace_call(OP, name, started, &result);
         let out = match result {
             Ok(out) => out,
@@ -188,7 +188,7 @@ impl AwsClients {
             .client_request_token(client_request_token)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(OP, e));
+            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
         trace_call(OP, cluster, started, &result);
         let out = result?;
         out.update()
@@ -211,7 +211,7 @@ impl AwsClients {
             .update_id(update_id)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(OP, e));
+            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
         trace_call(OP, cluster, started, &result);
         let out = result?;
         out.update()
@@ -232,7 +232,7 @@ impl AwsClients {
         let mut ids = Vec::new();
         let mut page_count = 0u32;
         while let Some(page) = pages.next().await {
-            let result = page.map_err(|e| AwsError::from_sdk(OP, e));
+            let result = page.map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
             trace_call(OP, cluster, started, &result);
             ids.extend(result?.update_ids().iter().cloned());
             page_count += 1;

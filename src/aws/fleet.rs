@@ -14,7 +14,7 @@ impl AwsClients {
         let mut names = Vec::new();
         let mut page_count = 0u32;
         while let Some(page) = pages.next().await {
-            let result = page.map_err(|e| AwsError::from_sdk(OP, e));
+            let result = page.map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
             trace_call(OP, self.region(), started, &result);
             names.extend(result?.clusters().iter().cloned());
             page_count += 1;

@@ -46,7 +46,7 @@ impl AwsClients {
             .key_id(key_id)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(OP, e));
+            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), true));
         trace_call(OP, key_id, started, &result);
         let out = result?;
         let meta = out
@@ -98,7 +98,21 @@ impl AwsClients {
     }
 
     /// GetKeyRotationStatus: whether automatic rotation is enabled.
+    ///
+    /// Cached like [`describe_key_cached`](Self::describe_key_cached), per
+    /// provider configuration and key (errors are not cached): the status
+    /// only decides a plan-time warning, and the apply-time re-plan would
+    /// otherwise ask again for every resource.
     pub async fn key_rotation_enabled(&self, key_arn: &str) -> Result<bool, AwsError> {
+        if let Some(enabled) = self.cached_rotation(key_arn) {
+            return Ok(enabled);
+        }
+        let enabled = self.key_rotation_enabled_uncached(key_arn).await?;
+        self.cache_rotation(key_arn, enabled);
+        Ok(enabled)
+    }
+
+    async fn key_rotation_enabled_uncached(&self, key_arn: &str) -> Result<bool, AwsError> {
         const OP: &str = "GetKeyRotationStatus";
         let started = Instant::now();
         let result = self
@@ -107,7 +121,7 @@ impl AwsClients {
             .key_id(key_arn)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(OP, e));
+            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), true));
         trace_call(OP, key_arn, started, &result);
         Ok(result?.key_rotation_enabled())
     }
@@ -211,6 +225,9 @@ mod tests {
             });
         let aws = clients(&[], &[&rule]);
         assert!(aws.key_rotation_enabled(KEY_ARN).await.unwrap());
+        // Issue 9: cached like DescribeKey.
+        assert!(aws.key_rotation_enabled(KEY_ARN).await.unwrap());
+        assert_eq!(rule.num_calls(), 1);
     }
 
     #[tokio::test]

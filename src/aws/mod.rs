@@ -25,6 +25,7 @@ mod kms;
 mod preflight;
 mod resolve;
 mod settings;
+mod timeouts;
 
 pub use config::{
     AssumeRole, AwsClients, Endpoints, ProviderSettings, DEFAULT_MAX_ATTEMPTS, DEFAULT_SESSION_NAME,
@@ -35,6 +36,7 @@ pub use error::{AwsError, AwsErrorKind, ConfigError};
 pub use kms::KeyInfo;
 pub use preflight::{DryRunGrant, KeyCustody, EKS_GRANT_OPERATIONS};
 pub use settings::{AuthSettings, RetryModeSetting, TransportSettings, WebIdentity};
+pub use timeouts::{CallTimeouts, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, MAX_BACKOFF};
 
 /// Helpers shared by the tests of this module: mocked SDK clients that retry
 /// without sleeping, canned HTTP responses, and a fake HTTP client that

@@ -83,7 +83,7 @@ impl AwsClients {
             .dry_run(true)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(OP, e));
+            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), true));
         trace_call(OP, key_arn, started, &result);
         match result {
             Err(e) if e.is_code("DryRunOperationException") => Ok(DryRunGrant::WouldSucceed),
@@ -114,7 +114,7 @@ impl AwsClients {
             .key_id(key_id)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(OP, e));
+            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), true));
         trace_call(OP, key_id, started, &result);
         let out = result?;
         let meta = out

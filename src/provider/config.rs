@@ -41,11 +41,14 @@ pub fn provider_schema() -> Schema {
                     Type::Number,
                     "How many times a throttled or failed AWS call is retried, with \
                      exponential backoff. Default: `AWS_MAX_ATTEMPTS` minus one, else the \
-                     profile's `max_attempts` minus one, else `4` (5 attempts in total).",
+                     profile's `max_attempts` minus one, else `4` (5 attempts in total). \
+                     Capped so that the retries fit in `operation_timeout` (15 with the \
+                     default `5m`).",
                 ),
             ]
             .into_iter()
             .chain(access::attributes())
+            .chain(super::call_timeouts::attributes())
             .collect(),
             blocks: vec![
                 NestedBlock {
@@ -287,6 +290,7 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
         }
     }
     let (auth, transport) = access::parse(config, &mut diags);
+    let timeouts = super::call_timeouts::parse(config, &mut diags);
     if diags.has_errors() {
         return (None, diags);
     }
@@ -299,6 +303,7 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
             max_retries,
             auth,
             transport,
+            timeouts,
         }),
         diags,
     )

@@ -3,6 +3,7 @@
 //! `eks_encryption_configs` data source.
 
 pub mod access;
+pub mod call_timeouts;
 pub mod config;
 pub mod encryption_config;
 pub mod encryption_configs;

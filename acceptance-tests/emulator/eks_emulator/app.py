@@ -22,7 +22,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from . import accounts, kms_access, kms_ext
 from .awsreq import AwsRequest, classify
 from .control import PREFIX, ControlApi
-from .faults import drop_connection, error_reply
+from .faults import drop_connection, error_reply, hang
 from .http import JSON_11, Reply, aws_error, rest_json_error
 from .state import EmulatorState
 
@@ -74,6 +74,9 @@ class EmulatorApp:
 
         if fault is not None and fault.kind == "latency":
             time.sleep(fault.latency_ms / 1000.0)
+        elif fault is not None and fault.kind == "hang":
+            self.state.log.record(req, None, None, fault_kind)
+            hang(environ, fault.latency_ms / 1000.0)
         elif fault is not None and fault.kind == "drop" and not fault.after_processing:
             self.state.log.record(req, None, None, fault_kind)
             drop_connection(environ)

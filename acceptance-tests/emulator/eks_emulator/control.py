@@ -6,6 +6,7 @@ See ``notes/emulator-api.md`` for the contract. ``region`` defaults to
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from typing import TYPE_CHECKING, Any, Callable
@@ -47,6 +48,9 @@ class ControlApi:
                 ("POST", "/config", self.set_config),
                 ("POST", "/keys", self.create_key),
                 ("POST", "/keys/(?P<key_id>.+)/state", self.set_key_state),
+                ("POST", "/aliases", self.retarget_alias),
+                ("POST", "/clock", self.advance_clock),
+                ("POST", "/clusters/(?P<name>[^/]+)/recreate", self.recreate_cluster),
                 ("POST", "/clusters", self.create_cluster),
                 ("DELETE", "/clusters/(?P<name>[^/]+)", self.delete_cluster),
                 ("POST", "/clusters/(?P<name>[^/]+)/encryption", self.set_encryption),
@@ -119,7 +123,8 @@ class ControlApi:
         """``POST /config`` with any subset of the knobs."""
         config = self.state.config
         unknown = set(body) - {"update_duration_seconds", "fail_next_update",
-                               "disable_key_mid_update", "region"}
+                               "disable_key_mid_update", "missing_cluster_error",
+                               "list_updates_order", "list_updates_page_size", "region"}
         if unknown:
             raise ControlError(400, f"unknown config keys: {', '.join(sorted(unknown))}")
         if "update_duration_seconds" in body:
@@ -134,6 +139,21 @@ class ControlApi:
             config.fail_next_update = fail
         if "disable_key_mid_update" in body:
             config.disable_key_mid_update = bool(body["disable_key_mid_update"])
+        if "missing_cluster_error" in body:
+            value = body["missing_cluster_error"]
+            if value not in ("ResourceNotFoundException", "ClientException"):
+                raise ControlError(400, "missing_cluster_error must be ResourceNotFoundException "
+                                        "or ClientException")
+            config.missing_cluster_error = value
+        if "list_updates_order" in body:
+            if body["list_updates_order"] not in ("newest_first", "oldest_first"):
+                raise ControlError(400, "list_updates_order must be newest_first or oldest_first")
+            config.list_updates_order = body["list_updates_order"]
+        if "list_updates_page_size" in body:
+            size = body["list_updates_page_size"]
+            if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 100:
+                raise ControlError(400, "list_updates_page_size must be an integer from 1 to 100")
+            config.list_updates_page_size = size
         return ok(config.to_json())
 
     # -- KMS -------------------------------------------------------------
@@ -165,6 +185,42 @@ class ControlApi:
         kms_ext.set_key_state(key, body.get("state", ""), region=ref.region,  # type: ignore[union-attr]
                               pending_window_days=int(body.get("pending_window_days", 7)))
         return ok(kms_ext.key_json(key))
+
+    def retarget_alias(self, body: dict[str, Any]) -> Reply:
+        """``POST /aliases`` ``{"alias": "alias/x", "target_key": ID-or-ARN}``.
+
+        Moves an alias to another key, as KMS UpdateAlias does ("Associates an
+        existing KMS alias with a different KMS key",
+        https://docs.aws.amazon.com/kms/latest/APIReference/API_UpdateAlias.html):
+        for example while a saved plan waits to be applied.
+        """
+        region = body.get("region", "us-east-1")
+        alias, target = body.get("alias"), body.get("target_key")
+        if not isinstance(alias, str) or not alias.startswith("alias/"):
+            raise ControlError(400, "alias must look like 'alias/NAME'")
+        ref = kms_ext.parse_key_ref(str(target or ""), region)
+        key = kms_ext.find_key(ref) if ref else None
+        if key is None:
+            raise ControlError(404, f"no key {target} in {region}")
+        be = kms_ext.backend(ref.region)  # type: ignore[union-attr]
+        if kms_ext.resolve_key_arn(alias, region) is None:
+            raise ControlError(404, f"no alias {alias} in {region}")
+        be.update_alias(key.id, alias)
+        return ok(kms_ext.key_json(key))
+
+    def advance_clock(self, body: dict[str, Any]) -> Reply:
+        """``POST /clock`` ``{"advance_seconds": N}``: move the virtual clock forward.
+
+        Updates keep EKS's lifecycle (InProgress, then Successful or Failed) and
+        their real-world durations (associations take 45 to 60 minutes and more),
+        but a test can make the time pass at once.
+        """
+        seconds = body.get("advance_seconds")
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+            raise ControlError(400, "advance_seconds must be a non-negative number")
+        self.state.clock_offset += float(seconds)
+        self.state.settle()
+        return ok({"offset_seconds": self.state.clock_offset})
 
     # -- EKS -------------------------------------------------------------
 
@@ -202,6 +258,26 @@ class ControlApi:
         self.state.eks.forget_cluster(region, name)
         return ok({"ok": True})
 
+    def recreate_cluster(self, body: dict[str, Any], name: str) -> Reply:
+        """``POST /clusters/{name}/recreate``: delete and create again under the same name.
+
+        A cluster's ARN is built from its name (``arn:aws:eks:REGION:ACCOUNT:
+        cluster/NAME``, Service Authorization Reference, Amazon EKS resource
+        types), so the new cluster has the old ARN; its ``createdAt`` is new, and
+        it has no encryption config unless ``key_arn`` is given.
+        """
+        region = body.get("region", "us-east-1")
+        old = self._cluster(name, region)
+        old_created = old.created_at
+        version = str(body.get("version", old.version))
+        eks_ext.backend(region).clusters.pop(name)
+        self.state.eks.forget_cluster(region, name)
+        cluster = eks_ext.create_cluster(name=name, region=region, version=version,
+                                         key_arn=body.get("key_arn"))
+        if not cluster.created_at > old_created:
+            cluster.created_at = old_created + datetime.timedelta(seconds=1)
+        return ok(eks_ext.cluster_json(cluster))
+
     def set_encryption(self, body: dict[str, Any], name: str) -> Reply:
         """``POST /clusters/{name}/encryption``: out-of-band association (drift)."""
         region = body.get("region", "us-east-1")
@@ -223,9 +299,12 @@ class ControlApi:
                   {"type": "PlatformVersion", "value": cluster.platformVersion}] \
             if update_type == "VersionUpdate" else []
         duration = body.get("duration_seconds")
+        # ``disable_key_arn``: the key is disabled half way through this
+        # update (a key disabled while the apply waits for another update).
         update = self.state.eks.start_update(
             region, cluster, update_type, params,
-            duration=None if duration is None else float(duration))
+            duration=None if duration is None else float(duration),
+            disable_key_arn=body.get("disable_key_arn"))
         return ok({"id": update.id})
 
     # -- faults and log --------------------------------------------------

@@ -192,7 +192,11 @@ class EksExtension:
             kms_ext.set_key_state(key, "Disabled", region=ref.region)  # type: ignore[union-attr]
 
     def _finish(self, update: Update) -> None:
-        if update.key_disabled:
+        if update.key_disabled and update.type != "AssociateEncryptionConfig":
+            # Another update (a version update, say) is not affected by the
+            # key; the key is simply disabled by the time it ends.
+            update.status = "Successful"
+        elif update.key_disabled:
             update.status = "Failed"
             update.errors = [{
                 "errorCode": "AccessDenied",
@@ -223,7 +227,7 @@ class EksExtension:
             cluster=cluster.name,
             type=update_type,
             params=params,
-            created_at=time.time(),
+            created_at=self.state.now(),
             duration=config.update_duration_seconds if duration is None else float(duration),
             client_request_token=token,
             fail_errors=normalize_errors(fail.get("errors")) if isinstance(fail, dict) else None,
@@ -235,7 +239,7 @@ class EksExtension:
             self.tokens[(*self._where(region, cluster.name), token)] = update
         cluster.status = "UPDATING"
         # A zero duration finishes at once.
-        self.settle(time.time())
+        self.settle(self.state.now())
         return update
 
     # -- request handlers ------------------------------------------------
@@ -247,6 +251,7 @@ class EksExtension:
             "DescribeUpdate": self.describe_update,
             "ListUpdates": self.list_updates,
             "DeleteCluster": self.guard_delete_cluster,
+            "DescribeCluster": self.missing_cluster_as_client_exception,
         }.get(req.operation)
         if handler is None:
             return None
@@ -270,6 +275,21 @@ class EksExtension:
         elif req.operation == "DeleteCluster":
             self.forget_cluster(req.region, req.path_params["name"])
         return reply
+
+    def missing_cluster_as_client_exception(self, req: AwsRequest) -> Reply | None:
+        """DescribeCluster of a missing cluster as ClientException, when configured.
+
+        terraform-provider-aws (internal/service/eks/cluster.go, FindClusterByName):
+        "Sometimes the EKS API returns the ResourceNotFound error in this form:
+        ClientException: No cluster found for name: tf-acc-test-0o1f8". Otherwise
+        moto answers (ResourceNotFoundException, 404).
+        """
+        if self.state.config.missing_cluster_error != "ClientException":
+            return None
+        name = req.path_params["name"]
+        if name in backend(req.region).clusters:
+            return None
+        raise EksError("ClientException", 400, f"No cluster found for name: {name}.")
 
     def guard_delete_cluster(self, req: AwsRequest) -> Reply | None:
         """DeleteCluster is refused (409) while an update is in progress; else moto serves it."""
@@ -358,16 +378,26 @@ class EksExtension:
         raise not_found(f"No update found for ID: {update_id}.")
 
     def list_updates(self, req: AwsRequest) -> Reply:
-        """ListUpdates: update ids, newest first, paginated by ``maxResults``."""
+        """ListUpdates: update ids, paginated by ``maxResults`` and ``nextToken``.
+
+        The ListUpdates API reference
+        (https://docs.aws.amazon.com/eks/latest/APIReference/API_ListUpdates.html)
+        documents ``maxResults`` (1-100) and ``nextToken`` paging but no order, so
+        the order is a knob (``list_updates_order``: newest or oldest first), as
+        is the page size used when the request sets no ``maxResults``.
+        """
         region, name = req.region, req.path_params["name"]
         self._cluster(region, name)
+        config = self.state.config
         if req.query_param("nodegroupName") or req.query_param("addonName"):
             ids: list[str] = []
         else:
-            ids = [u.id for u in reversed(self.updates.get(self._where(region, name), []))]
+            ids = [u.id for u in self.updates.get(self._where(region, name), [])]
+            if config.list_updates_order != "oldest_first":
+                ids.reverse()
         try:
             start = int(req.query_param("nextToken") or 0)
-            limit = int(req.query_param("maxResults") or 100)
+            limit = int(req.query_param("maxResults") or config.list_updates_page_size)
         except ValueError:
             raise invalid_parameter("nextToken and maxResults must be integers") from None
         if not 1 <= limit <= 100:

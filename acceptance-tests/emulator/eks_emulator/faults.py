@@ -15,18 +15,29 @@ AWS requests, one count per request, in registration order. Kinds:
     (state changes happen) and only the response is lost.
 ``latency``
     Sleep ``latency_ms`` milliseconds, then answer normally.
+``hang``
+    Accept the request and never answer: the connection stays open and
+    silent for ``latency_ms`` (default 10 minutes), then is closed without a
+    response. This is the endpoint that "accepts connections and never
+    answers" (a stalled proxy, VPC endpoint or load balancer); the request is
+    not processed.
 """
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from .http import Reply, json11_error, query_error, rest_json_error
 
-KINDS = ("throttle", "server_error", "drop", "latency")
+KINDS = ("throttle", "server_error", "drop", "latency", "hang")
+
+#: How long a ``hang`` fault keeps the connection silent by default.
+HANG_DEFAULT_MS = 600_000
 
 
 class FaultSpecError(ValueError):
@@ -79,7 +90,7 @@ class Fault:
         count = spec.get("count", 1)
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise FaultSpecError("count must be a positive integer")
-        latency_ms = spec.get("latency_ms", 0 if kind != "latency" else 500)
+        latency_ms = spec.get("latency_ms", {"latency": 500, "hang": HANG_DEFAULT_MS}.get(kind, 0))
         if not isinstance(latency_ms, (int, float)) or latency_ms < 0:
             raise FaultSpecError("latency_ms must be a non-negative number")
         service = spec.get("service")
@@ -156,3 +167,24 @@ def drop_connection(environ: dict[str, Any]) -> None:
         except OSError:
             pass
     raise DropConnection("connection dropped by fault injection")
+
+
+def hang(environ: dict[str, Any], seconds: float) -> None:
+    """Keep the client connection open and silent for ``seconds``, then drop it.
+
+    Returns early once the client gives up (its socket reads EOF), so a client
+    with a timeout does not leave a thread behind for the whole period.
+    """
+    sock = environ.get("werkzeug.socket")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if sock is not None:
+            try:
+                ready, _, _ = select.select([sock], [], [], 0.2)
+                if ready and not sock.recv(1, socket.MSG_PEEK):
+                    break
+            except (OSError, ValueError):
+                break
+        else:
+            time.sleep(0.2)
+    drop_connection(environ)

@@ -38,6 +38,18 @@ class Config:
     #: When true, an AssociateEncryptionConfig update disables its key half way
     #: through and ends ``Failed``.
     disable_key_mid_update: bool = False
+    #: How EKS reports a missing cluster: ``ResourceNotFoundException`` (404),
+    #: or ``ClientException`` (400) "No cluster found for name: X.", a form
+    #: EKS also sends (terraform-provider-aws, internal/service/eks/cluster.go:
+    #: "Sometimes the EKS API returns the ResourceNotFound error in this form:
+    #: ClientException: No cluster found for name: tf-acc-test-0o1f8").
+    missing_cluster_error: str = "ResourceNotFoundException"
+    #: ListUpdates order. The ListUpdates API reference documents no order, so
+    #: callers must not rely on one: ``newest_first`` or ``oldest_first``.
+    list_updates_order: str = "newest_first"
+    #: ListUpdates page size when the request has no ``maxResults`` (the API
+    #: takes 1-100 and pages with ``nextToken``).
+    list_updates_page_size: int = 100
 
     def to_json(self) -> dict[str, Any]:
         """JSON form, as returned by the control API."""
@@ -45,6 +57,9 @@ class Config:
             "update_duration_seconds": self.update_duration_seconds,
             "fail_next_update": copy.deepcopy(self.fail_next_update),
             "disable_key_mid_update": self.disable_key_mid_update,
+            "missing_cluster_error": self.missing_cluster_error,
+            "list_updates_order": self.list_updates_order,
+            "list_updates_page_size": self.list_updates_page_size,
         }
 
 
@@ -62,6 +77,14 @@ class EmulatorState:
     access: KmsAccess = field(default_factory=KmsAccess)
     #: Clusters still CREATING (:mod:`.cluster_timing`).
     timing: ClusterTiming = field(default_factory=ClusterTiming)
+    #: Seconds the virtual clock is ahead of the wall clock (``POST
+    #: /_emulator/clock``): lets a test make a 55-minute update end without
+    #: waiting 55 minutes.
+    clock_offset: float = 0.0
+
+    def now(self) -> float:
+        """The emulator's clock: wall time plus the virtual offset."""
+        return time.time() + self.clock_offset
 
     def __post_init__(self) -> None:
         self.config = Config(update_duration_seconds=self.default_update_duration)
@@ -69,7 +92,7 @@ class EmulatorState:
 
     def settle(self, now: float | None = None) -> None:
         """Apply every time-based transition that is due (call under the lock)."""
-        now = time.time() if now is None else now
+        now = self.now() if now is None else now
         self.timing.settle(now)
         self.eks.settle(now)
 
@@ -85,3 +108,4 @@ class EmulatorState:
             self.eks.reset()
             self.access.reset()
             self.timing.reset()
+            self.clock_offset = 0.0

@@ -1,0 +1,149 @@
+//! The provider block's `attempt_timeout` and `operation_timeout`: the
+//! bounds of every AWS call (see [`crate::aws::CallTimeouts`] for the
+//! defaults and why).
+
+use std::time::Duration;
+
+use super::encryption_config::model::parse_duration;
+use crate::aws::{CallTimeouts, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT};
+use crate::tfprotov6::{Attribute, AttributePath, Diagnostic, Diagnostics, Type, Value};
+
+/// The shortest bound accepted: one second.
+const MIN: Duration = Duration::from_secs(1);
+
+/// The two attributes, appended to the provider block.
+pub fn attributes() -> Vec<Attribute> {
+    vec![
+        Attribute::optional(
+            "attempt_timeout",
+            Type::String,
+            "How long one attempt of an AWS call (one HTTP exchange) may take before it is \
+             abandoned and retried, as a duration such as `30s` or `2m`. Default `60s`, the \
+             AWS CLI's read timeout: EKS and KMS answer these calls in well under a second, so \
+             only a hung endpoint reaches it. At least `1s`, at most `operation_timeout`.",
+        ),
+        Attribute::optional(
+            "operation_timeout",
+            Type::String,
+            "How long one AWS call may take with all its retries, as a duration such as `5m`. \
+             Default `5m`. A plan against an endpoint that accepts connections and never \
+             answers fails after this long, naming the operation and the endpoint. Retries \
+             that cannot fit in it (each may wait up to 20 s first) are not made, so \
+             `max_retries` is capped at `operation_timeout / 20s`. At most `24h`.",
+        ),
+    ]
+}
+
+fn one(config: &Value, name: &str, diags: &mut Diagnostics) -> Option<Duration> {
+    let path = AttributePath::attr(name);
+    match config.get_attr(name) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => match parse_duration(s) {
+            Ok(d) if d >= MIN => Some(d),
+            Ok(_) => {
+                diags.push(
+                    Diagnostic::error(
+                        format!("Invalid {name}"),
+                        format!("{s:?} is shorter than the minimum of 1s. Use at least \"1s\"."),
+                    )
+                    .with_attribute(path),
+                );
+                None
+            }
+            Err(why) => {
+                diags.push(Diagnostic::error(format!("Invalid {name}"), why).with_attribute(path));
+                None
+            }
+        },
+        Some(Value::Unknown) => {
+            diags.push(
+                Diagnostic::error(
+                    "Provider configuration not known yet",
+                    format!("{name} depends on a value that is only known after apply."),
+                )
+                .with_attribute(path),
+            );
+            None
+        }
+        Some(other) => {
+            diags.push(
+                Diagnostic::error(
+                    format!("Invalid {name}"),
+                    format!("expected a duration string, got {}", other.kind_name()),
+                )
+                .with_attribute(path),
+            );
+            None
+        }
+    }
+}
+
+/// Reads and checks the two attributes.
+pub fn parse(config: &Value, diags: &mut Diagnostics) -> CallTimeouts {
+    if config.is_null() {
+        return CallTimeouts::default();
+    }
+    let t = CallTimeouts {
+        attempt: one(config, "attempt_timeout", diags),
+        operation: one(config, "operation_timeout", diags),
+    };
+    if t.attempt() > t.operation() {
+        let (a, o) = (t.attempt(), t.operation());
+        diags.push(
+            Diagnostic::error(
+                "Invalid attempt_timeout",
+                format!(
+                    "attempt_timeout ({a:?}) is longer than operation_timeout ({o:?}), which \
+                     bounds every attempt. Make attempt_timeout at most operation_timeout \
+                     (defaults: {DEFAULT_ATTEMPT_TIMEOUT:?} and {DEFAULT_OPERATION_TIMEOUT:?})."
+                ),
+            )
+            .with_attribute(AttributePath::attr("attempt_timeout")),
+        );
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_validates() {
+        let mut d = Diagnostics::new();
+        let t = parse(
+            &Value::object([
+                ("attempt_timeout", Value::string("2s")),
+                ("operation_timeout", Value::string("4s")),
+            ]),
+            &mut d,
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(t.attempt(), Duration::from_secs(2));
+        assert_eq!(t.operation(), Duration::from_secs(4));
+
+        for (attempt, operation, bad) in [
+            ("10s", "5s", "attempt_timeout"),
+            ("500ms", "5s", "attempt_timeout"),
+            ("5s", "3000000000000000h", "operation_timeout"),
+            ("5s", "soon", "operation_timeout"),
+        ] {
+            let mut d = Diagnostics::new();
+            parse(
+                &Value::object([
+                    ("attempt_timeout", Value::string(attempt)),
+                    ("operation_timeout", Value::string(operation)),
+                ]),
+                &mut d,
+            );
+            assert!(d.has_errors(), "{attempt} {operation}");
+            assert_eq!(
+                d.0[0].attribute,
+                Some(AttributePath::attr(bad)),
+                "{attempt} {operation}"
+            );
+        }
+        let mut d = Diagnostics::new();
+        assert_eq!(parse(&Value::Null, &mut d), CallTimeouts::default());
+    }
+}
