@@ -1212,6 +1212,47 @@ mod tests {
                 diags: vec![],
             },
             Row {
+                name: "update, CMK A, configured key not found: refused, nothing sent",
+                prior: Some(prior(Some(A), true)),
+                config: known("alias/gone"),
+                live: live(Some(A)),
+                key: Some(KeyLookup::NotFound {
+                    message: "Alias alias/gone is not found.".into(),
+                }),
+                action: Action::Nothing,
+                diags: vec![err(summary::KEY_NOT_USABLE)],
+            },
+            Row {
+                name: "update, CMK A, DescribeKey denied on the configured key: refused",
+                prior: Some(prior(Some(A), true)),
+                config: known(B),
+                live: live(Some(A)),
+                key: Some(KeyLookup::AccessDenied {
+                    message: "not authorized to perform kms:DescribeKey".into(),
+                }),
+                action: Action::Nothing,
+                diags: vec![err(summary::KEY_NOT_USABLE)],
+            },
+            Row {
+                name: "update, the same CMK is now Disabled: nothing planned (refresh warns)",
+                prior: Some(prior(Some(A), true)),
+                config: known(ALIAS_A),
+                live: live(Some(A)),
+                key: Some(key_with(A, |f| f.state = "Disabled".into())),
+                action: Action::Nothing,
+                diags: vec![],
+            },
+            Row {
+                name: "update, association of the key in state still in progress: nothing \
+                       (EKS finishes it; never a second association)",
+                prior: Some(prior(Some(A), true)),
+                config: known(A),
+                live: pending(Some(A)),
+                key: Some(key(A)),
+                action: Action::Nothing,
+                diags: vec![],
+            },
+            Row {
                 name: "rotation check denied: no warning",
                 prior: None,
                 config: known(A),
@@ -1231,9 +1272,8 @@ mod tests {
                 "us-east-1",
             );
             assert_eq!(summaries(&d.diagnostics), row.diags, "{}", row.name);
-            if !d.diagnostics.has_errors() {
-                assert_eq!(d.action, row.action, "{}", row.name);
-            }
+            // Error rows too: a refusal must never carry an AWS change.
+            assert_eq!(d.action, row.action, "{}", row.name);
         }
     }
 
