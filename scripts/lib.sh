@@ -3,8 +3,18 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CHECKPOINT_DISABLE=1
 
-say() { printf '==> %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# Messages. A script that sets SCRIPT_NAME before sourcing this file gets "NAME: ...",
+# "NAME: WARNING: ..." and "NAME: ERROR: ..."; without it, "==> ..." and "error: ...".
+# SAY_FD=2 sends say to stderr (for a script whose stdout is data); DIE_STATUS is die's
+# exit status (default 1).
+say() {
+  if [ -n "${SCRIPT_NAME:-}" ]; then printf '%s: %s\n' "$SCRIPT_NAME" "$*"; else printf '==> %s\n' "$*"; fi >&"${SAY_FD:-1}"
+}
+warn() { printf '%s: WARNING: %s\n' "${SCRIPT_NAME:-warning}" "$*" >&2; }
+die() {
+  if [ -n "${SCRIPT_NAME:-}" ]; then printf '%s: ERROR: %s\n' "$SCRIPT_NAME" "$*"; else printf 'error: %s\n' "$*"; fi >&2
+  exit "${DIE_STATUS:-1}"
+}
 
 # need TOOL HINT: fail with a clear message when TOOL is missing.
 need() {

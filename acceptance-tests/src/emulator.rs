@@ -16,6 +16,9 @@ use serde_json::{json, Value};
 
 use crate::paths;
 
+mod access;
+pub use access::{CALLER_ACCESS_KEY, CALLER_ACCOUNT};
+
 /// The region used when none is given.
 pub const DEFAULT_REGION: &str = "us-east-1";
 /// The emulator's account id.
@@ -372,9 +375,16 @@ pub struct RequestRecord {
 
 impl RequestRecord {
     /// Whether the operation changes something: anything that is not
-    /// `Describe*`, `List*` or `Get*` (STS `GetCallerIdentity` is a read).
+    /// `Describe*`, `List*` or `Get*` (STS `GetCallerIdentity` is a read),
+    /// nor a KMS call with `DryRun: true` (which KMS never carries out).
     pub fn is_mutating(&self) -> bool {
-        is_mutating_operation(&self.operation)
+        let dry_run = self
+            .body
+            .as_ref()
+            .and_then(|b| b.get("DryRun"))
+            .and_then(Value::as_bool)
+            == Some(true);
+        is_mutating_operation(&self.operation) && !(self.service == "kms" && dry_run)
     }
 
     /// `#3 eks AssociateEncryptionConfig us-east-1 -> 200`.

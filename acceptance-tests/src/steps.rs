@@ -260,6 +260,7 @@ pub struct Step {
     non_empty_plan: bool,
     import: Option<ImportVerify>,
     before: Vec<Hook>,
+    after_plan: Vec<Hook>,
     after: Vec<Hook>,
 }
 
@@ -280,6 +281,7 @@ impl Step {
             non_empty_plan: false,
             import: None,
             before: Vec::new(),
+            after_plan: Vec::new(),
             after: Vec::new(),
         }
     }
@@ -442,6 +444,15 @@ impl Step {
     /// Runs `hook` after the configuration is written, before any command.
     pub fn before(mut self, hook: impl Fn(&TestContext) -> Result<()> + 'static) -> Self {
         self.before.push(Box::new(hook));
+        self
+    }
+
+    /// Runs `hook` between `plan -out` and `apply tfplan` (both in a normal
+    /// step and in one expecting an error at apply): for objects that appear
+    /// between the plan and the apply, as if an earlier resource of the same
+    /// run had created them.
+    pub fn after_plan(mut self, hook: impl Fn(&TestContext) -> Result<()> + 'static) -> Self {
+        self.after_plan.push(Box::new(hook));
         self
     }
 
@@ -665,6 +676,9 @@ impl<'a> Runner<'a> {
                 }
                 .into());
             }
+            for hook in &step.after_plan {
+                hook(self.ctx)?;
+            }
             let apply = self.ctx.tf(&["apply", "tfplan"])?;
             if apply.success() {
                 return Err(StepError::UnexpectedSuccess {
@@ -697,6 +711,10 @@ impl<'a> Runner<'a> {
         check_warnings(label, &plan_out, &step.plan_warnings)?;
         let plan = Plan::new(self.must(label, &["show", "-json", "tfplan"])?.json()?);
         run_plan_checks(label, &plan, &step.plan_checks)?;
+
+        for hook in &step.after_plan {
+            hook(self.ctx)?;
+        }
 
         // 2. apply + state checks
         let apply_out = self.must(label, &["apply", "tfplan"])?;

@@ -443,17 +443,6 @@ fn encryption_config_bad_key_kinds() {
                     .key_usage("SIGN_VERIFY"))?,
                 &not_usable,
             ),
-            (
-                "nonexistent key",
-                "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000"
-                    .into(),
-                &not_usable,
-            ),
-            (
-                "nonexistent alias",
-                "alias/does-not-exist".into(),
-                &not_usable,
-            ),
             ("AWS managed alias", "alias/aws/eks".into(), &remove),
             (
                 "AWS managed key ARN",
@@ -468,7 +457,7 @@ fn encryption_config_bad_key_kinds() {
             ),
             ("other service ARN", "arn:aws:s3:::bucket".into(), &invalid),
         ];
-        let steps = cases
+        let mut steps: Vec<Step> = cases
             .into_iter()
             .map(|(name, arn, pattern)| {
                 Step::new(this("demo", Some(&arn), UNPROTECTED))
@@ -478,6 +467,24 @@ fn encryption_config_bad_key_kinds() {
                     .after(no_mutation)
             })
             .collect();
+        // A key or alias KMS does not find may be created in the same run:
+        // a warning at plan, refused at apply with nothing sent (issue 10).
+        for (name, arn) in [
+            (
+                "nonexistent key",
+                "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000",
+            ),
+            ("nonexistent alias", "alias/does-not-exist"),
+        ] {
+            steps.push(
+                Step::new(this("demo", Some(arn), UNPROTECTED))
+                    .named(name)
+                    .before(clear_log)
+                    .expect_plan_warning("Warning: KMS key not found yet")
+                    .expect_error_at(Phase::Apply, &not_usable)
+                    .after(no_mutation),
+            );
+        }
         TestCase::new(steps).run(ctx)?;
         ensure!(
             ctx.state()?.managed_addresses().is_empty(),
@@ -494,11 +501,14 @@ fn encryption_config_cluster_missing() {
             .emulator()
             .create_key(&KeySpec::symmetric().alias("alias/demo"))?;
         TestCase::new(vec![
+            // A cluster that does not exist at plan may be created in the
+            // same run: a warning at plan, the error at apply, nothing sent.
             Step::new(this("ghost", Some(&key.key_arn), UNPROTECTED))
                 .named("resource")
                 .before(clear_log)
+                .expect_plan_warning("Warning: EKS cluster not found yet")
                 .expect_error_at(
-                    Phase::Plan,
+                    Phase::Apply,
                     &error_at(NOT_FOUND, THIS, Some("cluster_name")),
                 )
                 .after(no_mutation),

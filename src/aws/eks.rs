@@ -24,6 +24,8 @@ pub struct ClusterInfo {
     pub encryption: Vec<EncryptionInfo>,
     /// Creation time (RFC 3339).
     pub created_at: Option<String>,
+    /// The cluster's IAM role (the grantee of EKS's grant on its CMK).
+    pub role_arn: Option<String>,
 }
 
 /// One entry of a cluster's encryption configuration.
@@ -159,6 +161,7 @@ impl AwsClients {
                 })
                 .collect(),
             created_at: c.created_at().and_then(rfc3339),
+            role_arn: c.role_arn().map(str::to_owned),
         }))
     }
 
@@ -277,6 +280,7 @@ mod tests {
             .name("prod")
             .arn("arn:aws:eks:us-east-1:123456789012:cluster/prod")
             .version("1.31")
+            .role_arn("arn:aws:iam::123456789012:role/eks-cluster")
             .status(ClusterStatus::Active)
             .created_at(DateTime::from_secs(1_700_000_000))
             .encryption_config(
@@ -307,6 +311,7 @@ mod tests {
                     resources: vec!["secrets".into()],
                 }],
                 created_at: Some("2023-11-14T22:13:20Z".into()),
+                role_arn: Some("arn:aws:iam::123456789012:role/eks-cluster".into()),
             }
         );
         assert_eq!(rule.num_calls(), 1);

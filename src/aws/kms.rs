@@ -27,6 +27,8 @@ pub struct KeyInfo {
     pub deletion_date: Option<String>,
     /// Whether the key is enabled.
     pub enabled: bool,
+    /// How the key's material is held (origin, expiry, custom key store).
+    pub custody: super::KeyCustody,
 }
 
 /// Formats a timestamp as RFC 3339.
@@ -73,6 +75,7 @@ impl AwsClients {
                 .unwrap_or_default(),
             deletion_date: meta.deletion_date().and_then(rfc3339),
             enabled: meta.enabled(),
+            custody: super::preflight::custody_of(meta),
         })
     }
 
@@ -184,6 +187,12 @@ mod tests {
                 manager: "CUSTOMER".into(),
                 deletion_date: Some("2023-11-14T22:13:20Z".into()),
                 enabled: false,
+                custody: crate::aws::KeyCustody {
+                    arn: KEY_ARN.into(),
+                    origin: "AWS_KMS".into(),
+                    valid_to: None,
+                    custom_key_store_id: None,
+                },
             }
         );
     }

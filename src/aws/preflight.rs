@@ -103,42 +103,27 @@ impl AwsClients {
             }
         }
     }
+}
 
-    /// DescribeKey, for the fields that say how the key's material is held.
-    pub async fn key_custody(&self, key_id: &str) -> Result<KeyCustody, AwsError> {
-        const OP: &str = "DescribeKey";
-        let started = Instant::now();
-        let result = self
-            .kms()
-            .describe_key()
-            .key_id(key_id)
-            .send()
-            .await
-            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), true));
-        trace_call(OP, key_id, started, &result);
-        let out = result?;
-        let meta = out
-            .key_metadata()
-            .ok_or_else(|| AwsError::other(OP, "the response has no KeyMetadata"))?;
-        let expires = meta
-            .expiration_model()
-            .is_some_and(|m| m.as_str() == "KEY_MATERIAL_EXPIRES");
-        Ok(KeyCustody {
-            arn: meta.arn().unwrap_or_default().to_owned(),
-            origin: meta
-                .origin()
-                .map(|o| o.as_str().to_owned())
-                .unwrap_or_else(|| "AWS_KMS".to_owned()),
-            valid_to: meta.valid_to().filter(|_| expires).and_then(rfc3339),
-            custom_key_store_id: meta.custom_key_store_id().map(str::to_owned),
-        })
+/// The custody fields of a DescribeKey answer.
+pub(crate) fn custody_of(meta: &aws_sdk_kms::types::KeyMetadata) -> KeyCustody {
+    let expires = meta
+        .expiration_model()
+        .is_some_and(|m| m.as_str() == "KEY_MATERIAL_EXPIRES");
+    KeyCustody {
+        arn: meta.arn().unwrap_or_default().to_owned(),
+        origin: meta
+            .origin()
+            .map(|o| o.as_str().to_owned())
+            .unwrap_or_else(|| "AWS_KMS".to_owned()),
+        valid_to: meta.valid_to().filter(|_| expires).and_then(rfc3339),
+        custom_key_store_id: meta.custom_key_store_id().map(str::to_owned),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use aws_sdk_kms::operation::create_grant::CreateGrantOutput;
-    use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
     use aws_sdk_kms::operation::revoke_grant::RevokeGrantOutput;
     use aws_sdk_kms::types::{ExpirationModelType, KeyMetadata, OriginType};
     use aws_sdk_kms::Client;
@@ -221,36 +206,15 @@ mod tests {
         KeyMetadata::builder().key_id("k").arn(KEY).origin(origin)
     }
 
-    #[tokio::test]
-    async fn custody_reads_origin_valid_to_and_custom_key_store() {
-        let imported = mock!(Client::describe_key)
-            .match_requests(|r| r.key_id() == Some("imported"))
-            .then_output(|| {
-                DescribeKeyOutput::builder()
-                    .key_metadata(
-                        meta(OriginType::External)
-                            .expiration_model(ExpirationModelType::KeyMaterialExpires)
-                            .valid_to(DateTime::from_secs(1_893_456_000))
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-            });
-        let hsm = mock!(Client::describe_key)
-            .match_requests(|r| r.key_id() == Some("hsm"))
-            .then_output(|| {
-                DescribeKeyOutput::builder()
-                    .key_metadata(
-                        meta(OriginType::AwsCloudhsm)
-                            .custom_key_store_id("cks-1")
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-            });
-        let aws = clients(&[], &[&imported, &hsm]);
+    #[test]
+    fn custody_reads_origin_valid_to_and_custom_key_store() {
+        let imported = meta(OriginType::External)
+            .expiration_model(ExpirationModelType::KeyMaterialExpires)
+            .valid_to(DateTime::from_secs(1_893_456_000))
+            .build()
+            .unwrap();
         assert_eq!(
-            aws.key_custody("imported").await.unwrap(),
+            custody_of(&imported),
             KeyCustody {
                 arn: KEY.into(),
                 origin: "EXTERNAL".into(),
@@ -258,7 +222,11 @@ mod tests {
                 custom_key_store_id: None,
             }
         );
-        let c = aws.key_custody("hsm").await.unwrap();
+        let hsm = meta(OriginType::AwsCloudhsm)
+            .custom_key_store_id("cks-1")
+            .build()
+            .unwrap();
+        let c = custody_of(&hsm);
         assert_eq!(
             (c.origin.as_str(), c.custom_key_store_id.as_deref()),
             ("AWS_CLOUDHSM", Some("cks-1"))

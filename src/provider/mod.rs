@@ -8,6 +8,7 @@ pub mod config;
 pub mod encryption_config;
 pub mod encryption_configs;
 pub mod errors;
+pub mod preflight;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};

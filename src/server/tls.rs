@@ -31,7 +31,7 @@ pub enum TlsError {
     NoClientCert,
     /// `PLUGIN_CLIENT_CERT` could not be parsed.
     #[error("PLUGIN_CLIENT_CERT is not valid PEM: {0}")]
-    BadClientCert(std::io::Error),
+    BadClientCert(rustls::pki_types::pem::Error),
     /// Generating our certificate failed.
     #[error("generating the server certificate: {0}")]
     Generate(#[from] rcgen::Error),
@@ -179,9 +179,8 @@ impl rustls::sign::Signer for IdentitySigner {
 
 /// Parses the PEM certificate from `PLUGIN_CLIENT_CERT`.
 pub fn parse_client_cert(pem: &str) -> Result<CertificateDer<'static>, TlsError> {
-    let mut reader = pem.as_bytes();
-    let first = rustls_pemfile::certs(&mut reader).next();
-    match first {
+    use rustls::pki_types::pem::PemObject as _;
+    match CertificateDer::pem_slice_iter(pem.as_bytes()).next() {
         Some(Ok(der)) => Ok(der),
         Some(Err(e)) => Err(TlsError::BadClientCert(e)),
         None => Err(TlsError::NoClientCert),

@@ -116,12 +116,10 @@ resource "aws_eks_cluster" "this" {
   }
 }
 
+# Associates the key (an EKS cluster update of 45 to 60 minutes, sometimes
+# more; the default timeouts allow 2h) after the preflight at plan has
+# checked that EKS will be able to create its grant on the key.
 resource "eks_encryption_config" "this" {
   cluster_name = aws_eks_cluster.this.name
   key_arn      = aws_kms_key.eks_secrets.arn
-
-  timeouts {
-    # EKS takes 45 to 60 minutes, sometimes more, to associate a key.
-    create = "90m"
-  }
 }

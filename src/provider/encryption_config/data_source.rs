@@ -43,7 +43,11 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
     if let Some(e) = cmk {
         match ctx.key(&e.key_arn, true).await {
             Ok(KeyLookup::Found(f)) => {
-                diags.extend(plan::key_health_warnings(&cluster, &f));
+                // Point at the data source's own key attribute: it has no key_arn.
+                for mut d in plan::key_health_warnings(&cluster, &f).0 {
+                    d.attribute = Some(AttributePath::attr("resolved_key_arn"));
+                    diags.push(d);
+                }
                 key_state = Value::String(f.state);
             }
             Ok(_) => {}

@@ -20,6 +20,10 @@ pub struct Model {
     pub resources: Cfg<Vec<String>>,
     /// `deletion_protection`.
     pub deletion_protection: Cfg<bool>,
+    /// `preflight`.
+    pub preflight: Cfg<bool>,
+    /// `require_key_rotation`.
+    pub require_key_rotation: Cfg<bool>,
     /// `cluster_arn`.
     pub cluster_arn: Cfg<String>,
     /// `cluster_version`.
@@ -172,6 +176,11 @@ impl Model {
                 get("deletion_protection"),
                 path("deletion_protection"),
             )?,
+            preflight: read_bool(get("preflight"), path("preflight"))?,
+            require_key_rotation: read_bool(
+                get("require_key_rotation"),
+                path("require_key_rotation"),
+            )?,
             cluster_arn: read_string(get("cluster_arn"), path("cluster_arn"))?,
             cluster_version: read_string(get("cluster_version"), path("cluster_version"))?,
             resolved_key_arn: read_string(get("resolved_key_arn"), path("resolved_key_arn"))?,
@@ -198,17 +207,23 @@ impl Model {
             Cfg::Unknown => Value::Unknown,
             Cfg::Known(r) => Value::list(r.iter().map(|s| Value::String(s.clone()))),
         };
-        let protection = match self.deletion_protection {
+        let bool_value = |v: &Cfg<bool>| match v {
             Cfg::Null => Value::Null,
             Cfg::Unknown => Value::Unknown,
-            Cfg::Known(b) => Value::Bool(b),
+            Cfg::Known(b) => Value::Bool(*b),
         };
+        let protection = bool_value(&self.deletion_protection);
         Value::object([
             ("id", string_value(&self.id)),
             ("cluster_name", string_value(&self.cluster_name)),
             ("key_arn", string_value(&self.key_arn)),
             ("resources", resources),
             ("deletion_protection", protection),
+            ("preflight", bool_value(&self.preflight)),
+            (
+                "require_key_rotation",
+                bool_value(&self.require_key_rotation),
+            ),
             ("cluster_arn", string_value(&self.cluster_arn)),
             ("cluster_version", string_value(&self.cluster_version)),
             ("resolved_key_arn", string_value(&self.resolved_key_arn)),
@@ -235,6 +250,16 @@ impl Model {
             .and_then(|s| parse_duration(s).ok())
             .unwrap_or(DEFAULT_TIMEOUT)
             .min(MAX_DURATION)
+    }
+
+    /// `preflight`, defaulting to true.
+    pub fn preflight_on(&self) -> bool {
+        !matches!(self.preflight, Cfg::Known(false))
+    }
+
+    /// `require_key_rotation`, defaulting to false.
+    pub fn rotation_required(&self) -> bool {
+        matches!(self.require_key_rotation, Cfg::Known(true))
     }
 
     /// `deletion_protection`, defaulting to true.
@@ -315,6 +340,8 @@ mod tests {
             key_arn: Cfg::Unknown,
             resources: Cfg::Known(vec!["secrets".into()]),
             deletion_protection: Cfg::Known(true),
+            preflight: Cfg::Known(false),
+            require_key_rotation: Cfg::Null,
             cluster_arn: Cfg::Null,
             cluster_version: Cfg::Known("1.31".into()),
             resolved_key_arn: Cfg::Unknown,

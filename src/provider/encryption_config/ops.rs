@@ -293,6 +293,31 @@ impl Ctx<'_> {
         Ok(None)
     }
 
+    /// Waits, within the deadline, while the cluster is CREATING (or
+    /// PENDING), polling DescribeCluster with capped, jittered backoff; returns
+    /// the first fresh read in another status, or `None` if the cluster is
+    /// gone. A cluster created in the same run as this resource is usually
+    /// still CREATING when the apply reaches it (EKS: "CREATING" until ready).
+    pub async fn wait_cluster_created(
+        &self,
+        name: &str,
+        first: Option<(ClusterInfo, LiveCluster)>,
+    ) -> Result<Option<(ClusterInfo, LiveCluster)>, OpError> {
+        let mut delay = POLL_START;
+        let mut current = first;
+        loop {
+            match &current {
+                Some((info, _)) if plan::is_creating(&info.status) => {
+                    tracing::info!(cluster = name, status = %info.status, "waiting for the cluster to become ACTIVE");
+                    self.sleep(jitter(delay), None).await?;
+                    delay = delay.mul_f64(1.5).min(POLL_CAP);
+                    current = self.live(name, false).await?;
+                }
+                _ => return Ok(current),
+            }
+        }
+    }
+
     /// Polls DescribeUpdate with capped, jittered backoff until the update
     /// ends, and returns it whatever its final status.
     pub async fn wait_update(&self, cluster: &str, update_id: &str) -> Result<UpdateInfo, OpError> {
@@ -1444,6 +1469,7 @@ mod flow_tests {
             status: "ACTIVE".into(),
             encryption: vec![],
             created_at: Some(created.into()),
+            role_arn: None,
         };
         let a = request_token(&info("2026-01-01T00:00:00Z"), KEY, 0);
         assert_eq!(a, request_token(&info("2026-01-01T00:00:00Z"), KEY, 0));
@@ -1472,6 +1498,8 @@ mod flow_tests {
             key_arn: Cfg::Known(KEY.into()),
             resources: Cfg::Known(secrets()),
             deletion_protection: Cfg::Known(true),
+            preflight: Cfg::Null,
+            require_key_rotation: Cfg::Null,
             cluster_arn: Cfg::Null,
             cluster_version: Cfg::Null,
             resolved_key_arn: Cfg::Known(KEY.into()),

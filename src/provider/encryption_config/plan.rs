@@ -20,8 +20,10 @@ pub mod summary {
     pub const KEY_NOT_USABLE: &str = "KMS key not usable";
     /// The cluster does not exist in the region.
     pub const CLUSTER_NOT_FOUND: &str = "EKS cluster not found";
-    /// The cluster is being created, deleted or has failed.
+    /// The cluster is being deleted or has failed.
     pub const CLUSTER_NOT_READY: &str = "EKS cluster is not ready";
+    /// Warning at plan: the cluster is still being created; the apply waits.
+    pub const CLUSTER_CREATING: &str = "EKS cluster is being created";
     /// Warning: another update runs; the apply will wait.
     pub const UPDATE_IN_PROGRESS: &str = "Another cluster update is in progress";
     /// Warning: Kubernetes below 1.28 without a CMK has no envelope encryption.
@@ -255,6 +257,18 @@ pub fn check_cluster(name: &str, region: &str, live: Option<&LiveCluster>) -> Di
             )
             .with_attribute(AttributePath::attr("cluster_name")),
         ),
+        Some(c) if is_creating(&c.status) => d.push(
+            Diagnostic::warning(
+                summary::CLUSTER_CREATING,
+                format!(
+                    "Cluster {name:?} is {}. The apply waits (within the create/update \
+                     timeout) for it to become ACTIVE, then runs every check again before \
+                     associating the key.",
+                    c.status
+                ),
+            )
+            .with_attribute(AttributePath::attr("cluster_name")),
+        ),
         Some(c) if c.status != "ACTIVE" && c.status != "UPDATING" => d.push(
             Diagnostic::error(
                 summary::CLUSTER_NOT_READY,
@@ -283,6 +297,11 @@ pub fn check_cluster(name: &str, region: &str, live: Option<&LiveCluster>) -> Di
     d
 }
 
+/// Whether a cluster status means "still being created" (the apply waits).
+pub fn is_creating(status: &str) -> bool {
+    matches!(status, "CREATING" | "PENDING")
+}
+
 /// Checks that a key can protect an EKS cluster. `configured` is the
 /// `key_arn` as written.
 pub fn check_key(configured: &str, lookup: &KeyLookup, region: &str) -> Diagnostics {
@@ -300,10 +319,19 @@ pub fn check_key(configured: &str, lookup: &KeyLookup, region: &str) -> Diagnost
             return d;
         }
         KeyLookup::AccessDenied { message } => {
+            let account = crate::provider::preflight::account_of(configured)
+                .map(|a| {
+                    format!(
+                        " The key belongs to account {a}: when that is not the cluster's \
+                         account, the key policy in account {a} must allow the cluster's \
+                         account (or this principal) kms:DescribeKey and kms:CreateGrant."
+                    )
+                })
+                .unwrap_or_default();
             d.push(err(format!(
                 "KMS denied DescribeKey on {configured:?} ({message}). Grant the \
                  kms:DescribeKey permission on this key to the identity Terraform runs as \
-                 (in its IAM policy and in the key policy)."
+                 (in its IAM policy and in the key policy).{account}"
             )));
             return d;
         }
@@ -678,6 +706,9 @@ pub fn forget_warning(cluster: &str, cmk: &str) -> Diagnostic {
 pub fn key_health_warnings(cluster: &str, facts: &KeyFacts) -> Diagnostics {
     let mut d = Diagnostics::new();
     match facts.state.as_str() {
+        "Unavailable" => d.push(crate::provider::preflight::unavailable_warning(
+            cluster, &facts.arn,
+        )),
         "Disabled" => d.push(
             Diagnostic::warning(
                 summary::KEY_DISABLED,
@@ -1181,6 +1212,47 @@ mod tests {
                 diags: vec![],
             },
             Row {
+                name: "update, CMK A, configured key not found: refused, nothing sent",
+                prior: Some(prior(Some(A), true)),
+                config: known("alias/gone"),
+                live: live(Some(A)),
+                key: Some(KeyLookup::NotFound {
+                    message: "Alias alias/gone is not found.".into(),
+                }),
+                action: Action::Nothing,
+                diags: vec![err(summary::KEY_NOT_USABLE)],
+            },
+            Row {
+                name: "update, CMK A, DescribeKey denied on the configured key: refused",
+                prior: Some(prior(Some(A), true)),
+                config: known(B),
+                live: live(Some(A)),
+                key: Some(KeyLookup::AccessDenied {
+                    message: "not authorized to perform kms:DescribeKey".into(),
+                }),
+                action: Action::Nothing,
+                diags: vec![err(summary::KEY_NOT_USABLE)],
+            },
+            Row {
+                name: "update, the same CMK is now Disabled: nothing planned (refresh warns)",
+                prior: Some(prior(Some(A), true)),
+                config: known(ALIAS_A),
+                live: live(Some(A)),
+                key: Some(key_with(A, |f| f.state = "Disabled".into())),
+                action: Action::Nothing,
+                diags: vec![],
+            },
+            Row {
+                name: "update, association of the key in state still in progress: nothing \
+                       (EKS finishes it; never a second association)",
+                prior: Some(prior(Some(A), true)),
+                config: known(A),
+                live: pending(Some(A)),
+                key: Some(key(A)),
+                action: Action::Nothing,
+                diags: vec![],
+            },
+            Row {
                 name: "rotation check denied: no warning",
                 prior: None,
                 config: known(A),
@@ -1200,9 +1272,8 @@ mod tests {
                 "us-east-1",
             );
             assert_eq!(summaries(&d.diagnostics), row.diags, "{}", row.name);
-            if !d.diagnostics.has_errors() {
-                assert_eq!(d.action, row.action, "{}", row.name);
-            }
+            // Error rows too: a refusal must never carry an AWS change.
+            assert_eq!(d.action, row.action, "{}", row.name);
         }
     }
 
@@ -1269,14 +1340,26 @@ mod tests {
         let d = check_cluster("c", "us-east-1", None);
         assert_eq!(d.0[0].summary, summary::CLUSTER_NOT_FOUND);
         assert_eq!(d.0[0].attribute, Some(AttributePath::attr("cluster_name")));
-        let creating = LiveCluster {
-            status: "CREATING".into(),
-            ..live(None)
-        };
-        assert_eq!(
-            check_cluster("c", "r", Some(&creating)).0[0].summary,
-            summary::CLUSTER_NOT_READY
-        );
+        // Missing vs unusable: a cluster still being created is a warning
+        // (the apply waits); one that failed or is being deleted is an error.
+        for (status, want, error) in [
+            ("CREATING", summary::CLUSTER_CREATING, false),
+            ("PENDING", summary::CLUSTER_CREATING, false),
+            ("FAILED", summary::CLUSTER_NOT_READY, true),
+            ("DELETING", summary::CLUSTER_NOT_READY, true),
+        ] {
+            let c = LiveCluster {
+                status: status.into(),
+                ..live(None)
+            };
+            let d = check_cluster("c", "r", Some(&c));
+            assert_eq!(
+                (d.0[0].summary.as_str(), d.has_errors()),
+                (want, error),
+                "{status}"
+            );
+            assert_eq!(d.0[0].attribute, Some(AttributePath::attr("cluster_name")));
+        }
         let busy = LiveCluster {
             status: "UPDATING".into(),
             other_update_in_progress: true,
@@ -1342,6 +1425,47 @@ mod tests {
         assert_eq!(d.0[0].summary, summary::KEY_PENDING_DELETION);
         assert!(d.0[0].detail.contains("2026-12-24"));
         assert!(!d.has_errors());
+        // Issue 10: a disconnected custom key store makes the key Unavailable.
+        f.state = "Unavailable".into();
+        let d = key_health_warnings("c", &f);
+        assert_eq!(
+            d.0[0].summary,
+            crate::provider::preflight::summary::KEY_UNAVAILABLE
+        );
+        assert!(!d.has_errors());
+    }
+
+    /// Missing vs unusable keys: a key KMS does not find is refused here
+    /// (this runs at apply); the plan turns "not found" into a warning before
+    /// calling it (see `preflight::key_not_found_yet`). A key that exists but
+    /// is denied to the caller names the other account when the ARN has one.
+    #[test]
+    fn missing_and_denied_keys() {
+        let d = check_key(
+            "alias/new",
+            &KeyLookup::NotFound {
+                message: "Alias alias/new is not found.".into(),
+            },
+            "us-east-1",
+        );
+        assert_eq!(
+            (d.0[0].summary.as_str(), d.has_errors()),
+            (summary::KEY_NOT_USABLE, true)
+        );
+        let foreign = "arn:aws:kms:us-east-1:111122223333:key/11111111-1111-1111-1111-111111111111";
+        let d = check_key(
+            foreign,
+            &KeyLookup::AccessDenied {
+                message: "denied".into(),
+            },
+            "us-east-1",
+        );
+        assert!(d.has_errors());
+        assert!(
+            d.0[0].detail.contains("account 111122223333"),
+            "{}",
+            d.0[0].detail
+        );
     }
 
     fn apply_step(

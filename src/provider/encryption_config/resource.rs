@@ -16,6 +16,7 @@ use crate::aws::ClusterInfo;
 use crate::provider::errors::{
     decode_diagnostic, op_diagnostic, op_diagnostics, OpError, TIMED_OUT,
 };
+use crate::provider::preflight;
 use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Type};
 
 /// The only `resources` value EKS accepts.
@@ -237,6 +238,43 @@ pub async fn plan(
             return out;
         }
     };
+    if live.is_none() && prior.is_none() {
+        // Not there yet: typically created in this run. Check what can be
+        // checked now (a known key that exists must be usable), warn, and
+        // decide everything at apply.
+        out.diagnostics.push(preflight::cluster_not_found_yet(
+            &cluster,
+            ctx.clients.region(),
+        ));
+        if let Cfg::Known(k) = &config.key_arn {
+            match ctx.key(k, true).await {
+                Ok(KeyLookup::NotFound { message })
+                    if preflight::may_appear_later(k, ctx.clients.region()) =>
+                {
+                    out.diagnostics.push(preflight::key_not_found_yet(
+                        k,
+                        ctx.clients.region(),
+                        &message,
+                    ))
+                }
+                Ok(lookup) => {
+                    out.diagnostics
+                        .extend(plan::check_key(k, &lookup, ctx.clients.region()));
+                }
+                Err(e) => {
+                    out.diagnostics
+                        .push(op_diagnostic(&format!("reading KMS key {k:?}"), e));
+                    return out;
+                }
+            }
+        }
+        if out.diagnostics.has_errors() {
+            return out;
+        }
+        set_unknown_computed(&mut planned, true);
+        out.state = encode_or_push(&planned, &mut out.diagnostics);
+        return out;
+    }
     out.diagnostics.extend(plan::check_cluster(
         &cluster,
         ctx.clients.region(),
@@ -260,6 +298,31 @@ pub async fn plan(
         },
         _ => None,
     };
+    if let (Some(KeyLookup::NotFound { message }), Cfg::Known(k)) = (&key, &config.key_arn) {
+        if !preflight::may_appear_later(k, ctx.clients.region()) {
+            out.diagnostics.extend(plan::check_key(
+                k,
+                &KeyLookup::NotFound {
+                    message: message.clone(),
+                },
+                ctx.clients.region(),
+            ));
+            return out;
+        }
+        // A key or alias created in this run: decided at apply, where a key
+        // still missing is refused before anything is sent.
+        out.diagnostics.push(preflight::key_not_found_yet(
+            k,
+            ctx.clients.region(),
+            message,
+        ));
+        set_unknown_computed(&mut planned, false);
+        planned.cluster_arn = Cfg::Known(info.arn.clone());
+        planned.cluster_version = Cfg::Known(info.version.clone());
+        planned.cluster_created_at = Cfg::from_option(info.created_at.clone());
+        out.state = encode_or_push(&planned, &mut out.diagnostics);
+        return out;
+    }
     let prior_f = prior.as_ref().map(prior_facts);
     let decision = plan::decide_change(
         &cluster,
@@ -303,6 +366,20 @@ pub async fn plan(
                 _ => Cfg::Unknown,
             };
             planned.update_id = Cfg::Unknown;
+            if config.rotation_required() {
+                match ctx.rotation(key_arn).await {
+                    Ok(Some(false)) => {
+                        out.diagnostics.push(preflight::rotation_required(key_arn));
+                        return out;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        out.diagnostics
+                            .push(op_diagnostic("checking key rotation", e));
+                        return out;
+                    }
+                }
+            }
         }
         Action::Associate { key_arn } => {
             planned.resolved_key_arn = Cfg::Known(key_arn.clone());
@@ -310,6 +387,10 @@ pub async fn plan(
             planned.key_state = Cfg::Known("Enabled".into());
             planned.update_id = Cfg::Unknown;
             match ctx.rotation(key_arn).await {
+                Ok(Some(false)) if config.rotation_required() => {
+                    out.diagnostics.push(preflight::rotation_required(key_arn));
+                    return out;
+                }
                 Ok(Some(false)) => {
                     if let Some(KeyLookup::Found(f)) = &key {
                         let mut f = f.clone();
@@ -331,6 +412,29 @@ pub async fn plan(
                         .push(op_diagnostic("checking key rotation", e));
                     return out;
                 }
+            }
+            // The association preflight: can EKS create its grant, and can
+            // the key stay usable?
+            match preflight::gather(
+                ctx.clients,
+                ctx.stop,
+                &cluster,
+                &info.arn,
+                info.role_arn.as_deref(),
+                key_arn,
+                config.preflight_on(),
+            )
+            .await
+            {
+                Ok(facts) => out.diagnostics.extend(preflight::decide(&facts)),
+                Err(e) => {
+                    out.diagnostics
+                        .push(op_diagnostic("running the association preflight", e));
+                    return out;
+                }
+            }
+            if out.diagnostics.has_errors() {
+                return out;
             }
         }
         Action::DecideAtApply => set_unknown_computed(&mut planned, false),
@@ -531,6 +635,16 @@ async fn converge(
         .live(&cluster, false)
         .await
         .map_err(|e| fail(format!("reading cluster {cluster:?}"), e))?;
+    // A cluster created in this run may still be CREATING: wait for it.
+    let live = ctx
+        .wait_cluster_created(&cluster, live)
+        .await
+        .map_err(|e| {
+            fail(
+                format!("waiting for cluster {cluster:?} to become ACTIVE"),
+                e,
+            )
+        })?;
     diags.extend(plan::check_cluster(
         &cluster,
         ctx.clients.region(),
@@ -597,6 +711,40 @@ async fn converge(
         .known()
         .cloned()
         .unwrap_or_else(|| vec![SECRETS.to_owned()]);
+    // The plan-time checks the plan could not make (the cluster or the key
+    // did not exist yet, or the key was unknown) run now, right before the
+    // association. When the plan ran them, the fresh re-check of the key
+    // and the cluster before the call (ensure_associated) is enough, and
+    // keeps an association at its call count.
+    let decided_at_apply = planned.resolved_key_arn.is_unknown();
+    if let (Action::Associate { key_arn }, true) = (&decision.action, decided_at_apply) {
+        if config.rotation_required() {
+            match ctx.rotation(key_arn).await {
+                Ok(Some(false)) => return Err(preflight::rotation_required(key_arn).into()),
+                Ok(_) => {}
+                Err(e) => return Err(fail("checking key rotation".into(), e)),
+            }
+        }
+        let facts = preflight::gather(
+            ctx.clients,
+            ctx.stop,
+            &cluster,
+            &info.arn,
+            info.role_arn.as_deref(),
+            key_arn,
+            config.preflight_on(),
+        )
+        .await
+        .map_err(|e| fail("running the association preflight".into(), e))?;
+        let checked = preflight::decide(&facts);
+        if checked.has_errors() {
+            return Err(Diagnostics(
+                checked.0.into_iter().filter(Diagnostic::is_error).collect(),
+            ));
+        }
+        // The plan could not show these warnings.
+        diags.extend(checked);
+    }
     let (update_id, fresh_info, key) = match (&decision.action, &config.key_arn, key) {
         (
             Action::Associate { key_arn } | Action::Adopt { key_arn },
@@ -885,6 +1033,8 @@ pub async fn import(ctx: &Ctx<'_>, id: &str) -> Result<DynamicValue, Diagnostics
         key_arn: Cfg::Null,
         resources: Cfg::Null,
         deletion_protection: Cfg::Known(true),
+        preflight: Cfg::Null,
+        require_key_rotation: Cfg::Null,
         cluster_arn: Cfg::Null,
         cluster_version: Cfg::Null,
         resolved_key_arn: Cfg::Null,

@@ -52,6 +52,25 @@ pub fn resource_schema() -> Schema {
                      CMK is associated fails at plan time. Set it to `false` and apply before \
                      removing the resource; the CMK stays on the cluster either way.",
                 ),
+                Attribute::optional(
+                    "preflight",
+                    Type::Bool,
+                    "When `true` (the default), before an association is planned (or before \
+                     it is applied, when the plan could not tell: the cluster or the key did \
+                     not exist yet) the provider makes a KMS `CreateGrant` call with \
+                     `DryRun = true`, as the caller, for the cluster's IAM role: a refusal is an \
+                     error on `key_arn` at plan instead of a failed association. Set `false` \
+                     for callers that may not call CreateGrant with DryRun. The key's custody \
+                     warnings (expiring imported material, custom key store) are given either \
+                     way.",
+                ),
+                Attribute::optional(
+                    "require_key_rotation",
+                    Type::Bool,
+                    "When `true`, a key without automatic rotation is an error at plan \
+                     (`Automatic key rotation is required`) instead of a warning. Default \
+                     `false`.",
+                ),
                 Attribute::computed("cluster_arn", Type::String, "The cluster's ARN."),
                 Attribute::computed(
                     "cluster_version",

@@ -237,6 +237,7 @@ mod tests {
                 })
                 .unwrap_or_default(),
             created_at: None,
+            role_arn: None,
         }
     }
 

@@ -17,6 +17,9 @@
 
 pub mod convert;
 pub mod error;
+/// Round-trip checks shared by the fuzz target and the property tests; not
+/// part of the library proper (`cargo fuzz` sets `--cfg fuzzing`).
+#[cfg(any(test, fuzzing))]
 pub mod fuzz;
 pub mod json;
 pub mod msgpack;

@@ -37,8 +37,8 @@ run "defaults_protect_the_key" {
     error_message = "The module must encrypt the secrets resource."
   }
   assert {
-    condition     = eks_encryption_config.this.timeouts.create == "60m" && eks_encryption_config.this.timeouts.update == "60m"
-    error_message = "timeouts must default to 60m for create and update."
+    condition     = eks_encryption_config.this.timeouts.create == "2h" && eks_encryption_config.this.timeouts.update == "2h"
+    error_message = "timeouts must default to 2h for create and update."
   }
   assert {
     condition     = output.live == null && length(data.eks_encryption_config.live) == 0
@@ -75,7 +75,7 @@ run "accepts_multi_region_key_and_live_read" {
     error_message = "read_live_state = true must read the data source and expose it as live."
   }
   assert {
-    condition     = eks_encryption_config.this.timeouts.create == "1h30m" && eks_encryption_config.this.timeouts.update == "60m"
+    condition     = eks_encryption_config.this.timeouts.create == "1h30m" && eks_encryption_config.this.timeouts.update == "2h"
     error_message = "A partial timeouts object must keep the other default."
   }
 }
