@@ -39,6 +39,9 @@ use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
 use aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusOutput;
 use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, KeyUsageType};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
 use serde_json::json;
 use terraform_provider_eks::aws::AwsClients;
 use terraform_provider_eks::provider::encryption_config::ops::{ClusterCache, Ctx};
@@ -52,6 +55,7 @@ const CLUSTER_ARN: &str = "arn:aws:eks:us-east-1:123456789012:cluster/prod";
 const KEY_ID: &str = "11111111-1111-1111-1111-111111111111";
 const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111";
 const UPDATE_ID: &str = "u-1";
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/eks-cluster-role";
 
 /// What the mocked AWS knows, and what it was asked.
 struct Sim {
@@ -92,6 +96,7 @@ fn cluster(sim: &Sim) -> DescribeClusterOutput {
     let mut c = Cluster::builder()
         .name(CLUSTER)
         .arn(CLUSTER_ARN)
+        .role_arn(ROLE_ARN)
         .version("1.31")
         .status(status);
     if sim.done() {
@@ -188,9 +193,25 @@ fn rules(sim: &Shared) -> (Vec<Rule>, Vec<Rule>) {
             .key_rotation_enabled(true)
             .build()
     });
+    let s = sim.clone();
+    // The association preflight's CreateGrant dry run for the cluster role:
+    // KMS answers DryRunOperationException when the grant would succeed.
+    let grant = mock!(aws_sdk_kms::Client::create_grant).then_http_response(move || {
+        lock(&s).count("CreateGrant");
+        let mut resp = HttpResponse::new(
+            StatusCode::try_from(400).expect("status"),
+            SdkBody::from(
+                r#"{"__type":"DryRunOperationException","message":"The request would have succeeded if DryRun flag were not set."}"#,
+            ),
+        );
+        resp.headers_mut()
+            .insert("content-type", "application/x-amz-json-1.1");
+        resp.headers_mut().insert("x-amzn-RequestId", "dry-run");
+        resp
+    });
     (
         vec![describe_cluster, list_updates, describe_update, associate],
-        vec![describe_key, rotation],
+        vec![describe_key, rotation, grant],
     )
 }
 

@@ -18,7 +18,8 @@
 //! - EKS ListUpdates `GET /clusters/{name}/updates`, DescribeUpdate
 //!   `GET /clusters/{name}/updates/{id}`, AssociateEncryptionConfig
 //!   `POST /clusters/{name}/encryption-config/associate` (EKS API Reference).
-//! - KMS DescribeKey and GetKeyRotationStatus: `POST /` with
+//! - KMS DescribeKey, GetKeyRotationStatus and CreateGrant with `DryRun`
+//!   (the association preflight): `POST /` with
 //!   `X-Amz-Target: TrentService.<Operation>` (AWS KMS API Reference,
 //!   "Common parameters"/JSON 1.1 protocol); an unknown key is 400
 //!   `NotFoundException`.
@@ -460,6 +461,18 @@ fn kms(state: &State, op: String, body: &Value) -> Reply {
             "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
             "MultiRegion": false
         }}),
+        // The association preflight: a CreateGrant dry run for the cluster
+        // role. With DryRun, KMS answers DryRunOperationException ("The
+        // request would have succeeded if DryRun flag were not set"; AWS KMS
+        // API Reference, CreateGrant, DryRun).
+        "CreateGrant" if body["DryRun"].as_bool() == Some(true) => {
+            return (
+                op,
+                400,
+                None,
+                json!({"__type": "DryRunOperationException", "message": "The request would have succeeded if DryRun flag were not set."}),
+            )
+        }
         "GetKeyRotationStatus" => json!({
             "KeyRotationEnabled": true,
             "KeyId": k.arn,
