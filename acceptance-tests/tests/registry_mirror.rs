@@ -32,41 +32,18 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-const NAME: &str = "terraform-provider-eks";
+mod support;
+use support::{provider_version, repo_root, run, sha256_hex, NAME};
+
 const SOURCE: &str = "registry.terraform.io/cmkguard/eks";
 const MANIFEST: &str = r#"{"version":1,"metadata":{"protocol_versions":["6.0"]}}"#;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("acceptance-tests lives in the repository")
-        .to_path_buf()
-}
-
-/// The `[package] version` of the provider's Cargo.toml.
-fn provider_version() -> String {
-    let toml = std::fs::read_to_string(repo_root().join("Cargo.toml")).expect("read Cargo.toml");
-    let mut in_package = false;
-    for line in toml.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-        } else if in_package {
-            if let Some(rest) = line.strip_prefix("version") {
-                let v = rest.trim_start().trim_start_matches('=').trim();
-                return v.trim_matches('"').to_string();
-            }
-        }
-    }
-    panic!("no [package] version in Cargo.toml");
-}
 
 fn on_path(tool: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| {
@@ -81,34 +58,6 @@ fn on_path(tool: &str) -> bool {
                     .unwrap_or(false)
         })
     })
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Runs a command, panicking with its output when it fails.
-fn run(what: &str, cmd: &mut Command) -> Output {
-    let started = Instant::now();
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start {cmd:?}: {e}"));
-    eprintln!(
-        "[registry_mirror] {what}: exit {:?} after {:.1}s",
-        out.status.code(),
-        started.elapsed().as_secs_f64()
-    );
-    if !out.status.success() {
-        panic!(
-            "{what} failed ({}).\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
 }
 
 // --- GPG ----------------------------------------------------------------------------
