@@ -1310,11 +1310,10 @@ mod flow_tests {
         );
     }
 
-    /// Issue 9: the key is read again after a wait, right before the
-    /// association; a key disabled during another update is refused.
-    #[tokio::test(start_paused = true)]
-    async fn key_disabled_during_another_update_is_refused() {
-        use aws_sdk_kms::types::KeyState;
+    /// A cluster busy with another update (a version update, `v1`) that
+    /// finishes after two polls: DescribeCluster, ListUpdates and
+    /// DescribeUpdate rules, in that order.
+    fn another_update_then_active() -> [Rule; 3] {
         let describe = mock!(Client::describe_cluster)
             .sequence()
             .output(|| cluster(ClusterStatus::Updating, None))
@@ -1341,6 +1340,15 @@ mod flow_tests {
                 ))
             })
             .build();
+        [describe, list_rule, v1]
+    }
+
+    /// Issue 9: the key is read again after a wait, right before the
+    /// association; a key disabled during another update is refused.
+    #[tokio::test(start_paused = true)]
+    async fn key_disabled_during_another_update_is_refused() {
+        use aws_sdk_kms::types::KeyState;
+        let [describe, list_rule, v1] = another_update_then_active();
         let associate = mock!(Client::associate_encryption_config).then_output(started);
         let key = key_rule(&[(KEY, KeyState::Enabled), (KEY, KeyState::Disabled)]);
         let h = Harness::with_kms(&[&describe, &list_rule, &v1, &associate], &[&key]);
@@ -1359,32 +1367,7 @@ mod flow_tests {
     #[tokio::test(start_paused = true)]
     async fn alias_moved_during_a_wait_is_refused() {
         use aws_sdk_kms::types::KeyState;
-        let describe = mock!(Client::describe_cluster)
-            .sequence()
-            .output(|| cluster(ClusterStatus::Updating, None))
-            .output(|| cluster(ClusterStatus::Active, None))
-            .build();
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&["v1"]));
-        let v1 = mock!(Client::describe_update)
-            .sequence()
-            .output(|| {
-                describe_update(update(
-                    "v1",
-                    UpdateType::VersionUpdate,
-                    UpdateStatus::InProgress,
-                    "",
-                ))
-            })
-            .times(2)
-            .output(|| {
-                describe_update(update(
-                    "v1",
-                    UpdateType::VersionUpdate,
-                    UpdateStatus::Successful,
-                    "",
-                ))
-            })
-            .build();
+        let [describe, list_rule, v1] = another_update_then_active();
         let associate = mock!(Client::associate_encryption_config).then_output(started);
         let key = key_rule(&[(KEY, KeyState::Enabled), (OTHER, KeyState::Enabled)]);
         let h = Harness::with_kms(&[&describe, &list_rule, &v1, &associate], &[&key]);
