@@ -28,6 +28,14 @@ pub struct ClusterInfo {
     pub role_arn: Option<String>,
 }
 
+impl ClusterInfo {
+    /// The CMK in the cluster's encryption configuration, if any (EKS
+    /// allows one).
+    pub fn cmk_arn(&self) -> Option<&str> {
+        self.encryption.first().map(|e| e.key_arn.as_str())
+    }
+}
+
 /// One entry of a cluster's encryption configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncryptionInfo {

@@ -226,12 +226,7 @@ impl ProviderServer for EksProvider {
             }
         };
         let stop = self.request_stop();
-        let out = resource::read(&self.ctx(&c, &stop), &req.current_state).await;
-        ReadResourceResponse {
-            new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
-            private: req.private,
-            diagnostics: out.diagnostics,
-        }
+        resource::read(&self.ctx(&c, &stop), &req).await
     }
 
     async fn plan_resource_change(
@@ -248,19 +243,7 @@ impl ProviderServer for EksProvider {
             }
         };
         let stop = self.request_stop();
-        let planned = resource::plan(
-            &self.ctx(&c, &stop),
-            &req.prior_state,
-            &req.proposed_new_state,
-            &req.config,
-        )
-        .await;
-        PlanResourceChangeResponse {
-            planned_state: Some(planned.state.unwrap_or_else(DynamicValue::null)),
-            requires_replace: planned.requires_replace,
-            planned_private: req.prior_private,
-            diagnostics: planned.diagnostics,
-        }
+        resource::plan(&self.ctx(&c, &stop), &req).await
     }
 
     async fn apply_resource_change(
@@ -278,18 +261,7 @@ impl ProviderServer for EksProvider {
             }
         };
         let stop = self.request_stop();
-        let out = resource::apply(
-            &self.ctx(&c, &stop),
-            &req.prior_state,
-            &req.planned_state,
-            &req.config,
-        )
-        .await;
-        ApplyResourceChangeResponse {
-            new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
-            private: Vec::new(),
-            diagnostics: out.diagnostics,
-        }
+        resource::apply(&self.ctx(&c, &stop), &req).await
     }
 
     async fn import_resource_state(
