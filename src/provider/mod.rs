@@ -282,22 +282,21 @@ impl ProviderServer for EksProvider {
         req: ReadResourceRequest,
     ) -> ReadResourceResponse {
         note_capabilities("ReadResource", req.client_capabilities);
-        let c = match self.ready(Kind::Resource, &req.type_name) {
-            Ok(c) => c,
-            // The state stays as it was: a failed refresh must not drop it.
-            Err(diagnostics) => {
-                return ReadResourceResponse {
-                    new_state: Some(req.current_state),
-                    diagnostics,
+        match self.ready(Kind::Resource, &req.type_name) {
+            Ok(c) => {
+                let out = resource::read(&c.ctx(&stop), &req.current_state).await;
+                ReadResourceResponse {
+                    new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
+                    diagnostics: out.diagnostics,
                     private: req.private,
                 }
             }
-        };
-        let out = resource::read(&c.ctx(&stop), &req.current_state).await;
-        ReadResourceResponse {
-            new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
-            diagnostics: out.diagnostics,
-            private: req.private,
+            // The state stays as it was: a failed refresh must not drop it.
+            Err(diagnostics) => ReadResourceResponse {
+                new_state: Some(req.current_state),
+                diagnostics,
+                private: req.private,
+            },
         }
     }
 
@@ -310,12 +309,7 @@ impl ProviderServer for EksProvider {
         let c = match self.ready(Kind::Resource, &req.type_name) {
             Ok(c) => c,
             // No planned state: the plan fails with the diagnostic.
-            Err(diagnostics) => {
-                return PlanResourceChangeResponse {
-                    diagnostics,
-                    ..Default::default()
-                }
-            }
+            Err(diagnostics) => return PlanResourceChangeResponse::from(diagnostics),
         };
         let ctx = c.ctx(&stop);
         let planned =
@@ -333,25 +327,25 @@ impl ProviderServer for EksProvider {
         stop: CancellationToken,
         req: ApplyResourceChangeRequest,
     ) -> ApplyResourceChangeResponse {
-        let c = match self.ready(Kind::Resource, &req.type_name) {
-            Ok(c) => c,
-            // Nothing was applied: the prior state stays.
-            Err(diagnostics) => {
-                return ApplyResourceChangeResponse {
-                    new_state: Some(req.prior_state),
-                    private: Vec::new(),
-                    diagnostics,
-                }
+        // The resource keeps no private data: `planned_private` is the
+        // empty bytes that plan handed on, and the answer carries none.
+        let (new_state, diagnostics) = match self.ready(Kind::Resource, &req.type_name) {
+            Ok(c) => {
+                let ctx = c.ctx(&stop);
+                let out =
+                    resource::apply(&ctx, &req.prior_state, &req.planned_state, &req.config).await;
+                (
+                    out.state.unwrap_or_else(DynamicValue::null),
+                    out.diagnostics,
+                )
             }
+            // Nothing was applied: the prior state stays.
+            Err(diagnostics) => (req.prior_state, diagnostics),
         };
-        let ctx = c.ctx(&stop);
-        let out = resource::apply(&ctx, &req.prior_state, &req.planned_state, &req.config).await;
         ApplyResourceChangeResponse {
-            new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
-            // The resource keeps no private data; `planned_private` is
-            // the empty bytes plan handed on.
+            new_state: Some(new_state),
             private: Vec::new(),
-            diagnostics: out.diagnostics,
+            diagnostics,
         }
     }
 
@@ -398,20 +392,12 @@ impl ProviderServer for EksProvider {
         req: ReadDataSourceRequest,
     ) -> ReadDataSourceResponse {
         note_capabilities("ReadDataSource", req.client_capabilities);
-        let c = match self.ready(Kind::DataSource, &req.type_name) {
-            Ok(c) => c,
-            Err(diagnostics) => {
-                return ReadDataSourceResponse {
-                    state: None,
-                    diagnostics,
-                }
+        let (state, diagnostics) = match self.ready(Kind::DataSource, &req.type_name) {
+            Ok(c) if req.type_name == encryption_configs::TYPE_NAME => {
+                encryption_configs::data_source::read(&c.ctx(&stop), &req.config).await
             }
-        };
-        let ctx = c.ctx(&stop);
-        let (state, diagnostics) = if req.type_name == encryption_configs::TYPE_NAME {
-            encryption_configs::data_source::read(&ctx, &req.config).await
-        } else {
-            data_source::read(&ctx, &req.config).await
+            Ok(c) => data_source::read(&c.ctx(&stop), &req.config).await,
+            Err(diagnostics) => (None, diagnostics),
         };
         ReadDataSourceResponse { state, diagnostics }
     }

@@ -24,7 +24,7 @@ pub(super) trait FromProto: Send {
     /// (empty when it names none).
     fn type_name(&self) -> &str;
     /// Converts the request.
-    fn from_proto(self) -> Self::Request;
+    fn convert(self) -> Self::Request;
 }
 
 /// A wire value: msgpack when present, else JSON, else null.
@@ -57,7 +57,7 @@ macro_rules! empty_requests {
             fn type_name(&self) -> &str {
                 ""
             }
-            fn from_proto(self) -> EmptyRequest {
+            fn convert(self) -> EmptyRequest {
                 let tfplugin6::$rpc::Request {} = self;
                 EmptyRequest
             }
@@ -85,7 +85,7 @@ macro_rules! unsupported_requests {
             fn type_name(&self) -> &str {
                 &self.$name
             }
-            fn from_proto(self) -> UnsupportedRequest {
+            fn convert(self) -> UnsupportedRequest {
                 UnsupportedRequest { type_name: self.$name }
             }
         }
@@ -132,55 +132,102 @@ pub(super) async fn write_state_bytes(
     meta.unwrap_or_default()
 }
 
-impl FromProto for tfplugin6::validate_provider_config::Request {
-    type Request = ValidateProviderConfigRequest;
-    fn type_name(&self) -> &str {
-        ""
-    }
-    fn from_proto(self) -> ValidateProviderConfigRequest {
-        let Self { config } = self;
-        ValidateProviderConfigRequest {
-            config: dynamic(config),
+/// The requests the provider acts on, one row each: the provider-facing
+/// type, the field the trace names (`about`), every wire field that is read
+/// (with its converter, if any) and every field that is ignored, with the
+/// reason. The wire request is destructured in full, so a field added to
+/// `proto/` fails to compile until its row says what it means.
+macro_rules! requests {
+    ($(
+        $rpc:ident => $out:ident $(about $name:ident)? {
+            $($field:ident $(: $conv:ident)?,)*
+        } $(ignoring { $($ignored:ident,)* })?;
+    )*) => {$(
+        impl FromProto for tfplugin6::$rpc::Request {
+            type Request = $out;
+            fn type_name(&self) -> &str {
+                requests!(@name self $($name)?)
+            }
+            fn convert(self) -> $out {
+                let tfplugin6::$rpc::Request { $($field,)* $($($ignored: _,)*)? } = self;
+                $out { $($field: requests!(@conv $field $($conv)?),)* }
+            }
         }
-    }
+    )*};
+    (@name $self:tt) => { "" };
+    (@name $self:tt $name:ident) => { &$self.$name };
+    (@conv $field:ident) => { $field };
+    (@conv $field:ident $conv:ident) => { $conv($field) };
 }
 
-impl FromProto for tfplugin6::configure_provider::Request {
-    type Request = ConfigureProviderRequest;
-    fn type_name(&self) -> &str {
-        ""
-    }
-    fn from_proto(self) -> ConfigureProviderRequest {
-        let Self {
-            terraform_version,
-            config,
-            client_capabilities,
-        } = self;
-        ConfigureProviderRequest {
-            terraform_version,
-            config: dynamic(config),
-            client_capabilities: capabilities(client_capabilities),
-        }
-    }
-}
-
-impl FromProto for tfplugin6::validate_resource_config::Request {
-    type Request = ValidateConfigRequest;
-    fn type_name(&self) -> &str {
-        &self.type_name
-    }
-    fn from_proto(self) -> ValidateConfigRequest {
-        let Self {
-            type_name,
-            config,
-            client_capabilities,
-        } = self;
-        ValidateConfigRequest {
-            type_name,
-            config: dynamic(config),
-            client_capabilities: capabilities(client_capabilities),
-        }
-    }
+requests! {
+    validate_provider_config => ValidateProviderConfigRequest {
+        config: dynamic,
+    };
+    configure_provider => ConfigureProviderRequest {
+        terraform_version,
+        config: dynamic,
+        client_capabilities: capabilities,
+    };
+    validate_resource_config => ValidateConfigRequest about type_name {
+        type_name,
+        config: dynamic,
+        client_capabilities: capabilities,
+    };
+    read_resource => ReadResourceRequest about type_name {
+        type_name,
+        current_state: dynamic,
+        private,
+        client_capabilities: capabilities,
+    } ignoring {
+        // No provider_meta schema is served, so the core sends none.
+        provider_meta,
+        // No identity schema is served, so the core sends no identity.
+        current_identity,
+    };
+    plan_resource_change => PlanResourceChangeRequest about type_name {
+        type_name,
+        prior_state: dynamic,
+        proposed_new_state: dynamic,
+        config: dynamic,
+        prior_private,
+        client_capabilities: capabilities,
+    } ignoring {
+        // No provider_meta schema is served, so the core sends none.
+        provider_meta,
+        // No identity schema is served, so the core sends no identity.
+        prior_identity,
+    };
+    // The wire request carries no client capabilities.
+    apply_resource_change => ApplyResourceChangeRequest about type_name {
+        type_name,
+        prior_state: dynamic,
+        planned_state: dynamic,
+        config: dynamic,
+        planned_private,
+    } ignoring {
+        // No provider_meta schema is served, so the core sends none.
+        provider_meta,
+        // No identity schema is served, so the core sends no identity.
+        planned_identity,
+    };
+    import_resource_state => ImportResourceStateRequest about type_name {
+        type_name,
+        id,
+        client_capabilities: capabilities,
+    } ignoring {
+        // Import by identity needs an identity schema, which is not
+        // served; the core sends an id instead.
+        identity,
+    };
+    read_data_source => ReadDataSourceRequest about type_name {
+        type_name,
+        config: dynamic,
+        client_capabilities: capabilities,
+    } ignoring {
+        // No provider_meta schema is served, so the core sends none.
+        provider_meta,
+    };
 }
 
 impl FromProto for tfplugin6::validate_data_resource_config::Request {
@@ -188,7 +235,7 @@ impl FromProto for tfplugin6::validate_data_resource_config::Request {
     fn type_name(&self) -> &str {
         &self.type_name
     }
-    fn from_proto(self) -> ValidateConfigRequest {
+    fn convert(self) -> ValidateConfigRequest {
         let Self { type_name, config } = self;
         ValidateConfigRequest {
             type_name,
@@ -204,143 +251,18 @@ impl FromProto for tfplugin6::upgrade_resource_state::Request {
     fn type_name(&self) -> &str {
         &self.type_name
     }
-    fn from_proto(self) -> UpgradeResourceStateRequest {
+    fn convert(self) -> UpgradeResourceStateRequest {
         let Self {
             type_name,
             version,
             raw_state,
         } = self;
-        // `flatmap` is the state format of Terraform before 0.12; every core
-        // that speaks protocol 6 sends `json`.
-        let raw_state_json = raw_state.map(|r| r.json).unwrap_or_default();
         UpgradeResourceStateRequest {
             type_name,
             version,
-            raw_state_json,
-        }
-    }
-}
-
-impl FromProto for tfplugin6::read_resource::Request {
-    type Request = ReadResourceRequest;
-    fn type_name(&self) -> &str {
-        &self.type_name
-    }
-    fn from_proto(self) -> ReadResourceRequest {
-        let Self {
-            type_name,
-            current_state,
-            private,
-            // No provider_meta schema is served, so the core sends none.
-            provider_meta: _,
-            client_capabilities,
-            // No identity schema is served, so the core sends no identity.
-            current_identity: _,
-        } = self;
-        ReadResourceRequest {
-            type_name,
-            current_state: dynamic(current_state),
-            private,
-            client_capabilities: capabilities(client_capabilities),
-        }
-    }
-}
-
-impl FromProto for tfplugin6::plan_resource_change::Request {
-    type Request = PlanResourceChangeRequest;
-    fn type_name(&self) -> &str {
-        &self.type_name
-    }
-    fn from_proto(self) -> PlanResourceChangeRequest {
-        let Self {
-            type_name,
-            prior_state,
-            proposed_new_state,
-            config,
-            prior_private,
-            // No provider_meta schema is served, so the core sends none.
-            provider_meta: _,
-            client_capabilities,
-            // No identity schema is served, so the core sends no identity.
-            prior_identity: _,
-        } = self;
-        PlanResourceChangeRequest {
-            type_name,
-            prior_state: dynamic(prior_state),
-            proposed_new_state: dynamic(proposed_new_state),
-            config: dynamic(config),
-            prior_private,
-            client_capabilities: capabilities(client_capabilities),
-        }
-    }
-}
-
-impl FromProto for tfplugin6::apply_resource_change::Request {
-    type Request = ApplyResourceChangeRequest;
-    fn type_name(&self) -> &str {
-        &self.type_name
-    }
-    fn from_proto(self) -> ApplyResourceChangeRequest {
-        let Self {
-            type_name,
-            prior_state,
-            planned_state,
-            config,
-            planned_private,
-            // No provider_meta schema is served, so the core sends none.
-            provider_meta: _,
-            // No identity schema is served, so the core sends no identity.
-            planned_identity: _,
-        } = self;
-        ApplyResourceChangeRequest {
-            type_name,
-            prior_state: dynamic(prior_state),
-            planned_state: dynamic(planned_state),
-            config: dynamic(config),
-            planned_private,
-        }
-    }
-}
-
-impl FromProto for tfplugin6::import_resource_state::Request {
-    type Request = ImportResourceStateRequest;
-    fn type_name(&self) -> &str {
-        &self.type_name
-    }
-    fn from_proto(self) -> ImportResourceStateRequest {
-        let Self {
-            type_name,
-            id,
-            client_capabilities,
-            // Import by identity needs an identity schema, which is not
-            // served; the core sends an id instead.
-            identity: _,
-        } = self;
-        ImportResourceStateRequest {
-            type_name,
-            id,
-            client_capabilities: capabilities(client_capabilities),
-        }
-    }
-}
-
-impl FromProto for tfplugin6::read_data_source::Request {
-    type Request = ReadDataSourceRequest;
-    fn type_name(&self) -> &str {
-        &self.type_name
-    }
-    fn from_proto(self) -> ReadDataSourceRequest {
-        let Self {
-            type_name,
-            config,
-            // No provider_meta schema is served, so the core sends none.
-            provider_meta: _,
-            client_capabilities,
-        } = self;
-        ReadDataSourceRequest {
-            type_name,
-            config: dynamic(config),
-            client_capabilities: capabilities(client_capabilities),
+            // `flatmap` is the state format of Terraform before 0.12; every
+            // core that speaks protocol 6 sends `json`.
+            raw_state_json: raw_state.map(|r| r.json).unwrap_or_default(),
         }
     }
 }
@@ -377,7 +299,7 @@ mod tests {
             client_capabilities: both_capabilities(),
             ..Default::default()
         }
-        .from_proto();
+        .convert();
         assert_eq!(read.client_capabilities, all);
         let plan = tfplugin6::plan_resource_change::Request {
             client_capabilities: Some(tfplugin6::ClientCapabilities {
@@ -386,17 +308,17 @@ mod tests {
             }),
             ..Default::default()
         }
-        .from_proto();
+        .convert();
         assert!(plan.client_capabilities.deferral_allowed);
         assert!(!plan.client_capabilities.write_only_attributes_allowed);
         let configure = tfplugin6::configure_provider::Request {
             client_capabilities: both_capabilities(),
             ..Default::default()
         }
-        .from_proto();
+        .convert();
         assert_eq!(configure.client_capabilities, all);
         // A core that sends no capabilities allows nothing.
-        let import = tfplugin6::import_resource_state::Request::default().from_proto();
+        let import = tfplugin6::import_resource_state::Request::default().convert();
         assert_eq!(import.client_capabilities, ClientCapabilities::default());
     }
 
@@ -407,11 +329,11 @@ mod tests {
             arguments: vec![],
         };
         assert_eq!(call.type_name(), "parse_arn");
-        assert_eq!(call.from_proto().type_name, "parse_arn");
+        assert_eq!(call.convert().type_name, "parse_arn");
         let action = tfplugin6::plan_action::Request {
             action_type: "x_reboot".into(),
             ..Default::default()
         };
-        assert_eq!(action.from_proto().type_name, "x_reboot");
+        assert_eq!(action.convert().type_name, "x_reboot");
     }
 }

@@ -80,7 +80,7 @@ impl<P: ProviderServer> Adapter<P> {
         async move {
             let start = Instant::now();
             tracing::debug!("received request");
-            let out = call(&self.provider, self.stop.token(), req.from_proto()).await;
+            let out = call(&self.provider, self.stop.token(), req.convert()).await;
             tracing::debug!(
                 duration_ms = start.elapsed().as_millis() as u64,
                 "served request"
@@ -99,11 +99,12 @@ fn once<T: Send + 'static>(item: T) -> BoxStream<T> {
 
 /// Implements the tonic service: one row per RPC, `method(message module) =
 /// RpcName`, each running [`Adapter::serve`] and calling the
-/// [`ProviderServer`] method of the same name. The RPCs that need more than
-/// a row follow the table.
+/// [`ProviderServer`] method of the same name. Rows marked `default` call
+/// one of the trait's unsupported-RPC defaults, which take no stop token.
+/// The RPCs that need more than a row follow the tables.
 macro_rules! provider_service {
     (
-        unary { $($method:ident($msg:ident) = $rpc:ident;)* }
+        unary { $($method:ident($msg:ident) = $rpc:ident $(, $default:ident)?;)* }
         server_streaming { $($smethod:ident -> $stream:ident<$event:ty> = $srpc:ident;)* }
         $($special:tt)*
     ) => {
@@ -115,7 +116,7 @@ macro_rules! provider_service {
                     req: Request<tfplugin6::$msg::Request>,
                 ) -> Result<Response<tfplugin6::$msg::Response>, Status> {
                     let served = self.serve(stringify!($rpc), req.into_inner(), |p, stop, r| {
-                        p.$method(stop, r)
+                        provider_service!(@call p.$method(stop, r) $($default)?)
                     });
                     Ok(Response::new(served.await))
                 }
@@ -128,8 +129,8 @@ macro_rules! provider_service {
                     &self,
                     req: Request<tfplugin6::$smethod::Request>,
                 ) -> Result<Response<Self::$stream>, Status> {
-                    let served = self.serve(stringify!($srpc), req.into_inner(), |p, stop, r| {
-                        p.$smethod(stop, r)
+                    let served = self.serve(stringify!($srpc), req.into_inner(), |p, _stop, r| {
+                        p.$smethod(r)
                     });
                     Ok(Response::new(once::<$event>(served.await)))
                 }
@@ -138,6 +139,11 @@ macro_rules! provider_service {
             $($special)*
         }
     };
+    (@call $p:ident.$method:ident($stop:ident, $r:ident)) => { $p.$method($stop, $r) };
+    (@call $p:ident.$method:ident($stop:ident, $r:ident) default) => {{
+        drop($stop);
+        $p.$method($r)
+    }};
 }
 
 provider_service! {
@@ -149,32 +155,33 @@ provider_service! {
         validate_data_resource_config(validate_data_resource_config) = ValidateDataResourceConfig;
         upgrade_resource_state(upgrade_resource_state) = UpgradeResourceState;
         get_resource_identity_schemas(get_resource_identity_schemas) = GetResourceIdentitySchemas;
-        upgrade_resource_identity(upgrade_resource_identity) = UpgradeResourceIdentity;
+        upgrade_resource_identity(upgrade_resource_identity) = UpgradeResourceIdentity, default;
         configure_provider(configure_provider) = ConfigureProvider;
         read_resource(read_resource) = ReadResource;
         plan_resource_change(plan_resource_change) = PlanResourceChange;
         apply_resource_change(apply_resource_change) = ApplyResourceChange;
         import_resource_state(import_resource_state) = ImportResourceState;
-        move_resource_state(move_resource_state) = MoveResourceState;
+        move_resource_state(move_resource_state) = MoveResourceState, default;
         read_data_source(read_data_source) = ReadDataSource;
-        generate_resource_config(generate_resource_config) = GenerateResourceConfig;
+        generate_resource_config(generate_resource_config) = GenerateResourceConfig, default;
         validate_ephemeral_resource_config(validate_ephemeral_resource_config) =
-            ValidateEphemeralResourceConfig;
-        open_ephemeral_resource(open_ephemeral_resource) = OpenEphemeralResource;
-        renew_ephemeral_resource(renew_ephemeral_resource) = RenewEphemeralResource;
-        close_ephemeral_resource(close_ephemeral_resource) = CloseEphemeralResource;
-        validate_list_resource_config(validate_list_resource_config) = ValidateListResourceConfig;
+            ValidateEphemeralResourceConfig, default;
+        open_ephemeral_resource(open_ephemeral_resource) = OpenEphemeralResource, default;
+        renew_ephemeral_resource(renew_ephemeral_resource) = RenewEphemeralResource, default;
+        close_ephemeral_resource(close_ephemeral_resource) = CloseEphemeralResource, default;
+        validate_list_resource_config(validate_list_resource_config) =
+            ValidateListResourceConfig, default;
         get_functions(get_functions) = GetFunctions;
-        call_function(call_function) = CallFunction;
+        call_function(call_function) = CallFunction, default;
         // The RPC is named ValidateStateStoreConfig, its messages ValidateStateStore.
-        validate_state_store_config(validate_state_store) = ValidateStateStoreConfig;
-        configure_state_store(configure_state_store) = ConfigureStateStore;
-        lock_state(lock_state) = LockState;
-        unlock_state(unlock_state) = UnlockState;
-        get_states(get_states) = GetStates;
-        delete_state(delete_state) = DeleteState;
-        plan_action(plan_action) = PlanAction;
-        validate_action_config(validate_action_config) = ValidateActionConfig;
+        validate_state_store_config(validate_state_store) = ValidateStateStoreConfig, default;
+        configure_state_store(configure_state_store) = ConfigureStateStore, default;
+        lock_state(lock_state) = LockState, default;
+        unlock_state(unlock_state) = UnlockState, default;
+        get_states(get_states) = GetStates, default;
+        delete_state(delete_state) = DeleteState, default;
+        plan_action(plan_action) = PlanAction, default;
+        validate_action_config(validate_action_config) = ValidateActionConfig, default;
     }
 
     server_streaming {
@@ -190,8 +197,8 @@ provider_service! {
         req: Request<Streaming<tfplugin6::write_state_bytes::RequestChunk>>,
     ) -> Result<Response<tfplugin6::write_state_bytes::Response>, Status> {
         let meta = fromproto::write_state_bytes(req.into_inner()).await;
-        let served = self.serve("WriteStateBytes", meta, |p, stop, r| {
-            p.write_state_bytes(stop, r)
+        let served = self.serve("WriteStateBytes", meta, |p, _stop, r| {
+            p.write_state_bytes(r)
         });
         Ok(Response::new(served.await))
     }

@@ -133,20 +133,16 @@ fn schema(s: &Schema) -> tfplugin6::Schema {
 
 impl From<GetMetadataResponse> for tfplugin6::get_metadata::Response {
     fn from(r: GetMetadataResponse) -> Self {
-        let GetMetadataResponse {
-            server_capabilities,
-            resources,
-            data_sources,
-            diagnostics: d,
-        } = r;
         Self {
-            server_capabilities: capabilities(server_capabilities),
-            diagnostics: diagnostics(d),
-            data_sources: data_sources
+            server_capabilities: capabilities(r.server_capabilities),
+            diagnostics: diagnostics(r.diagnostics),
+            data_sources: r
+                .data_sources
                 .into_iter()
                 .map(|type_name| tfplugin6::get_metadata::DataSourceMetadata { type_name })
                 .collect(),
-            resources: resources
+            resources: r
+                .resources
                 .into_iter()
                 .map(|type_name| tfplugin6::get_metadata::ResourceMetadata { type_name })
                 .collect(),

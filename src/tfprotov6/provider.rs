@@ -227,6 +227,18 @@ pub struct PlanResourceChangeResponse {
     pub diagnostics: Diagnostics,
 }
 
+impl From<Diagnostics> for PlanResourceChangeResponse {
+    /// A failed plan: no planned state, only the diagnostics.
+    fn from(diagnostics: Diagnostics) -> Self {
+        Self {
+            planned_state: None,
+            requires_replace: Vec::new(),
+            planned_private: Vec::new(),
+            diagnostics,
+        }
+    }
+}
+
 /// `ApplyResourceChange` (the wire request carries no client
 /// capabilities).
 #[derive(Clone, Debug)]
@@ -308,9 +320,9 @@ pub struct ReadDataSourceResponse {
 /// A provider as the gRPC adapter sees it. Every method answers with
 /// diagnostics rather than failing the RPC, as Terraform expects.
 ///
-/// Every method gets `stop`, the call's stoppable context: it is cancelled
-/// when Terraform sends `StopProvider`, and long work should give up when it
-/// is. The RPCs a provider does not need have default methods: the
+/// Every method with a request of its own gets `stop`, the call's
+/// stoppable context: it is cancelled when Terraform sends `StopProvider`,
+/// and long work should give up when it is. The RPCs a provider does not need have default methods: the
 /// discovery lists answer empty, and the rest answer
 /// [`Diagnostic::unsupported_rpc`], naming the RPC.
 #[tonic::async_trait]
@@ -433,168 +445,125 @@ pub trait ProviderServer: Send + Sync + 'static {
     }
 
     // ---- unsupported unless a provider overrides them -------------------------
+    //
+    // These take no stop token: their defaults answer at once. A provider
+    // that implements one gives it its own request type and a stop token.
 
     /// `UpgradeResourceIdentity` (resource identities).
-    async fn upgrade_resource_identity(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported("UpgradeResourceIdentity", "resource identities", req)
+    async fn upgrade_resource_identity(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("UpgradeResourceIdentity", IDENTITIES, req)
     }
 
     /// `MoveResourceState` (`moved` blocks across resource types).
-    async fn move_resource_state(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported(
-            "MoveResourceState",
-            "moving state across resource types",
-            req,
-        )
+    async fn move_resource_state(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("MoveResourceState", MOVES, req)
     }
 
     /// `GenerateResourceConfig` (configuration generation on import).
-    async fn generate_resource_config(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported("GenerateResourceConfig", "configuration generation", req)
+    async fn generate_resource_config(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("GenerateResourceConfig", CONFIG_GENERATION, req)
     }
 
     /// `ValidateEphemeralResourceConfig` (ephemeral resources).
-    async fn validate_ephemeral_resource_config(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported(
-            "ValidateEphemeralResourceConfig",
-            "ephemeral resources",
-            req,
-        )
+    async fn validate_ephemeral_resource_config(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("ValidateEphemeralResourceConfig", EPHEMERAL, req)
     }
 
     /// `OpenEphemeralResource` (ephemeral resources).
-    async fn open_ephemeral_resource(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported("OpenEphemeralResource", "ephemeral resources", req)
+    async fn open_ephemeral_resource(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("OpenEphemeralResource", EPHEMERAL, req)
     }
 
     /// `RenewEphemeralResource` (ephemeral resources).
-    async fn renew_ephemeral_resource(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported("RenewEphemeralResource", "ephemeral resources", req)
+    async fn renew_ephemeral_resource(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("RenewEphemeralResource", EPHEMERAL, req)
     }
 
     /// `CloseEphemeralResource` (ephemeral resources).
-    async fn close_ephemeral_resource(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported("CloseEphemeralResource", "ephemeral resources", req)
+    async fn close_ephemeral_resource(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("CloseEphemeralResource", EPHEMERAL, req)
     }
 
     /// `ListResource` (list resources, for `terraform query`).
-    async fn list_resource(&self, _: CancellationToken, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("ListResource", "list resources", req)
+    async fn list_resource(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("ListResource", LISTS, req)
     }
 
     /// `ValidateListResourceConfig` (list resources).
-    async fn validate_list_resource_config(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported("ValidateListResourceConfig", "list resources", req)
+    async fn validate_list_resource_config(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("ValidateListResourceConfig", LISTS, req)
     }
 
     /// `CallFunction` (provider-defined functions).
-    async fn call_function(&self, _: CancellationToken, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("CallFunction", "provider-defined functions", req)
+    async fn call_function(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("CallFunction", FUNCTIONS, req)
     }
 
     /// `ValidateStateStoreConfig` (state stores).
-    async fn validate_state_store_config(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported("ValidateStateStoreConfig", "state stores", req)
+    async fn validate_state_store_config(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("ValidateStateStoreConfig", STATE_STORES, req)
     }
 
     /// `ConfigureStateStore` (state stores).
-    async fn configure_state_store(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported("ConfigureStateStore", "state stores", req)
+    async fn configure_state_store(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("ConfigureStateStore", STATE_STORES, req)
     }
 
     /// `ReadStateBytes` (state stores).
-    async fn read_state_bytes(&self, _: CancellationToken, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("ReadStateBytes", "state stores", req)
+    async fn read_state_bytes(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("ReadStateBytes", STATE_STORES, req)
     }
 
     /// `WriteStateBytes` (state stores).
-    async fn write_state_bytes(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported("WriteStateBytes", "state stores", req)
+    async fn write_state_bytes(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("WriteStateBytes", STATE_STORES, req)
     }
 
     /// `LockState` (state stores).
-    async fn lock_state(&self, _: CancellationToken, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("LockState", "state stores", req)
+    async fn lock_state(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("LockState", STATE_STORES, req)
     }
 
     /// `UnlockState` (state stores).
-    async fn unlock_state(&self, _: CancellationToken, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("UnlockState", "state stores", req)
+    async fn unlock_state(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("UnlockState", STATE_STORES, req)
     }
 
     /// `GetStates` (state stores).
-    async fn get_states(&self, _: CancellationToken, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("GetStates", "state stores", req)
+    async fn get_states(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("GetStates", STATE_STORES, req)
     }
 
     /// `DeleteState` (state stores).
-    async fn delete_state(&self, _: CancellationToken, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("DeleteState", "state stores", req)
+    async fn delete_state(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("DeleteState", STATE_STORES, req)
     }
 
     /// `PlanAction` (actions).
-    async fn plan_action(&self, _: CancellationToken, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("PlanAction", "actions", req)
+    async fn plan_action(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("PlanAction", ACTIONS, req)
     }
 
     /// `InvokeAction` (actions).
-    async fn invoke_action(&self, _: CancellationToken, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("InvokeAction", "actions", req)
+    async fn invoke_action(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("InvokeAction", ACTIONS, req)
     }
 
     /// `ValidateActionConfig` (actions).
-    async fn validate_action_config(
-        &self,
-        _: CancellationToken,
-        req: UnsupportedRequest,
-    ) -> Diagnostics {
-        unsupported("ValidateActionConfig", "actions", req)
+    async fn validate_action_config(&self, req: UnsupportedRequest) -> Diagnostics {
+        unsupported("ValidateActionConfig", ACTIONS, req)
     }
 }
+
+// What the unsupported RPCs serve, for their diagnostics.
+const IDENTITIES: &str = "resource identities";
+const MOVES: &str = "moving state across resource types";
+const CONFIG_GENERATION: &str = "configuration generation";
+const EPHEMERAL: &str = "ephemeral resources";
+const LISTS: &str = "list resources";
+const FUNCTIONS: &str = "provider-defined functions";
+const STATE_STORES: &str = "state stores";
+const ACTIONS: &str = "actions";
 
 /// The default answer of an unsupported RPC.
 fn unsupported(rpc: &str, feature: &str, req: UnsupportedRequest) -> Diagnostics {
@@ -707,9 +676,8 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn default_unsupported_rpcs_name_the_rpc_and_the_type() {
-        let stop = CancellationToken::new();
         let d = Minimal
-            .open_ephemeral_resource(stop.clone(), unsupported_req("x_secret"))
+            .open_ephemeral_resource(unsupported_req("x_secret"))
             .await;
         assert_eq!(d.0.len(), 1);
         assert!(d.has_errors());
@@ -726,7 +694,7 @@ pub(crate) mod tests {
         );
         assert!(d.0[0].detail.contains("\"x_secret\""), "{}", d.0[0].detail);
 
-        let d = Minimal.lock_state(stop, unsupported_req("x_store")).await;
+        let d = Minimal.lock_state(unsupported_req("x_store")).await;
         assert!(d.0[0].detail.contains("LockState"), "{}", d.0[0].detail);
     }
 
