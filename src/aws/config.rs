@@ -19,6 +19,7 @@ use aws_types::region::Region;
 use aws_types::sdk_config::SharedCredentialsProvider;
 use tokio::sync::OnceCell;
 
+use super::call::Service;
 use super::credentials::{
     AccountGuard, AssumeRoleCredentials, CredentialContext, CredentialSource, GuardedCredentials,
     NoCredentials, WebIdentityCredentials,
@@ -511,16 +512,17 @@ impl AwsClients {
     }
 
     /// Names the endpoint and the configured bounds in the message of a
-    /// call that timed out, so a hung endpoint is easy to find. `kms`
-    /// selects the KMS endpoint, else EKS's.
-    pub(crate) fn annotate(&self, mut e: super::AwsError, kms: bool) -> super::AwsError {
+    /// call that timed out, so a hung endpoint is easy to find.
+    pub(crate) fn annotate(&self, mut e: super::AwsError, service: Service) -> super::AwsError {
         if e.kind == super::AwsErrorKind::Timeout {
             let limits = &self.inner.limits;
-            let (service, endpoint) = if kms {
-                ("kms", limits.kms_endpoint.clone())
-            } else {
-                ("eks", limits.eks_endpoint.clone())
+            let endpoint = match service {
+                Service::Kms => limits.kms_endpoint.clone(),
+                Service::Eks => limits.eks_endpoint.clone(),
+                // STS calls fail inside the credential chain, not here.
+                Service::Sts => None,
             };
+            let service = service.name();
             let endpoint = endpoint
                 .unwrap_or_else(|| format!("https://{service}.{}.amazonaws.com", self.region()));
             e.message = format!(
@@ -1271,7 +1273,7 @@ mod tests {
                 request_id: None,
                 http_status: None,
             },
-            false,
+            Service::Eks,
         );
         assert_eq!(
             e.message,

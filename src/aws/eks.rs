@@ -1,12 +1,11 @@
 //! EKS calls: DescribeCluster, AssociateEncryptionConfig, DescribeUpdate and
 //! ListUpdates.
 
-use std::time::Instant;
-
 use aws_sdk_eks::types::{EncryptionConfig, Provider, Update};
 
+use super::call::Call;
 use super::config::AwsClients;
-use super::error::{trace_call, AwsError};
+use super::error::AwsError;
 use super::kms::rfc3339;
 
 /// An EKS cluster, as plain data.
@@ -123,17 +122,10 @@ impl AwsClients {
     #[allow(deprecated)]
     pub async fn describe_cluster(&self, name: &str) -> Result<Option<ClusterInfo>, AwsError> {
         const OP: &str = "DescribeCluster";
-        let started = Instant::now();
-        let result = self.eks().describe_cluster().name(name).send().await;
-        let not_found = matches!(
-            &result,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception())
-        );
-        let result = result.map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
-        trace_call(OP, name, started, &result);
-        let out = match result {
+        let request = self.eks().describe_cluster().name(name).send();
+        let out = match self.send(Call::eks(OP, name), request).await {
             Ok(out) => out,
-            Err(e) if not_found || e.is_code("ResourceNotFoundException") => return Ok(None),
+            Err(e) if e.is_code("ResourceNotFoundException") => return Ok(None),
             Err(e) if is_cluster_not_found_client_exception(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
@@ -176,24 +168,20 @@ impl AwsClients {
         client_request_token: &str,
     ) -> Result<UpdateInfo, AwsError> {
         const OP: &str = "AssociateEncryptionConfig";
-        let started = Instant::now();
         // See describe_cluster about the deprecated `resources`.
         #[allow(deprecated)]
         let config = EncryptionConfig::builder()
             .provider(Provider::builder().key_arn(key_arn).build())
             .set_resources(Some(resources.to_vec()))
             .build();
-        let result = self
+        let request = self
             .eks()
             .associate_encryption_config()
             .cluster_name(cluster)
             .encryption_config(config)
             .client_request_token(client_request_token)
-            .send()
-            .await
-            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
-        trace_call(OP, cluster, started, &result);
-        let out = result?;
+            .send();
+        let out = self.send(Call::eks(OP, cluster), request).await?;
         out.update()
             .map(UpdateInfo::from)
             .ok_or_else(|| AwsError::other(OP, "the response has no update"))
@@ -206,17 +194,13 @@ impl AwsClients {
         update_id: &str,
     ) -> Result<UpdateInfo, AwsError> {
         const OP: &str = "DescribeUpdate";
-        let started = Instant::now();
-        let result = self
+        let request = self
             .eks()
             .describe_update()
             .name(cluster)
             .update_id(update_id)
-            .send()
-            .await
-            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
-        trace_call(OP, cluster, started, &result);
-        let out = result?;
+            .send();
+        let out = self.send(Call::eks(OP, cluster), request).await?;
         out.update()
             .map(UpdateInfo::from)
             .ok_or_else(|| AwsError::other(OP, "the response has no update"))
@@ -224,31 +208,16 @@ impl AwsClients {
 
     /// ListUpdates of a cluster: the ids of all its updates, every page.
     pub async fn list_updates(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
-        const OP: &str = "ListUpdates";
-        let started = Instant::now();
-        let mut pages = self
+        let pages = self
             .eks()
             .list_updates()
             .name(cluster)
             .into_paginator()
             .send();
-        let mut ids = Vec::new();
-        let mut page_count = 0u32;
-        while let Some(page) = pages.next().await {
-            let result = page.map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
-            trace_call(OP, cluster, started, &result);
-            ids.extend(result?.update_ids().iter().cloned());
-            page_count += 1;
-        }
-        tracing::debug!(
-            operation = OP,
-            cluster,
-            pages = page_count,
-            updates = ids.len(),
-            duration_ms = started.elapsed().as_millis() as u64,
-            "listed updates"
-        );
-        Ok(ids)
+        self.all_pages(Call::eks("ListUpdates", cluster), pages, |page| {
+            page.update_ids()
+        })
+        .await
     }
 }
 

@@ -531,35 +531,6 @@ impl ConfigError {
     }
 }
 
-/// Emits the debug event of one finished AWS call. `subject` is what the
-/// call was about (a cluster name or a key id); bodies are never logged.
-pub(crate) fn trace_call<O: RequestId>(
-    operation: &'static str,
-    subject: &str,
-    started: std::time::Instant,
-    result: &Result<O, AwsError>,
-) {
-    let duration_ms = started.elapsed().as_millis() as u64;
-    match result {
-        Ok(out) => tracing::debug!(
-            operation,
-            subject,
-            request_id = out.request_id().unwrap_or(""),
-            duration_ms,
-            "AWS call succeeded"
-        ),
-        Err(e) => tracing::debug!(
-            operation,
-            subject,
-            request_id = e.request_id.as_deref().unwrap_or(""),
-            duration_ms,
-            kind = %e.kind,
-            code = e.code.as_deref().unwrap_or(""),
-            "AWS call failed"
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use aws_credential_types::provider::{future, ProvideCredentials};

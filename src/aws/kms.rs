@@ -1,12 +1,11 @@
 //! KMS calls: DescribeKey (plain and cached) and GetKeyRotationStatus.
 
-use std::time::Instant;
-
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
+use super::call::Call;
 use super::config::AwsClients;
-use super::error::{trace_call, AwsError};
+use super::error::AwsError;
 
 /// A KMS key's metadata, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,16 +40,8 @@ impl AwsClients {
     /// a key id.
     pub async fn describe_key(&self, key_id: &str) -> Result<KeyInfo, AwsError> {
         const OP: &str = "DescribeKey";
-        let started = Instant::now();
-        let result = self
-            .kms()
-            .describe_key()
-            .key_id(key_id)
-            .send()
-            .await
-            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), true));
-        trace_call(OP, key_id, started, &result);
-        let out = result?;
+        let request = self.kms().describe_key().key_id(key_id).send();
+        let out = self.send(Call::kms(OP, key_id), request).await?;
         let meta = out
             .key_metadata()
             .ok_or_else(|| AwsError::other(OP, "the response has no KeyMetadata"))?;
@@ -116,17 +107,11 @@ impl AwsClients {
     }
 
     async fn key_rotation_enabled_uncached(&self, key_arn: &str) -> Result<bool, AwsError> {
-        const OP: &str = "GetKeyRotationStatus";
-        let started = Instant::now();
-        let result = self
-            .kms()
-            .get_key_rotation_status()
-            .key_id(key_arn)
-            .send()
-            .await
-            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), true));
-        trace_call(OP, key_arn, started, &result);
-        Ok(result?.key_rotation_enabled())
+        let request = self.kms().get_key_rotation_status().key_id(key_arn).send();
+        let out = self
+            .send(Call::kms("GetKeyRotationStatus", key_arn), request)
+            .await?;
+        Ok(out.key_rotation_enabled())
     }
 }
 

@@ -15,6 +15,7 @@
 //! key id, the request id and the duration; credentials and bodies are never
 //! logged.
 
+mod call;
 mod config;
 mod credentials;
 mod eks;
