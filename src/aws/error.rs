@@ -160,7 +160,7 @@ impl AwsError {
                 http_status: None,
             };
         }
-        if let Some(cred) = find_credentials_error(&err) {
+        if let Some(cred) = find_in_chain::<CredentialsError>(&err) {
             return AwsError {
                 operation,
                 kind: AwsErrorKind::Credentials,
@@ -244,35 +244,40 @@ impl AwsError {
 /// cause whose message its parent already includes.
 fn error_chain(err: &(dyn StdError + 'static)) -> String {
     let mut out = err.to_string();
-    let mut current = err.source();
-    while let Some(e) = current {
+    for e in chain(err).skip(1) {
         let msg = e.to_string();
         if !msg.is_empty() && !out.contains(&msg) {
             out.push_str(": ");
             out.push_str(&msg);
         }
-        current = e.source();
     }
     out
 }
 
-/// Walks the cause chain looking for an error of type `T`.
+/// An error and its causes, outermost first.
+fn chain<'a>(
+    err: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(err), |e: &&'a (dyn StdError + 'static)| (*e).source())
+}
+
+/// The outermost error of type `T` in the cause chain of `err`.
 fn find_in_chain<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
-    let mut current: Option<&'a (dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(found) = e.downcast_ref::<T>() {
-            return Some(found);
-        }
-        current = e.source();
-    }
-    None
+    chain(err).find_map(|e| e.downcast_ref::<T>())
+}
+
+/// The innermost error of type `T` in the cause chain of `err`.
+fn innermost_in_chain<'a, T: StdError + 'static>(
+    err: &'a (dyn StdError + 'static),
+) -> Option<&'a T> {
+    chain(err).filter_map(|e| e.downcast_ref::<T>()).last()
 }
 
 /// A credentials failure with the source tried, the region and the fix.
 /// Never includes secret values: only names, paths and the SDK's messages.
 fn explained_message(e: &ExplainedCredentialsError) -> String {
     let ctx = &e.context;
-    let not_loaded = innermost_credentials_error(&e.cause)
+    let not_loaded = innermost_in_chain::<CredentialsError>(&e.cause)
         .is_some_and(|c| matches!(c, CredentialsError::CredentialsNotLoaded(_)));
     let mut msg = if not_loaded {
         format!(
@@ -312,52 +317,14 @@ fn explained_message(e: &ExplainedCredentialsError) -> String {
     msg
 }
 
-/// The innermost [`CredentialsError`] of a chain starting at `err`.
-fn innermost_credentials_error(err: &CredentialsError) -> Option<&CredentialsError> {
-    let mut innermost = None;
-    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(cred) = e.downcast_ref::<CredentialsError>() {
-            innermost = Some(cred);
-        }
-        current = e.source();
-    }
-    innermost
-}
-
-/// Walks the cause chain looking for a [`CredentialsError`].
-fn find_credentials_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a CredentialsError> {
-    let mut current: Option<&'a (dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(cred) = e.downcast_ref::<CredentialsError>() {
-            return Some(cred);
-        }
-        current = e.source();
-    }
-    None
-}
-
 /// A user-facing message for a credentials failure.
 fn credentials_message(err: &CredentialsError) -> String {
     // The innermost credentials error says what went wrong first: with
     // `assume_role`, a failing AssumeRole may itself be caused by missing
     // base credentials.
-    let mut innermost = err;
-    let mut assume_role: Option<&AssumeRoleSdkError> = None;
-    let mut web_identity: Option<&WebIdentitySdkError> = None;
-    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(cred) = e.downcast_ref::<CredentialsError>() {
-            innermost = cred;
-        }
-        if let Some(sts) = e.downcast_ref::<AssumeRoleSdkError>() {
-            assume_role.get_or_insert(sts);
-        }
-        if let Some(sts) = e.downcast_ref::<WebIdentitySdkError>() {
-            web_identity.get_or_insert(sts);
-        }
-        current = e.source();
-    }
+    let innermost = innermost_in_chain::<CredentialsError>(err).unwrap_or(err);
+    let assume_role = find_in_chain::<AssumeRoleSdkError>(err);
+    let web_identity = find_in_chain::<WebIdentitySdkError>(err);
     match innermost {
         CredentialsError::CredentialsNotLoaded(_) => NO_CREDENTIALS_MESSAGE.to_owned(),
         CredentialsError::ProviderTimedOut(t) => format!(
@@ -367,36 +334,30 @@ fn credentials_message(err: &CredentialsError) -> String {
             t.timeout_duration()
         ),
         _ => match (assume_role, web_identity) {
-            (Some(sts @ SdkError::ServiceError(_)), _) => sts_refusal(
-                "`assume_role.role_arn`",
-                sts.code(),
-                sts.message(),
-                sts.request_id()
-                    .or_else(|| sts.as_service_error().and_then(|e| e.meta().request_id())),
-            ),
-            (_, Some(sts @ SdkError::ServiceError(_))) => sts_refusal(
-                "`assume_role_with_web_identity.role_arn`",
-                sts.code(),
-                sts.message(),
-                sts.request_id()
-                    .or_else(|| sts.as_service_error().and_then(|e| e.meta().request_id())),
-            ),
+            (Some(sts @ SdkError::ServiceError(_)), _) => {
+                sts_refusal("`assume_role.role_arn`", sts)
+            }
+            (_, Some(sts @ SdkError::ServiceError(_))) => {
+                sts_refusal("`assume_role_with_web_identity.role_arn`", sts)
+            }
             _ => format!("failed to load AWS credentials: {}", error_chain(err)),
         },
     }
 }
 
-/// "could not assume the role of X: Code: message (STS request id: id)".
-fn sts_refusal(
+/// "could not assume the role of X: Code: message (STS request id: id)",
+/// for STS's refusal `sts`.
+fn sts_refusal<E: ProvideErrorMetadata>(
     attribute: &str,
-    code: Option<&str>,
-    message: Option<&str>,
-    request_id: Option<&str>,
+    sts: &SdkError<E, HttpResponse>,
 ) -> String {
+    let request_id = sts
+        .request_id()
+        .or_else(|| sts.as_service_error().and_then(|e| e.meta().request_id()));
     let mut msg = format!(
         "could not assume the role of {attribute}: {}: {}",
-        code.unwrap_or("error"),
-        message.unwrap_or("no message")
+        sts.code().unwrap_or("error"),
+        sts.message().unwrap_or("no message")
     );
     if let Some(id) = request_id {
         msg.push_str(&format!(" (STS request id: {id})"));

@@ -255,31 +255,69 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&mut self, name: &str) -> Option<String> {
-        match self.get(name)? {
-            Value::String(s) => Some(s.clone()),
-            other => {
-                let kind = other.kind_name();
-                self.error(
-                    name,
-                    "Invalid provider attribute",
-                    format!("expected a string, got {kind}"),
-                );
+    /// Reports an "Invalid provider attribute" error on `name`.
+    fn invalid(&mut self, name: &str, detail: String) {
+        self.error(name, "Invalid provider attribute", detail);
+    }
+
+    /// The value of `name` through `pick`, or None when null/absent; a value
+    /// `pick` refuses is reported as not being `expected` (e.g. "a string").
+    fn typed<T>(
+        &mut self,
+        name: &str,
+        expected: &str,
+        pick: impl FnOnce(&Value) -> Option<T>,
+    ) -> Option<T> {
+        let value = self.get(name)?;
+        match pick(value) {
+            Some(v) => Some(v),
+            None => {
+                let kind = value.kind_name();
+                self.invalid(name, format!("expected {expected}, got {kind}"));
                 None
             }
         }
     }
 
+    /// One element of the collection `name` as a string. An unknown element
+    /// is reported with `unknown` (given the attribute's path), any other
+    /// non-string with `invalid`.
+    fn element_string(
+        &mut self,
+        name: &str,
+        element: Value,
+        unknown: impl FnOnce(&AttributePath) -> String,
+        invalid: impl FnOnce() -> String,
+    ) -> Option<String> {
+        match element {
+            Value::String(s) => Some(s),
+            Value::Unknown => {
+                let path = self.path(name);
+                self.diags
+                    .push(Diagnostic::error(NOT_KNOWN_YET, unknown(&path)).with_attribute(path));
+                None
+            }
+            _ => {
+                self.invalid(name, invalid());
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, name: &str) -> Option<String> {
+        self.typed(name, "a string", |v| match v {
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        })
+    }
+
     fn non_empty_string(&mut self, name: &str) -> Option<String> {
         let s = self.string(name)?;
         if s.trim().is_empty() {
-            self.error(
+            let path = self.path(name);
+            self.invalid(
                 name,
-                "Invalid provider attribute",
-                format!(
-                    "{} must not be empty; remove it to use the default.",
-                    self.path(name)
-                ),
+                format!("{path} must not be empty; remove it to use the default."),
             );
             return None;
         }
@@ -287,103 +325,48 @@ impl Reader<'_> {
     }
 
     fn bool(&mut self, name: &str) -> Option<bool> {
-        match self.get(name)? {
+        self.typed(name, "a bool", |v| match v {
             Value::Bool(b) => Some(*b),
-            other => {
-                let kind = other.kind_name();
-                self.error(
-                    name,
-                    "Invalid provider attribute",
-                    format!("expected a bool, got {kind}"),
-                );
-                None
-            }
-        }
+            _ => None,
+        })
     }
 
     /// A list or set of strings (unknown elements are reported).
     fn strings(&mut self, name: &str) -> Option<Vec<String>> {
-        let elements = match self.get(name)? {
-            Value::List(e) | Value::Set(e) => e.clone(),
-            other => {
-                let kind = other.kind_name();
-                self.error(
+        let elements = self.typed(name, "a list of strings", |v| match v {
+            Value::List(e) | Value::Set(e) => Some(e.clone()),
+            _ => None,
+        })?;
+        elements
+            .into_iter()
+            .map(|e| {
+                self.element_string(
                     name,
-                    "Invalid provider attribute",
-                    format!("expected a list of strings, got {kind}"),
-                );
-                return None;
-            }
-        };
-        let mut out = Vec::with_capacity(elements.len());
-        for e in elements {
-            match e {
-                Value::String(s) => out.push(s),
-                Value::Unknown => {
-                    let path = self.path(name);
-                    self.diags.push(
-                        Diagnostic::error(
-                            NOT_KNOWN_YET,
-                            format!("{path} holds a value that is only known after apply."),
-                        )
-                        .with_attribute(path),
-                    );
-                    return None;
-                }
-                _ => {
-                    self.error(
-                        name,
-                        "Invalid provider attribute",
-                        "every element must be a non-null string".into(),
-                    );
-                    return None;
-                }
-            }
-        }
-        Some(out)
+                    e,
+                    |path| format!("{path} holds a value that is only known after apply."),
+                    || "every element must be a non-null string".into(),
+                )
+            })
+            .collect()
     }
 
     fn string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
-        let entries = match self.get(name)? {
-            Value::Map(m) | Value::Object(m) => m.clone(),
-            other => {
-                let kind = other.kind_name();
-                self.error(
+        let entries = self.typed(name, "a map of strings", |v| match v {
+            Value::Map(m) | Value::Object(m) => Some(m.clone()),
+            _ => None,
+        })?;
+        entries
+            .into_iter()
+            .map(|(k, v)| {
+                let s = self.element_string(
                     name,
-                    "Invalid provider attribute",
-                    format!("expected a map of strings, got {kind}"),
-                );
-                return None;
-            }
-        };
-        let mut out = BTreeMap::new();
-        for (k, v) in entries {
-            match v {
-                Value::String(s) => {
-                    out.insert(k, s);
-                }
-                Value::Unknown => {
-                    let path = self.path(name);
-                    self.diags.push(
-                        Diagnostic::error(
-                            NOT_KNOWN_YET,
-                            format!("{path}[{k:?}] is only known after apply."),
-                        )
-                        .with_attribute(path),
-                    );
-                    return None;
-                }
-                _ => {
-                    self.error(
-                        name,
-                        "Invalid provider attribute",
-                        format!("the value of {k:?} must be a non-null string"),
-                    );
-                    return None;
-                }
-            }
-        }
-        Some(out)
+                    v,
+                    |path| format!("{path}[{k:?}] is only known after apply."),
+                    || format!("the value of {k:?} must be a non-null string"),
+                )?;
+                Some((k, s))
+            })
+            .collect()
     }
 
     /// A Go-style duration from 15 minutes to 12 hours (STS's range).
