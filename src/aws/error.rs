@@ -116,16 +116,21 @@ impl AwsError {
         }
     }
 
-    /// Builds an error of kind [`AwsErrorKind::Other`] for an operation.
-    pub(crate) fn other(operation: &'static str, message: impl Into<String>) -> Self {
+    /// An error without code, request id or HTTP status.
+    fn new(operation: &'static str, kind: AwsErrorKind, message: String) -> Self {
         AwsError {
             operation,
-            kind: AwsErrorKind::Other,
+            kind,
             code: None,
-            message: message.into(),
+            message,
             request_id: None,
             http_status: None,
         }
+    }
+
+    /// Builds an error of kind [`AwsErrorKind::Other`] for an operation.
+    pub(crate) fn other(operation: &'static str, message: impl Into<String>) -> Self {
+        AwsError::new(operation, AwsErrorKind::Other, message.into())
     }
 
     /// Flattens an SDK error of any operation into an [`AwsError`].
@@ -133,110 +138,78 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     {
-        let request_id = err.request_id().map(str::to_owned);
-        let http_status = err.raw_response().map(|r| r.status().as_u16());
-
         // A refused account shows up like a credentials failure (the check
         // runs when credentials are first loaded), so it is looked for first.
         if let Some(refused) = find_in_chain::<AccountNotAllowed>(&err) {
-            return AwsError {
-                operation,
-                kind: AwsErrorKind::AccountNotAllowed,
-                code: None,
-                message: refused.to_string(),
-                request_id: None,
-                http_status: None,
-            };
+            let message = refused.to_string();
+            return AwsError::new(operation, AwsErrorKind::AccountNotAllowed, message);
         }
         // A credentials failure shows up as a construction or dispatch failure
         // whose cause chain holds the provider's CredentialsError.
         if let Some(explained) = find_in_chain::<ExplainedCredentialsError>(&err) {
-            return AwsError {
-                operation,
-                kind: AwsErrorKind::Credentials,
-                code: None,
-                message: explained_message(explained),
-                request_id: None,
-                http_status: None,
-            };
+            let message = explained_message(explained);
+            return AwsError::new(operation, AwsErrorKind::Credentials, message);
         }
         if let Some(cred) = find_in_chain::<CredentialsError>(&err) {
-            return AwsError {
-                operation,
-                kind: AwsErrorKind::Credentials,
-                code: None,
-                message: credentials_message(cred),
-                request_id: None,
-                http_status: None,
-            };
+            let message = credentials_message(cred);
+            return AwsError::new(operation, AwsErrorKind::Credentials, message);
         }
 
-        match &err {
+        let request_id = err.request_id().map(str::to_owned);
+        let http_status = err.raw_response().map(|r| r.status().as_u16());
+        let (kind, message) = match &err {
             SdkError::ServiceError(ctx) => {
-                let service_err = ctx.err();
-                let code = service_err.code().map(str::to_owned);
-                let message = service_err
-                    .message()
-                    .map(str::to_owned)
-                    .filter(|m| !m.is_empty())
-                    .unwrap_or_else(|| match (&code, http_status) {
-                        (Some(_), _) => "no message".to_owned(),
-                        (None, Some(status)) => format!("HTTP {status} with no error code"),
-                        (None, None) => error_chain(service_err),
-                    });
-                AwsError {
-                    operation,
-                    kind: AwsErrorKind::Service,
-                    code,
-                    message,
-                    request_id: request_id
-                        .or_else(|| service_err.meta().request_id().map(str::to_owned)),
-                    http_status,
-                }
+                return service_error(operation, ctx.err(), request_id, http_status)
             }
-            SdkError::TimeoutError(_) => AwsError {
-                operation,
-                kind: AwsErrorKind::Timeout,
-                code: None,
-                message: format!("request timed out: {}", error_chain(&err)),
-                request_id,
-                http_status,
-            },
-            SdkError::DispatchFailure(dispatch) => {
-                let kind = if dispatch.is_timeout() {
-                    AwsErrorKind::Timeout
-                } else if dispatch.is_io() {
-                    AwsErrorKind::Connection
-                } else {
-                    AwsErrorKind::Other
-                };
-                AwsError {
-                    operation,
-                    kind,
-                    code: None,
-                    message: error_chain(&err),
-                    request_id,
-                    http_status,
-                }
+            SdkError::TimeoutError(_) => (
+                AwsErrorKind::Timeout,
+                format!("request timed out: {}", error_chain(&err)),
+            ),
+            SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => {
+                (AwsErrorKind::Timeout, error_chain(&err))
             }
-            SdkError::ResponseError(_) => AwsError {
-                operation,
-                kind: AwsErrorKind::Service,
-                code: None,
-                message: format!("unreadable response: {}", error_chain(&err)),
-                request_id,
-                http_status,
-            },
-            // ConstructionFailure and future variants.
-            _ => AwsError {
-                operation,
-                kind: AwsErrorKind::Other,
-                code: None,
-                message: error_chain(&err),
-                request_id,
-                http_status,
-            },
+            SdkError::DispatchFailure(dispatch) if dispatch.is_io() => {
+                (AwsErrorKind::Connection, error_chain(&err))
+            }
+            SdkError::ResponseError(_) => (
+                AwsErrorKind::Service,
+                format!("unreadable response: {}", error_chain(&err)),
+            ),
+            // Other dispatch failures, ConstructionFailure and future variants.
+            _ => (AwsErrorKind::Other, error_chain(&err)),
+        };
+        AwsError {
+            request_id,
+            http_status,
+            ..AwsError::new(operation, kind, message)
         }
+    }
+}
+
+/// The [`AwsError`] of an error the service answered with.
+fn service_error<E: ProvideErrorMetadata + StdError + 'static>(
+    operation: &'static str,
+    service_err: &E,
+    request_id: Option<String>,
+    http_status: Option<u16>,
+) -> AwsError {
+    let code = service_err.code().map(str::to_owned);
+    let message = service_err
+        .message()
+        .map(str::to_owned)
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| match (&code, http_status) {
+            (Some(_), _) => "no message".to_owned(),
+            (None, Some(status)) => format!("HTTP {status} with no error code"),
+            (None, None) => error_chain(service_err),
+        });
+    AwsError {
+        operation,
+        kind: AwsErrorKind::Service,
+        code,
+        message,
+        request_id: request_id.or_else(|| service_err.meta().request_id().map(str::to_owned)),
+        http_status,
     }
 }
 

@@ -481,79 +481,90 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> (AuthSettings, Transpor
         path: AttributePath::root(),
         diags,
     };
-    let mut auth = AuthSettings {
-        allowed_account_ids: account_ids(&mut r, "allowed_account_ids"),
-        forbidden_account_ids: account_ids(&mut r, "forbidden_account_ids"),
-        shared_config_files: r.strings("shared_config_files"),
-        shared_credentials_files: r.strings("shared_credentials_files"),
-        sts_region: r.non_empty_string("sts_region"),
-        web_identity: None,
-    };
-    if !auth.allowed_account_ids.is_empty() && !auth.forbidden_account_ids.is_empty() {
-        r.error(
-            "forbidden_account_ids",
-            "Conflicting account guards",
-            "Set either allowed_account_ids or forbidden_account_ids, not both.".into(),
-        );
-    }
-    for name in ["shared_config_files", "shared_credentials_files"] {
-        let files = if name == "shared_config_files" {
-            &auth.shared_config_files
-        } else {
-            &auth.shared_credentials_files
-        };
-        if files
-            .as_ref()
-            .is_some_and(|f| f.iter().any(|p| p.trim().is_empty()))
-        {
-            r.error(
-                name,
-                "Invalid provider attribute",
-                format!("{name} must not hold an empty path."),
-            );
-        }
-    }
-    let retry_mode = match r.string("retry_mode") {
-        None => None,
-        Some(s) => match RetryModeSetting::parse(&s) {
-            Some(m) => Some(m),
-            None => {
-                r.error(
-                    "retry_mode",
-                    "Invalid retry_mode",
-                    format!("{s:?} is not a retry mode. Use \"standard\" or \"adaptive\"."),
-                );
-                None
-            }
-        },
-    };
-    let transport = TransportSettings {
-        retry_mode,
-        custom_ca_bundle: r.non_empty_string("custom_ca_bundle"),
-        http_proxy: r.string("http_proxy"),
-        https_proxy: r.string("https_proxy"),
-        no_proxy: r.string("no_proxy"),
-        use_fips_endpoint: r.bool("use_fips_endpoint"),
-        use_dualstack_endpoint: r.bool("use_dualstack_endpoint"),
-    };
+    let mut auth = r.auth();
+    let transport = r.transport();
     if let Some(block @ Value::Object(_)) = config.get_attr("assume_role_with_web_identity") {
         let mut w = Reader {
             obj: block,
             path: AttributePath::attr("assume_role_with_web_identity"),
             diags: r.diags,
         };
+        auth.web_identity = Some(w.web_identity());
+    }
+    (auth, transport)
+}
+
+impl Reader<'_> {
+    /// The account guards, shared files and `sts_region` (not yet the web
+    /// identity block).
+    fn auth(&mut self) -> AuthSettings {
+        let auth = AuthSettings {
+            allowed_account_ids: account_ids(self, "allowed_account_ids"),
+            forbidden_account_ids: account_ids(self, "forbidden_account_ids"),
+            shared_config_files: self.strings("shared_config_files"),
+            shared_credentials_files: self.strings("shared_credentials_files"),
+            sts_region: self.non_empty_string("sts_region"),
+            web_identity: None,
+        };
+        if !auth.allowed_account_ids.is_empty() && !auth.forbidden_account_ids.is_empty() {
+            self.error(
+                "forbidden_account_ids",
+                "Conflicting account guards",
+                "Set either allowed_account_ids or forbidden_account_ids, not both.".into(),
+            );
+        }
+        for (name, files) in [
+            ("shared_config_files", &auth.shared_config_files),
+            ("shared_credentials_files", &auth.shared_credentials_files),
+        ] {
+            if files
+                .as_ref()
+                .is_some_and(|f| f.iter().any(|p| p.trim().is_empty()))
+            {
+                self.invalid(name, format!("{name} must not hold an empty path."));
+            }
+        }
+        auth
+    }
+
+    /// Retries, TLS trust, proxies and endpoint variants.
+    fn transport(&mut self) -> TransportSettings {
+        let retry_mode = self.string("retry_mode").and_then(|s| {
+            let mode = RetryModeSetting::parse(&s);
+            if mode.is_none() {
+                self.error(
+                    "retry_mode",
+                    "Invalid retry_mode",
+                    format!("{s:?} is not a retry mode. Use \"standard\" or \"adaptive\"."),
+                );
+            }
+            mode
+        });
+        TransportSettings {
+            retry_mode,
+            custom_ca_bundle: self.non_empty_string("custom_ca_bundle"),
+            http_proxy: self.string("http_proxy"),
+            https_proxy: self.string("https_proxy"),
+            no_proxy: self.string("no_proxy"),
+            use_fips_endpoint: self.bool("use_fips_endpoint"),
+            use_dualstack_endpoint: self.bool("use_dualstack_endpoint"),
+        }
+    }
+
+    /// The `assume_role_with_web_identity` block (this reader's object).
+    fn web_identity(&mut self) -> WebIdentity {
         let web = WebIdentity {
-            role_arn: w.non_empty_string("role_arn"),
-            session_name: w.non_empty_string("session_name"),
-            web_identity_token: w.non_empty_string("web_identity_token"),
-            web_identity_token_file: w.non_empty_string("web_identity_token_file"),
-            duration: w.session_duration("duration"),
-            policy: w.policy("policy"),
-            policy_arns: w.policy_arns("policy_arns"),
+            role_arn: self.non_empty_string("role_arn"),
+            session_name: self.non_empty_string("session_name"),
+            web_identity_token: self.non_empty_string("web_identity_token"),
+            web_identity_token_file: self.non_empty_string("web_identity_token_file"),
+            duration: self.session_duration("duration"),
+            policy: self.policy("policy"),
+            policy_arns: self.policy_arns("policy_arns"),
         };
         if let Some(arn) = &web.role_arn {
             if !(arn.starts_with("arn:") && arn.contains(":role/")) {
-                w.error(
+                self.error(
                     "role_arn",
                     "Invalid role_arn",
                     format!("{arn:?} is not an IAM role ARN. Use arn:aws:iam::ACCOUNT:role/NAME."),
@@ -561,15 +572,14 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> (AuthSettings, Transpor
             }
         }
         if web.web_identity_token.is_some() && web.web_identity_token_file.is_some() {
-            w.error(
+            self.error(
                 "web_identity_token_file",
                 "Conflicting web identity token",
                 "Set either web_identity_token or web_identity_token_file, not both.".into(),
             );
         }
-        auth.web_identity = Some(web);
+        web
     }
-    (auth, transport)
 }
 
 #[cfg(test)]

@@ -756,6 +756,10 @@ mod tests {
         );
         check(&dynamic, &Value::Null, "c0");
         check(&dynamic, &Value::Unknown, "d40000");
+    }
+
+    #[test]
+    fn dynamic_inside_collections() {
         check(
             &Type::list(Type::Dynamic),
             &Value::list([Value::dynamic(Type::String, Value::string("hello"))]),
@@ -787,6 +791,11 @@ mod tests {
             ]),
             "9292c40822737472696e6722a568656c6c6f92c40822737472696e6722a5776f726c64",
         );
+    }
+
+    #[test]
+    fn dynamic_forms() {
+        let dynamic = Type::Dynamic;
         // A plain value in a dynamic position is written with its implied type.
         assert_eq!(
             hex(&encode(&Value::string("hello"), &dynamic).unwrap()),
