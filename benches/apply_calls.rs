@@ -278,6 +278,7 @@ async fn associate_once(duration: Duration) -> Result<(BTreeMap<String, u64>, Ve
         proposed_new_state: cfg.clone(),
         config: cfg.clone(),
         prior_private: Vec::new(),
+        client_capabilities: Default::default(),
     };
     let plan_process = Process::new(&sim);
     let planned = resource::plan(&plan_process.ctx(), &plan_req).await;

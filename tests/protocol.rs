@@ -364,6 +364,22 @@ async fn unsupported_rpcs_answer_without_failing() {
         .unwrap()
         .into_inner();
     assert_eq!(eph.diagnostics.len(), 1);
+    // The trait's default answer: generic, naming the RPC and the type.
+    assert_eq!(
+        eph.diagnostics[0].summary,
+        "ValidateEphemeralResourceConfig is not supported"
+    );
+    assert!(eph.diagnostics[0].detail.contains("\"eks_x\""));
+    let call = c
+        .call_function(tfplugin6::call_function::Request {
+            name: "parse_arn".into(),
+            arguments: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let text = call.error.map(|e| e.text).unwrap_or_default();
+    assert!(text.starts_with("CallFunction is not supported"), "{text}");
 }
 
 #[test]

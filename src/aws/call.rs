@@ -292,6 +292,21 @@ mod tests {
         f.await
     }
 
+    /// DescribeKey of `key` through [`AwsClients::send`], answered by
+    /// `rule`: the result and the one event traced for it.
+    async fn traced_describe_key(
+        rule: &aws_smithy_mocks::Rule,
+        key: &str,
+    ) -> (Result<DescribeKeyOutput, AwsError>, Event) {
+        let aws = clients(&[], &[rule]);
+        let events = Events::default();
+        let request = aws.kms().describe_key().key_id(key).send();
+        let result = recorded(&events, aws.send(Call::kms("DescribeKey", key), request)).await;
+        let mut traced = events.of("DescribeKey");
+        assert_eq!(traced.len(), 1, "{traced:?}");
+        (result, traced.remove(0))
+    }
+
     #[tokio::test]
     async fn send_returns_the_output_and_traces_the_call() {
         let rule = mock!(Client::describe_key).then_output(|| {
@@ -299,26 +314,13 @@ mod tests {
                 .key_metadata(KeyMetadata::builder().key_id("k-1").build().unwrap())
                 .build()
         });
-        let aws = clients(&[], &[&rule]);
-        let events = Events::default();
-        let out = recorded(
-            &events,
-            aws.send(
-                Call::kms("DescribeKey", "alias/eks"),
-                aws.kms().describe_key().key_id("alias/eks").send(),
-            ),
-        )
-        .await
-        .unwrap();
-        assert_eq!(out.key_metadata().map(|m| m.key_id()), Some("k-1"));
-        let traced = events.of("DescribeKey");
-        assert_eq!(traced.len(), 1, "{traced:?}");
-        let event = &traced[0];
-        assert_eq!(field(event, "message"), Some("AWS call succeeded"));
-        assert_eq!(field(event, "service"), Some("kms"));
-        assert_eq!(field(event, "subject"), Some("alias/eks"));
-        assert!(field(event, "duration_ms").is_some(), "{event:?}");
-        assert!(field(event, "request_id").is_some(), "{event:?}");
+        let (out, event) = traced_describe_key(&rule, "alias/eks").await;
+        assert_eq!(out.unwrap().key_metadata().map(|m| m.key_id()), Some("k-1"));
+        assert_eq!(field(&event, "message"), Some("AWS call succeeded"));
+        assert_eq!(field(&event, "service"), Some("kms"));
+        assert_eq!(field(&event, "subject"), Some("alias/eks"));
+        assert!(field(&event, "duration_ms").is_some(), "{event:?}");
+        assert!(field(&event, "request_id").is_some(), "{event:?}");
     }
 
     #[tokio::test]
@@ -326,29 +328,17 @@ mod tests {
         let rule = mock!(Client::describe_key).then_http_response(|| {
             json_error(400, "NotFoundException", "Alias is not found.", "rid-nf")
         });
-        let aws = clients(&[], &[&rule]);
-        let events = Events::default();
-        let err = recorded(
-            &events,
-            aws.send(
-                Call::kms("DescribeKey", "alias/nope"),
-                aws.kms().describe_key().key_id("alias/nope").send(),
-            ),
-        )
-        .await
-        .unwrap_err();
+        let (result, event) = traced_describe_key(&rule, "alias/nope").await;
+        let err = result.unwrap_err();
         assert_eq!(err.operation, "DescribeKey");
         assert_eq!(err.kind, AwsErrorKind::Service);
         assert!(err.is_code("NotFoundException"));
         assert_eq!(err.request_id.as_deref(), Some("rid-nf"));
         assert_eq!(err.http_status, Some(400));
-        let traced = events.of("DescribeKey");
-        assert_eq!(traced.len(), 1, "{traced:?}");
-        let event = &traced[0];
-        assert_eq!(field(event, "message"), Some("AWS call failed"));
-        assert_eq!(field(event, "service"), Some("kms"));
-        assert_eq!(field(event, "code"), Some("NotFoundException"));
-        assert_eq!(field(event, "request_id"), Some("rid-nf"));
-        assert_eq!(field(event, "kind"), Some("service"));
+        assert_eq!(field(&event, "message"), Some("AWS call failed"));
+        assert_eq!(field(&event, "service"), Some("kms"));
+        assert_eq!(field(&event, "code"), Some("NotFoundException"));
+        assert_eq!(field(&event, "request_id"), Some("rid-nf"));
+        assert_eq!(field(&event, "kind"), Some("service"));
     }
 }

@@ -6,7 +6,7 @@ use aws_sdk_eks::types::{EncryptionConfig, Provider, Update};
 use super::call::Call;
 use super::config::AwsClients;
 use super::error::AwsError;
-use super::kms::rfc3339;
+use super::kms::{name_of, rfc3339};
 
 /// An EKS cluster, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,22 +76,14 @@ impl From<&Update> for UpdateInfo {
     fn from(u: &Update) -> Self {
         UpdateInfo {
             id: u.id().unwrap_or_default().to_owned(),
-            status: u
-                .status()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            update_type: u
-                .r#type()
-                .map(|t| t.as_str().to_owned())
-                .unwrap_or_default(),
+            status: name_of(u.status()),
+            update_type: name_of(u.r#type()),
             params: u
                 .params()
                 .iter()
                 .map(|p| {
                     (
-                        p.r#type()
-                            .map(|t| t.as_str().to_owned())
-                            .unwrap_or_default(),
+                        name_of(p.r#type()),
                         p.value().unwrap_or_default().to_owned(),
                     )
                 })
@@ -100,10 +92,7 @@ impl From<&Update> for UpdateInfo {
                 .errors()
                 .iter()
                 .map(|e| UpdateError {
-                    code: e
-                        .error_code()
-                        .map(|c| c.as_str().to_owned())
-                        .unwrap_or_default(),
+                    code: name_of(e.error_code()),
                     message: e.error_message().unwrap_or_default().to_owned(),
                     resource_ids: e.resource_ids().to_vec(),
                 })
@@ -144,10 +133,7 @@ impl AwsClients {
             name: c.name().unwrap_or(name).to_owned(),
             arn: c.arn().unwrap_or_default().to_owned(),
             version: c.version().unwrap_or_default().to_owned(),
-            status: c
-                .status()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
+            status: name_of(c.status()),
             encryption: c
                 .encryption_config()
                 .iter()

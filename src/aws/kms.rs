@@ -30,6 +30,12 @@ pub struct KeyInfo {
     pub custody: super::KeyCustody,
 }
 
+/// The name of an SDK enum value (`ACTIVE`, `Enabled`, ...), or `""` when
+/// the response left it out.
+pub(crate) fn name_of<T: AsRef<str>>(value: Option<&T>) -> String {
+    value.map(|v| v.as_ref().to_owned()).unwrap_or_default()
+}
+
 /// Formats a timestamp as RFC 3339.
 pub(crate) fn rfc3339(t: &DateTime) -> Option<String> {
     t.fmt(Format::DateTime).ok()
@@ -48,22 +54,10 @@ impl AwsClients {
         Ok(KeyInfo {
             key_id: meta.key_id().to_owned(),
             arn: meta.arn().unwrap_or_default().to_owned(),
-            state: meta
-                .key_state()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            spec: meta
-                .key_spec()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            usage: meta
-                .key_usage()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            manager: meta
-                .key_manager()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
+            state: name_of(meta.key_state()),
+            spec: name_of(meta.key_spec()),
+            usage: name_of(meta.key_usage()),
+            manager: name_of(meta.key_manager()),
             deletion_date: meta.deletion_date().and_then(rfc3339),
             enabled: meta.enabled(),
             custody: super::preflight::custody_of(meta),

@@ -1474,6 +1474,7 @@ mod flow_tests {
             type_name: crate::provider::encryption_config::TYPE_NAME.into(),
             current_state: current,
             private: Vec::new(),
+            client_capabilities: Default::default(),
         };
         let out = resource::read(&h.ctx(), &req).await;
         assert_eq!(

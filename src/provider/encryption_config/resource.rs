@@ -1019,6 +1019,7 @@ mod tests {
             type_name: crate::provider::encryption_config::TYPE_NAME.into(),
             current_state: garbage.clone(),
             private: Vec::new(),
+            client_capabilities: Default::default(),
         };
         let out = read(&ctx, &req).await;
         assert!(out.diagnostics.has_errors());
