@@ -414,15 +414,22 @@ async fn resource_rpcs_check_type_and_configuration() {
         .into_inner();
     assert_eq!(plan.diagnostics[0].summary, "Unknown resource type");
     assert!(plan.diagnostics[0].detail.contains("\"eks_cluster\""));
+    // A refused apply keeps the prior state (msgpack: an empty map).
+    let prior = tfplugin6::DynamicValue {
+        msgpack: vec![0x80],
+        json: vec![],
+    };
     let apply = c
         .apply_resource_change(tfplugin6::apply_resource_change::Request {
-            type_name: "eks_cluster".into(),
+            type_name: "eks_encryption_config".into(),
+            prior_state: Some(prior.clone()),
             ..Default::default()
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(apply.diagnostics[0].summary, "Unknown resource type");
+    assert_eq!(apply.diagnostics[0].summary, "Provider not configured");
+    assert_eq!(apply.new_state, Some(prior));
 }
 
 #[test]
