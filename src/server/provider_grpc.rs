@@ -213,6 +213,7 @@ provider_service! {
             p.stop_provider(stop, r)
         });
         let resp = served.await;
+        tracing::info!("StopProvider received: cancelling in-flight work");
         self.stop.stop_in_flight();
         Ok(Response::new(resp))
     }

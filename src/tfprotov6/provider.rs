@@ -168,7 +168,7 @@ pub struct UpgradeResourceStateRequest {
 pub struct UpgradeResourceStateResponse {
     /// The state in the current schema.
     pub upgraded_state: Option<DynamicValue>,
-    /// Problems.
+    /// Why the state could not be upgraded (it does not decode).
     pub diagnostics: Diagnostics,
 }
 
@@ -223,7 +223,7 @@ pub struct PlanResourceChangeResponse {
     pub requires_replace: Vec<value::AttributePath>,
     /// Private data handed to apply.
     pub planned_private: Vec<u8>,
-    /// Problems and warnings.
+    /// Why the plan is refused, and what to watch out for.
     pub diagnostics: Diagnostics,
 }
 
@@ -262,7 +262,8 @@ pub struct ApplyResourceChangeResponse {
     pub new_state: Option<DynamicValue>,
     /// Private data to save.
     pub private: Vec<u8>,
-    /// Problems and warnings.
+    /// What went wrong, and what to watch out for; with an error the state is
+    /// saved as given, so nothing half-applied is lost.
     pub diagnostics: Diagnostics,
 }
 
@@ -280,11 +281,11 @@ pub struct ImportResourceStateRequest {
 /// One resource produced by an import.
 #[derive(Clone, Debug)]
 pub struct ImportedResource {
-    /// The resource type.
+    /// The resource type (an import may produce several types).
     pub type_name: String,
     /// Its state; Terraform reads it right after.
     pub state: DynamicValue,
-    /// Private data.
+    /// Private data saved with the state; empty when the resource keeps none.
     pub private: Vec<u8>,
 }
 
@@ -293,7 +294,7 @@ pub struct ImportedResource {
 pub struct ImportResourceStateResponse {
     /// What was imported.
     pub imported: Vec<ImportedResource>,
-    /// Problems.
+    /// Why nothing was imported (a bad id, a missing cluster, an AWS error).
     pub diagnostics: Diagnostics,
 }
 
