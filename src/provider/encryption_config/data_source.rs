@@ -2,8 +2,7 @@
 //! encrypted, read-only.
 
 use super::ops::Ctx;
-use super::plan::{self, KeyLookup};
-use super::resource::key_type_of;
+use super::plan::{self, KeyLookup, KeyType};
 use super::schema::data_source_schema;
 use crate::provider::errors::{decode_diagnostic, op_diagnostic};
 use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Value};
@@ -63,7 +62,7 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
         ("cluster_name", Value::String(cluster.clone())),
         ("cluster_arn", Value::String(info.arn.clone())),
         ("cluster_version", Value::String(info.version.clone())),
-        ("key_type", Value::string(key_type_of(&info).as_str())),
+        ("key_type", Value::string(KeyType::of(&info).as_str())),
         ("resolved_key_arn", opt(cmk.map(|e| &e.key_arn))),
         ("key_state", key_state),
         (

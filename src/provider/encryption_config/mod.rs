@@ -5,6 +5,8 @@
 //! - [`model`]: the resource value as plain data.
 //! - [`plan`]: the guard, as pure decisions (the decision table lives in its
 //!   tests).
+//! - [`plan_modifiers`]: defaults, `id`, replacement and the computed
+//!   attributes of a planned state, each with its reason.
 //! - [`ops`]: fact gathering and the association with its waits.
 //! - [`resource`]: the lifecycle methods, in order.
 //! - [`data_source`]: the read-only view.
@@ -13,6 +15,7 @@ pub mod data_source;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod plan_modifiers;
 pub mod resource;
 pub mod schema;
 

@@ -230,6 +230,9 @@ impl Model {
     }
 }
 
+/// The only `resources` value EKS accepts.
+pub const SECRETS: &str = "secrets";
+
 /// The default create and update timeout: 2 hours.
 ///
 /// Real associations take 45 to 60 minutes and more: eksctl's own code says

@@ -81,9 +81,21 @@ pub struct Associated {
     pub key: KeyLookup,
 }
 
+/// What one AssociateEncryptionConfig came to.
+enum Sent {
+    /// EKS accepted it and the update it started succeeded: its id.
+    Done(String),
+    /// Another update is in progress (ResourceInUseException): wait, read
+    /// again.
+    Busy,
+    /// Encryption was enabled meanwhile by someone else: read again and
+    /// compare.
+    AlreadyEnabled,
+}
+
 /// The fresh facts an apply starts from: the cluster and the configured
 /// key.
-pub type Fresh = (Option<LiveCluster>, KeyLookup);
+pub type Fresh = (LiveCluster, KeyLookup);
 
 impl Ctx<'_> {
     /// This context with an apply deadline.
@@ -347,27 +359,31 @@ impl Ctx<'_> {
         loop {
             let (live, key) = match fresh.take() {
                 Some(f) => f,
-                None => (
-                    self.live(cluster, false).await?,
-                    self.key(configured, false).await?,
-                ),
+                None => {
+                    let live = self.live(cluster, false).await?;
+                    let key = self.key(configured, false).await?;
+                    let Some(live) = live else {
+                        let region = self.clients.region();
+                        return Err(OpError::Refused(plan::cluster_gone(cluster, region)));
+                    };
+                    (live, key)
+                }
             };
             let step = plan::decide_apply(&ApplyFacts {
                 cluster,
                 region: self.clients.region(),
                 configured,
                 planned,
-                live: live.as_ref(),
+                live: &live,
                 key: &key,
             });
-            let info = live.map(|l| l.info);
-            match step {
+            let update_id = match step {
                 ApplyStep::Refuse(d) => return Err(OpError::Refused(d)),
                 ApplyStep::Done { key_arn } => {
                     let update_id = self.association_update_id(cluster, Some(&key_arn)).await?;
                     return Ok(Associated {
                         update_id,
-                        info,
+                        info: Some(live.info),
                         key,
                     });
                 }
@@ -375,78 +391,92 @@ impl Ctx<'_> {
                     tracing::info!(cluster, update_id = %update_id, "association already running; waiting for it");
                     let u = self.wait_update(cluster, &update_id).await?;
                     check_update(cluster, &u)?;
-                    if key_arn.is_some() {
-                        // It associated the configured key (decide_apply
-                        // compared them): done.
-                        return Ok(Associated {
-                            update_id: Some(u.id),
-                            info: None,
-                            key,
-                        });
-                    }
-                    // Its key was not known: decide again, comparing the
-                    // cluster's new CMK with the configured key.
+                    // With its key known, it associated the configured key
+                    // (decide_apply compared them); otherwise decide again,
+                    // comparing the cluster's new CMK with the configured key.
+                    key_arn.map(|_| u.id)
                 }
                 ApplyStep::AwaitOther => {
                     self.wait_other_updates(cluster).await?;
+                    None
                 }
                 ApplyStep::Associate { key_arn } => {
-                    let Some(info) = info else {
-                        // decide_apply never associates without a cluster.
-                        return Err(Diagnostic::error(
-                            plan::summary::CLUSTER_NOT_FOUND,
-                            format!("Cluster {cluster:?} disappeared during the apply."),
-                        )
-                        .into());
-                    };
-                    let token = self.request_token(&info, &key_arn).await?;
-                    if self.stop.is_cancelled() {
-                        return Err(OpError::Interrupted);
-                    }
-                    let result = self
-                        .call_to_completion(
-                            self.clients
-                                .associate_encryption_config(cluster, &key_arn, resources, &token),
-                        )
-                        .await;
-                    match result {
-                        Ok(u) => {
-                            tracing::info!(cluster, key_arn, update_id = %u.id, "association started");
-                            if self.stop.is_cancelled() {
-                                return Err(stopped_after_association(cluster, &u.id).into());
-                            }
-                            let u = self.wait_update(cluster, &u.id).await?;
-                            check_update(cluster, &u)?;
-                            return Ok(Associated {
-                                update_id: Some(u.id),
-                                info: None,
-                                key,
-                            });
-                        }
-                        Err(OpError::Aws(e)) if e.is_code("ResourceInUseException") => {
-                            tracing::info!(cluster, "another update is in progress; waiting");
+                    match self
+                        .associate(cluster, &live.info, &key_arn, resources)
+                        .await?
+                    {
+                        Sent::Done(id) => Some(id),
+                        Sent::Busy => {
                             self.sleep(jitter(backoff), None).await?;
                             backoff = backoff.mul_f64(1.5).min(POLL_CAP);
+                            None
                         }
-                        Err(OpError::Aws(e))
-                            if e.is_code("InvalidParameterException")
-                                && e.message.to_ascii_lowercase().contains("already enabled") =>
-                        {
-                            // Someone else associated a key meanwhile: read
-                            // again and compare.
-                            tracing::info!(
-                                cluster,
-                                "encryption already enabled; re-reading the cluster"
-                            );
+                        Sent::AlreadyEnabled => {
                             self.sleep(jitter(backoff), None).await?;
+                            None
                         }
-                        Err(OpError::Aws(e)) if is_kms_permission_refusal(&e) => {
-                            return Err(kms_permission_refused(cluster, &key_arn, &e).into());
-                        }
-                        Err(e) => return Err(e),
                     }
                 }
+            };
+            if let Some(update_id) = update_id {
+                return Ok(Associated {
+                    update_id: Some(update_id),
+                    info: None,
+                    key,
+                });
             }
+        }
+    }
+
+    /// Sends AssociateEncryptionConfig once and waits for the update it
+    /// starts.
+    async fn associate(
+        &self,
+        cluster: &str,
+        info: &ClusterInfo,
+        key_arn: &str,
+        resources: &[String],
+    ) -> Result<Sent, OpError> {
+        let token = self.request_token(info, key_arn).await?;
+        if self.stop.is_cancelled() {
+            return Err(OpError::Interrupted);
+        }
+        let result = self
+            .call_to_completion(
+                self.clients
+                    .associate_encryption_config(cluster, key_arn, resources, &token),
+            )
+            .await;
+        match result {
+            Ok(u) => {
+                tracing::info!(cluster, key_arn, update_id = %u.id, "association started");
+                if self.stop.is_cancelled() {
+                    return Err(stopped_after_association(cluster, &u.id).into());
+                }
+                let u = self.wait_update(cluster, &u.id).await?;
+                check_update(cluster, &u)?;
+                Ok(Sent::Done(u.id))
+            }
+            Err(OpError::Aws(e)) if e.is_code("ResourceInUseException") => {
+                tracing::info!(cluster, "another update is in progress; waiting");
+                Ok(Sent::Busy)
+            }
+            Err(OpError::Aws(e))
+                if e.is_code("InvalidParameterException")
+                    && e.message.to_ascii_lowercase().contains("already enabled") =>
+            {
+                // Someone else associated a key meanwhile: read again and
+                // compare.
+                tracing::info!(
+                    cluster,
+                    "encryption already enabled; re-reading the cluster"
+                );
+                Ok(Sent::AlreadyEnabled)
+            }
+            Err(OpError::Aws(e)) if is_kms_permission_refusal(&e) => {
+                Err(kms_permission_refused(cluster, key_arn, &e).into())
+            }
+            Err(e) => Err(e),
         }
     }
 

@@ -43,6 +43,9 @@ pub mod summary {
     pub const KEY_MOVED: &str = "key_arn resolves to another key than planned";
     /// The caller may not create the grant EKS needs on the key.
     pub const CREATE_GRANT_DENIED: &str = "Not allowed to create a grant on the KMS key";
+    /// Warning: DescribeKey was denied on a key that is unchanged since the
+    /// last apply.
+    pub const KEY_NOT_CHECKED: &str = "KMS key could not be checked";
 }
 
 /// Which kind of key protects the cluster's secrets.
@@ -74,6 +77,14 @@ impl KeyType {
             "AWS_OWNED" => Some(KeyType::AwsOwned),
             "NONE" => Some(KeyType::None),
             _ => None,
+        }
+    }
+
+    /// The key type of a cluster as EKS reports it.
+    pub fn of(info: &ClusterInfo) -> Self {
+        match info.cmk_arn() {
+            Some(_) => KeyType::CustomerManaged,
+            None => KeyType::without_cmk(&info.version),
         }
     }
 
@@ -161,6 +172,8 @@ pub enum KeyLookup {
 /// What the prior state says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prior {
+    /// `key_arn` as written when the state was recorded.
+    pub key_arn: Option<String>,
     /// The CMK ARN the state recorded (`resolved_key_arn`), if a CMK.
     pub cmk_arn: Option<String>,
     /// `deletion_protection`.
@@ -381,6 +394,26 @@ fn rotation_off(key_arn: &str) -> Diagnostic {
     .with_attribute(key_path())
 }
 
+/// The warning for a key that could not be checked, on a plan that changes
+/// nothing.
+fn key_not_checked(configured: &str, cmk: &str, lookup: &KeyLookup) -> Diagnostic {
+    let message = match lookup {
+        KeyLookup::NotFound { message } | KeyLookup::AccessDenied { message } => message.as_str(),
+        KeyLookup::Found(_) => "",
+    };
+    Diagnostic::warning(
+        summary::KEY_NOT_CHECKED,
+        format!(
+            "KMS denied DescribeKey on {configured:?} ({message}), so the provider could not \
+             check the key. key_arn is unchanged since the last apply and the cluster is \
+             encrypted with {cmk}, the key recorded in state, so nothing is planned. Grant \
+             kms:DescribeKey on the key to the identity Terraform runs as to let the provider \
+             check it again."
+        ),
+    )
+    .with_attribute(key_path())
+}
+
 fn downgrade(cluster: &str, cmk: &str) -> Diagnostic {
     Diagnostic::error(
         summary::DOWNGRADE,
@@ -553,6 +586,18 @@ fn decide_key(f: &ChangeFacts<'_>) -> Decision {
                         key_arn: k.arn.clone(),
                     }
                 }
+                (Some(cmk), None)
+                    if matches!(lookup, KeyLookup::AccessDenied { .. })
+                        && recorded == Some(cmk)
+                        && f.prior.and_then(|p| p.key_arn.as_ref()) == Some(configured) =>
+                {
+                    // key_arn is as last applied and the state records the
+                    // CMK EKS reports: nothing changes, whatever KMS would say
+                    // about the key now (issue 13: an alias of the same key
+                    // with DescribeKey denied failed a no-op plan).
+                    diagnostics.push(key_not_checked(configured, cmk, lookup));
+                    Action::Nothing
+                }
                 (Some(_), None) | (None, _) => {
                     diagnostics.extend(key_diags.clone());
                     match facts {
@@ -626,8 +671,9 @@ pub struct ApplyFacts<'a> {
     pub configured: &'a str,
     /// The key ARN the plan showed (`resolved_key_arn`), when it was known.
     pub planned: Option<&'a str>,
-    /// What EKS reports now; `None` when the cluster is gone.
-    pub live: Option<&'a LiveCluster>,
+    /// What EKS reports now (a cluster that is gone is refused before:
+    /// see [`cluster_gone`]).
+    pub live: &'a LiveCluster,
     /// What KMS reports now about `configured`.
     pub key: &'a KeyLookup,
 }
@@ -638,11 +684,11 @@ pub struct ApplyFacts<'a> {
 /// (another update, a retry) can never lead to associating a key that is
 /// no longer usable, another key than planned, or a second key.
 pub fn decide_apply(f: &ApplyFacts<'_>) -> ApplyStep {
-    let cluster_diags = check_cluster(f.cluster, f.region, f.live);
-    let live = match f.live {
-        Some(l) if !cluster_diags.has_errors() => l,
-        _ => return ApplyStep::Refuse(only_errors(cluster_diags)),
-    };
+    let live = f.live;
+    let cluster_diags = check_cluster(f.cluster, f.region, Some(live));
+    if cluster_diags.has_errors() {
+        return ApplyStep::Refuse(only_errors(cluster_diags));
+    }
     let found = match f.key {
         KeyLookup::Found(k) => Some(k),
         _ => None,
@@ -685,6 +731,11 @@ pub fn decide_apply(f: &ApplyFacts<'_>) -> ApplyStep {
     ApplyStep::Associate {
         key_arn: k.arn.clone(),
     }
+}
+
+/// The refusal of an apply whose cluster is gone.
+pub fn cluster_gone(cluster: &str, region: &str) -> Diagnostics {
+    only_errors(check_cluster(cluster, region, None))
 }
 
 fn only_errors(d: Diagnostics) -> Diagnostics {
@@ -923,6 +974,7 @@ mod tests {
 
     fn prior(cmk: Option<&str>, protection: bool) -> Prior {
         Prior {
+            key_arn: cmk.map(str::to_owned),
             cmk_arn: cmk.map(str::to_owned),
             deletion_protection: protection,
             cluster_created_at: None,
@@ -953,6 +1005,12 @@ mod tests {
 
     fn err(s: &str) -> (bool, String, Option<String>) {
         (true, s.into(), Some("key_arn".into()))
+    }
+
+    fn denied() -> KeyLookup {
+        KeyLookup::AccessDenied {
+            message: "not authorized to perform kms:DescribeKey".into(),
+        }
     }
 
     fn known(s: &str) -> Maybe<String> {
@@ -1255,6 +1313,60 @@ mod tests {
                 live: live(Some(A)),
                 key: Some(KeyLookup::AccessDenied {
                     message: "not authorized to perform kms:DescribeKey".into(),
+                }),
+                action: Action::Nothing,
+                diags: vec![err(summary::KEY_NOT_USABLE)],
+            },
+            Row {
+                name: "update, alias unchanged since the apply, state records the CMK EKS \
+                       reports, DescribeKey denied: nothing, with a warning (issue 13)",
+                prior: Some(Prior {
+                    key_arn: Some(ALIAS_A.into()),
+                    ..prior(Some(A), true)
+                }),
+                config: known(ALIAS_A),
+                live: live(Some(A)),
+                key: Some(denied()),
+                action: Action::Nothing,
+                diags: vec![(
+                    false,
+                    summary::KEY_NOT_CHECKED.into(),
+                    Some("key_arn".into()),
+                )],
+            },
+            Row {
+                name: "update, key_arn changed to an alias, DescribeKey denied: refused",
+                prior: Some(prior(Some(A), true)),
+                config: known(ALIAS_A),
+                live: live(Some(A)),
+                key: Some(denied()),
+                action: Action::Nothing,
+                diags: vec![err(summary::KEY_NOT_USABLE)],
+            },
+            Row {
+                name: "update, alias unchanged, DescribeKey denied, EKS reports another CMK \
+                       than the state: refused",
+                prior: Some(Prior {
+                    key_arn: Some(ALIAS_A.into()),
+                    ..prior(Some(A), true)
+                }),
+                config: known(ALIAS_A),
+                live: live(Some(B)),
+                key: Some(denied()),
+                action: Action::Nothing,
+                diags: vec![err(summary::KEY_NOT_USABLE)],
+            },
+            Row {
+                name: "update, alias unchanged, key not found: refused (only a denial is \
+                       passed over)",
+                prior: Some(Prior {
+                    key_arn: Some(ALIAS_A.into()),
+                    ..prior(Some(A), true)
+                }),
+                config: known(ALIAS_A),
+                live: live(Some(A)),
+                key: Some(KeyLookup::NotFound {
+                    message: "Alias alias/team-a is not found.".into(),
                 }),
                 action: Action::Nothing,
                 diags: vec![err(summary::KEY_NOT_USABLE)],
@@ -1573,12 +1685,16 @@ mod tests {
         lookup: KeyLookup,
         configured: &str,
     ) -> ApplyStep {
+        // As the apply does: a cluster that is gone is refused first.
+        let Some(live) = live_c else {
+            return ApplyStep::Refuse(cluster_gone("c", "us-east-1"));
+        };
         decide_apply(&ApplyFacts {
             cluster: "c",
             region: "us-east-1",
             configured,
             planned,
-            live: live_c.as_ref(),
+            live: &live,
             key: &lookup,
         })
     }

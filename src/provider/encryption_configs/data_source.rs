@@ -12,8 +12,7 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use super::schema::data_source_schema;
 use crate::aws::ClusterInfo;
 use crate::provider::encryption_config::ops::Ctx;
-use crate::provider::encryption_config::plan::{self, KeyLookup};
-use crate::provider::encryption_config::resource::key_type_of;
+use crate::provider::encryption_config::plan::{self, KeyLookup, KeyType};
 use crate::provider::errors::{decode_diagnostic, op_diagnostic, OpError};
 use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Type, Value};
 
@@ -93,7 +92,7 @@ pub fn row(info: &ClusterInfo, key: Option<&KeyLookup>) -> (Row, Diagnostics) {
         Row {
             cluster_name: info.name.clone(),
             cluster_version: info.version.clone(),
-            key_type: key_type_of(info).as_str().to_owned(),
+            key_type: KeyType::of(info).as_str().to_owned(),
             resolved_key_arn: resolved,
             key_state,
         },
