@@ -663,9 +663,10 @@ mod tests {
 }
 
 /// AWS call sequences against in-process mocks (aws-smithy-mocks): the
-/// apply flow's retries, waits, failures and races, with no network.
+/// apply flow's retries, waits, failures and races, with no network. The
+/// [`flow_tests::Harness`] also drives the resource's own tests.
 #[cfg(test)]
-mod flow_tests {
+pub(crate) mod flow_tests {
     use aws_sdk_eks::operation::associate_encryption_config::AssociateEncryptionConfigOutput;
     use aws_sdk_eks::operation::describe_cluster::DescribeClusterOutput;
     use aws_sdk_eks::operation::describe_update::DescribeUpdateOutput;
@@ -680,12 +681,15 @@ mod flow_tests {
     use super::*;
     use crate::aws::test_support::{eks_client, json_error, kms_client};
 
-    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111";
+    /// The key the flows associate.
+    pub(crate) const KEY: &str =
+        "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111";
     const OTHER: &str =
         "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222";
 
+    /// DescribeCluster's answer for `prod`, with `key` as its CMK.
     #[allow(deprecated)]
-    fn cluster(status: ClusterStatus, key: Option<&str>) -> DescribeClusterOutput {
+    pub(crate) fn cluster(status: ClusterStatus, key: Option<&str>) -> DescribeClusterOutput {
         let mut c = Cluster::builder()
             .name("prod")
             .arn("arn:aws:eks:us-east-1:123456789012:cluster/prod")
@@ -771,7 +775,7 @@ mod flow_tests {
     }
 
     /// DescribeKey's answer for `arn` in `state`.
-    fn key_output(
+    pub(crate) fn key_output(
         arn: &str,
         state: aws_sdk_kms::types::KeyState,
     ) -> aws_sdk_kms::operation::describe_key::DescribeKeyOutput {
@@ -793,12 +797,13 @@ mod flow_tests {
     }
 
     /// DescribeKey of KEY: always Enabled.
-    fn key_enabled() -> Rule {
+    pub(crate) fn key_enabled() -> Rule {
         mock!(aws_sdk_kms::Client::describe_key)
             .then_output(|| key_output(KEY, aws_sdk_kms::types::KeyState::Enabled))
     }
 
-    struct Harness {
+    /// Clients answered by mocks, a cache, a stop signal and a deadline.
+    pub(crate) struct Harness {
         clients: AwsClients,
         clusters: ClusterCache,
         stop: CancellationToken,
@@ -807,11 +812,12 @@ mod flow_tests {
 
     impl Harness {
         /// EKS answers from `rules`; KMS reports KEY Enabled.
-        fn new(rules: &[&Rule]) -> Self {
+        pub(crate) fn new(rules: &[&Rule]) -> Self {
             Self::with_kms(rules, &[&key_enabled()])
         }
 
-        fn with_kms(rules: &[&Rule], kms: &[&Rule]) -> Self {
+        /// EKS answers from `rules`, KMS from `kms`.
+        pub(crate) fn with_kms(rules: &[&Rule], kms: &[&Rule]) -> Self {
             Self::from_clients(AwsClients::from_clients(
                 eks_client(RuleMode::MatchAny, rules),
                 kms_client(RuleMode::MatchAny, kms),
@@ -828,7 +834,8 @@ mod flow_tests {
             }
         }
 
-        fn ctx(&self) -> Ctx<'_> {
+        /// The context of one operation.
+        pub(crate) fn ctx(&self) -> Ctx<'_> {
             Ctx {
                 clients: &self.clients,
                 clusters: &self.clusters,

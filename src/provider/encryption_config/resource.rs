@@ -1137,3 +1137,272 @@ mod tests {
         assert!(d.0[0].detail.contains("24h"));
     }
 }
+
+/// The planned-state shapes (nothing to do, adopt, associate), the
+/// `cluster_name` replacement, the defaults and refresh, through the flow
+/// Harness: the resource's methods against mocked EKS and KMS.
+#[cfg(test)]
+mod lifecycle_tests {
+    use aws_sdk_eks::types::ClusterStatus;
+    use aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusOutput;
+    use aws_smithy_mocks::{mock, Rule};
+
+    use super::*;
+    use crate::aws::test_support::json_error;
+    use crate::provider::encryption_config::ops::flow_tests::{cluster, key_enabled, Harness, KEY};
+
+    const ALIAS: &str = "alias/eks";
+
+    fn describe(key: Option<&'static str>) -> Rule {
+        mock!(aws_sdk_eks::Client::describe_cluster)
+            .then_output(move || cluster(ClusterStatus::Active, key))
+    }
+
+    fn rotation(enabled: bool) -> Rule {
+        mock!(aws_sdk_kms::Client::get_key_rotation_status).then_output(move || {
+            GetKeyRotationStatusOutput::builder()
+                .key_rotation_enabled(enabled)
+                .build()
+        })
+    }
+
+    fn describe_key_denied() -> Rule {
+        mock!(aws_sdk_kms::Client::describe_key).then_http_response(|| {
+            json_error(
+                400,
+                "AccessDeniedException",
+                "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
+                 kms:DescribeKey on this resource",
+                "rid-denied",
+            )
+        })
+    }
+
+    /// A configuration for cluster `prod` with `key_arn`; the association
+    /// preflight is off (the mocked cluster has no IAM role to grant to).
+    fn config(key: Option<&str>) -> Model {
+        Model {
+            cluster_name: Maybe::Known("prod".into()),
+            key_arn: Maybe::from(key.map(str::to_owned)),
+            preflight: Maybe::Known(false),
+            ..Model::default()
+        }
+    }
+
+    /// The state an earlier apply recorded for `key_arn` resolved to KEY.
+    fn state(key_arn: &str) -> Model {
+        Model {
+            id: Maybe::Known("prod".into()),
+            resources: Maybe::Known(vec![SECRETS.into()]),
+            deletion_protection: Maybe::Known(true),
+            cluster_arn: Maybe::Known("arn:aws:eks:us-east-1:123456789012:cluster/prod".into()),
+            cluster_version: Maybe::Known("1.31".into()),
+            resolved_key_arn: Maybe::Known(KEY.into()),
+            key_type: Maybe::Known("CUSTOMER_MANAGED".into()),
+            key_state: Maybe::Known("Enabled".into()),
+            update_id: Maybe::Known("u1".into()),
+            ..config(Some(key_arn))
+        }
+    }
+
+    /// What Terraform proposes: the configuration, with the computed
+    /// attributes of the prior state (unknown on create).
+    fn propose(prior: Option<&Model>, config: &Model) -> Model {
+        let computed = |v: Option<&Maybe<String>>| v.cloned().unwrap_or(Maybe::Unknown);
+        Model {
+            id: computed(prior.map(|p| &p.id)),
+            cluster_arn: computed(prior.map(|p| &p.cluster_arn)),
+            cluster_version: computed(prior.map(|p| &p.cluster_version)),
+            resolved_key_arn: computed(prior.map(|p| &p.resolved_key_arn)),
+            key_type: computed(prior.map(|p| &p.key_type)),
+            key_state: computed(prior.map(|p| &p.key_state)),
+            update_id: computed(prior.map(|p| &p.update_id)),
+            cluster_created_at: computed(prior.map(|p| &p.cluster_created_at)),
+            ..config.clone()
+        }
+    }
+
+    fn value(m: Option<&Model>) -> DynamicValue {
+        m.map_or_else(DynamicValue::null, |m| encode(m).unwrap())
+    }
+
+    /// Plans `config` over `prior`: the planned model (`None` for a null
+    /// planned state) and the response.
+    async fn plan_with(
+        h: &Harness,
+        prior: Option<&Model>,
+        config: &Model,
+    ) -> (Option<Model>, PlanResourceChangeResponse) {
+        let req = PlanResourceChangeRequest {
+            type_name: super::super::TYPE_NAME.into(),
+            prior_state: value(prior),
+            proposed_new_state: value(Some(&propose(prior, config))),
+            config: value(Some(config)),
+            prior_private: Vec::new(),
+            client_capabilities: Default::default(),
+        };
+        let out = plan(&h.ctx(), &req).await;
+        let planned = out
+            .planned_state
+            .as_ref()
+            .and_then(|v| decode(v, "plan").unwrap());
+        (planned, out)
+    }
+
+    fn summaries(d: &Diagnostics) -> Vec<&str> {
+        d.iter().map(|d| d.summary.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn associate_on_a_cluster_without_cmk() {
+        let (eks, rot) = (describe(None), rotation(true));
+        let h = Harness::with_kms(&[&eks], &[&key_enabled(), &rot]);
+        let (planned, out) = plan_with(&h, None, &config(Some(KEY))).await;
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        let p = planned.expect("a planned state");
+        assert_eq!(p.resolved_key_arn, Maybe::Known(KEY.into()));
+        assert_eq!(p.key_type, Maybe::Known("CUSTOMER_MANAGED".into()));
+        assert_eq!(p.key_state, Maybe::Known("Enabled".into()));
+        assert_eq!(p.update_id, Maybe::Unknown, "known once EKS reports it");
+        assert_eq!(p.cluster_version, Maybe::Known("1.31".into()));
+        assert_eq!(rot.num_calls(), 1, "rotation is checked before associating");
+    }
+
+    #[tokio::test]
+    async fn associate_with_rotation_required_and_off_is_refused() {
+        let (eks, rot) = (describe(None), rotation(false));
+        let h = Harness::with_kms(&[&eks], &[&key_enabled(), &rot]);
+        let required = Model {
+            require_key_rotation: Maybe::Known(true),
+            ..config(Some(KEY))
+        };
+        let (planned, out) = plan_with(&h, None, &required).await;
+        assert_eq!(
+            summaries(&out.diagnostics),
+            [preflight::summary::ROTATION_REQUIRED]
+        );
+        assert!(planned.is_none(), "a refused plan has no planned state");
+    }
+
+    #[tokio::test]
+    async fn adopt_the_cmk_the_cluster_has() {
+        let (eks, rot) = (describe(Some(KEY)), rotation(false));
+        let h = Harness::with_kms(&[&eks], &[&key_enabled(), &rot]);
+        let (planned, out) = plan_with(&h, None, &config(Some(ALIAS))).await;
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        let p = planned.expect("a planned state");
+        assert_eq!(p.key_arn, Maybe::Known(ALIAS.into()), "as configured");
+        assert_eq!(p.resolved_key_arn, Maybe::Known(KEY.into()));
+        assert_eq!(p.key_state, Maybe::Known("Enabled".into()));
+        assert_eq!(p.update_id, Maybe::Unknown);
+        assert_eq!(rot.num_calls(), 0, "adopting needs no rotation check");
+    }
+
+    #[tokio::test]
+    async fn nothing_to_do_keeps_the_recorded_state() {
+        let eks = describe(Some(KEY));
+        let h = Harness::new(&[&eks]);
+        let prior = state(ALIAS);
+        let (planned, out) = plan_with(&h, Some(&prior), &config(Some(ALIAS))).await;
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        assert_eq!(planned, Some(prior), "an empty plan");
+        assert!(out.requires_replace.is_empty());
+    }
+
+    /// Issue 13: an alias of the same key, unchanged since the apply, with
+    /// DescribeKey denied: refresh keeps it, and the plan changes nothing
+    /// and warns that the key could not be checked.
+    #[tokio::test]
+    async fn unchanged_alias_with_describe_key_denied_is_a_no_op() {
+        let eks = describe(Some(KEY));
+        let h = Harness::with_kms(&[&eks], &[&describe_key_denied()]);
+        let prior = state(ALIAS);
+        let req = ReadResourceRequest {
+            type_name: super::super::TYPE_NAME.into(),
+            current_state: value(Some(&prior)),
+            private: Vec::new(),
+            client_capabilities: Default::default(),
+        };
+        let read_out = read(&h.ctx(), &req).await;
+        let refreshed = decode(read_out.new_state.as_ref().unwrap(), "state")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            refreshed.key_arn,
+            Maybe::Known(ALIAS.into()),
+            "kept as written"
+        );
+        let (planned, out) = plan_with(&h, Some(&refreshed), &config(Some(ALIAS))).await;
+        assert_eq!(
+            summaries(&out.diagnostics),
+            [plan::summary::KEY_NOT_CHECKED]
+        );
+        assert!(!out.diagnostics.has_errors());
+        assert_eq!(planned, Some(refreshed), "an empty plan");
+        // The same denial on a key_arn that changed is still refused.
+        let (planned, out) = plan_with(&h, Some(&state(KEY)), &config(Some(ALIAS))).await;
+        assert_eq!(summaries(&out.diagnostics), [plan::summary::KEY_NOT_USABLE]);
+        assert!(planned.is_none());
+    }
+
+    #[tokio::test]
+    async fn defaults_and_id() {
+        let eks = describe(None);
+        let h = Harness::new(&[&eks]);
+        let (planned, out) = plan_with(&h, None, &config(None)).await;
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        let p = planned.expect("a planned state");
+        assert_eq!(p.id, Maybe::Known("prod".into()));
+        assert_eq!(p.deletion_protection, Maybe::Known(true));
+        assert_eq!(p.resources, Maybe::Known(vec![SECRETS.into()]));
+        assert_eq!(p.key_type, Maybe::Known("AWS_OWNED".into()));
+        assert_eq!(p.resolved_key_arn, Maybe::Null);
+        // Explicit values are kept.
+        let explicit = Model {
+            deletion_protection: Maybe::Known(false),
+            ..config(None)
+        };
+        let (planned, _) = plan_with(&h, None, &explicit).await;
+        assert_eq!(planned.unwrap().deletion_protection, Maybe::Known(false));
+    }
+
+    #[tokio::test]
+    async fn a_new_cluster_name_is_a_guarded_replacement() {
+        let (eks, rot) = (describe(None), rotation(true));
+        let h = Harness::with_kms(&[&eks], &[&key_enabled(), &rot]);
+        let unprotected_old = Model {
+            cluster_name: Maybe::Known("old".into()),
+            deletion_protection: Maybe::Known(false),
+            ..state(KEY)
+        };
+        let (planned, out) = plan_with(&h, Some(&unprotected_old), &config(Some(KEY))).await;
+        assert_eq!(out.requires_replace, [AttributePath::attr("cluster_name")]);
+        let p = planned.expect("a planned state");
+        assert_eq!(p.id, Maybe::Known("prod".into()));
+        assert_eq!(p.update_id, Maybe::Unknown, "a new association");
+        // A protected CMK association is not replaced.
+        let protected_old = Model {
+            cluster_name: Maybe::Known("old".into()),
+            ..state(KEY)
+        };
+        let (planned, out) = plan_with(&h, Some(&protected_old), &config(Some(KEY))).await;
+        assert_eq!(summaries(&out.diagnostics), [plan::summary::PROTECTED]);
+        assert!(planned.is_none());
+    }
+
+    #[tokio::test]
+    async fn unknown_key_is_decided_at_apply() {
+        let eks = describe(None);
+        let h = Harness::new(&[&eks]);
+        let unknown = Model {
+            key_arn: Maybe::Unknown,
+            ..config(None)
+        };
+        let (planned, out) = plan_with(&h, None, &unknown).await;
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        let p = planned.expect("a planned state");
+        assert_eq!(p.resolved_key_arn, Maybe::Unknown);
+        assert_eq!(p.key_type, Maybe::Unknown);
+        assert!(p.cluster_arn.known().is_some(), "the cluster is known");
+    }
+}
