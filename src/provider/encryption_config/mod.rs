@@ -10,6 +10,7 @@
 //! - [`ops`]: fact gathering and the association with its waits.
 //! - [`resource`]: the lifecycle methods, in order.
 //! - [`data_source`]: the read-only view.
+//! - [`summary`]: the diagnostics' summaries.
 
 pub mod data_source;
 pub mod model;
@@ -18,6 +19,7 @@ pub mod plan;
 pub mod plan_modifiers;
 pub mod resource;
 pub mod schema;
+pub mod summary;
 
 /// The resource and data source type name.
 pub const TYPE_NAME: &str = "eks_encryption_config";

@@ -906,35 +906,8 @@ pub(crate) mod flow_tests {
             })
             .output(started)
             .build();
-        let poll = mock!(Client::describe_update)
-            .sequence()
-            .output(|| {
-                describe_update(update(
-                    "v1",
-                    UpdateType::VersionUpdate,
-                    UpdateStatus::InProgress,
-                    "",
-                ))
-            })
-            .times(2)
-            .output(|| {
-                describe_update(update(
-                    "v1",
-                    UpdateType::VersionUpdate,
-                    UpdateStatus::Successful,
-                    "",
-                ))
-            })
-            .output(|| {
-                describe_update(update(
-                    "u1",
-                    UpdateType::AssociateEncryptionConfig,
-                    UpdateStatus::Successful,
-                    KEY,
-                ))
-            })
-            .build();
-        let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
+        let (v1, u1) = (version_update_v1(), association_succeeded("u1"));
+        let h = Harness::new(&[&describe, &list_rule, &associate, &v1, &u1]);
         let id = h.associate().await.unwrap();
         assert_eq!(id.as_deref(), Some("u1"));
         assert_eq!(
@@ -1338,27 +1311,36 @@ pub(crate) mod flow_tests {
             .output(|| cluster(ClusterStatus::Active, None))
             .build();
         let list_rule = mock!(Client::list_updates).then_output(|| list(&["v1"]));
-        let v1 = mock!(Client::describe_update)
+        [describe, list_rule, version_update_v1()]
+    }
+
+    /// DescribeUpdate of a version update `v1`: InProgress twice, then
+    /// Successful.
+    fn version_update_v1() -> Rule {
+        let polled = |status: UpdateStatus| {
+            describe_update(update("v1", UpdateType::VersionUpdate, status, ""))
+        };
+        mock!(Client::describe_update)
+            .match_requests(|r| r.update_id() == Some("v1"))
             .sequence()
-            .output(|| {
-                describe_update(update(
-                    "v1",
-                    UpdateType::VersionUpdate,
-                    UpdateStatus::InProgress,
-                    "",
-                ))
-            })
+            .output(move || polled(UpdateStatus::InProgress))
             .times(2)
-            .output(|| {
+            .output(move || polled(UpdateStatus::Successful))
+            .build()
+    }
+
+    /// DescribeUpdate of the association `id`: Successful.
+    fn association_succeeded(id: &'static str) -> Rule {
+        mock!(Client::describe_update)
+            .match_requests(move |r| r.update_id() == Some(id))
+            .then_output(move || {
                 describe_update(update(
-                    "v1",
-                    UpdateType::VersionUpdate,
+                    id,
+                    UpdateType::AssociateEncryptionConfig,
                     UpdateStatus::Successful,
-                    "",
+                    KEY,
                 ))
             })
-            .build();
-        [describe, list_rule, v1]
     }
 
     /// Issue 9: the key is read again after a wait, right before the

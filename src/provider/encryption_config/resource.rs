@@ -241,7 +241,7 @@ async fn plan_change(
         PlanFacts::Known { live, key } => (live, key),
     };
     let prior_f = prior.as_ref().map(prior_facts);
-    let facts = ChangeFacts {
+    let mut facts = ChangeFacts {
         cluster: &cluster,
         region: ctx.clients.region(),
         prior: prior_f.as_ref(),
@@ -251,18 +251,21 @@ async fn plan_change(
         rotation: None,
         require_rotation: config.rotation_required(),
     };
-    let decision = decide_plan(ctx, facts, d).await?;
+    let decision = decide_plan(ctx, &mut facts, d).await?;
     d.extend(decision.diagnostics);
     if d.has_errors() {
         return None;
     }
-    let shape = Shape {
-        prior: prior.as_ref(),
-        live: &live,
-        key: key.as_ref(),
+    shape_plan(
+        ctx,
+        planned,
+        prior.as_ref(),
+        &facts,
         config,
-    };
-    shape_plan(ctx, planned, &shape, &decision.action, d).await
+        &decision.action,
+        d,
+    )
+    .await
 }
 
 /// What a plan for an existing cluster is decided on, or why it cannot be.
@@ -361,22 +364,14 @@ fn reading_key(key: &str) -> String {
 /// can change the outcome. `None` when it could not be read.
 async fn decide_plan(
     ctx: &Ctx<'_>,
-    mut facts: ChangeFacts<'_>,
+    facts: &mut ChangeFacts<'_>,
     d: &mut Diagnostics,
 ) -> Option<Decision> {
-    if let (true, Some(KeyLookup::Found(k))) = (plan::rotation_matters(&facts), facts.key) {
+    if let (true, Some(KeyLookup::Found(k))) = (plan::rotation_matters(facts), facts.key) {
         let rotation = ctx.rotation(&k.arn).await;
         facts.rotation = reported(rotation, || "checking key rotation".into(), d)?;
     }
-    Some(plan::decide_change(&facts))
-}
-
-/// The facts a planned state is shaped from.
-struct Shape<'a> {
-    prior: Option<&'a Model>,
-    live: &'a LiveCluster,
-    key: Option<&'a KeyLookup>,
-    config: &'a Model,
+    Some(plan::decide_change(facts))
 }
 
 /// Shapes the planned state for the decided action: nothing to do, adopt
@@ -385,18 +380,21 @@ struct Shape<'a> {
 async fn shape_plan(
     ctx: &Ctx<'_>,
     planned: Model,
-    s: &Shape<'_>,
+    prior: Option<&Model>,
+    facts: &ChangeFacts<'_>,
+    config: &Model,
     action: &Action,
     d: &mut Diagnostics,
 ) -> Option<Model> {
-    let planned = modifiers::with_cluster(planned, &s.live.info);
+    let info = &facts.live.info;
+    let planned = modifiers::with_cluster(planned, info);
     Some(match action {
-        Action::Nothing => match s.prior {
+        Action::Nothing => match prior {
             Some(p) => modifiers::use_prior_computed(planned, p),
-            None => modifiers::without_cmk(planned, &s.live.info.version),
+            None => modifiers::without_cmk(planned, &info.version),
         },
         Action::Adopt { key_arn } => {
-            let state = match s.key {
+            let state = match facts.key {
                 Some(KeyLookup::Found(f)) => Maybe::Known(f.state.clone()),
                 _ => Maybe::Unknown,
             };
@@ -404,7 +402,7 @@ async fn shape_plan(
         }
         Action::Associate { key_arn } => {
             // Can EKS create its grant, and can the key stay usable?
-            let checked = association_preflight(ctx, &s.live.info, key_arn, s.config).await;
+            let checked = association_preflight(ctx, info, key_arn, config).await;
             let checked = reported(checked, || "running the association preflight".into(), d)?;
             d.extend(checked);
             if d.has_errors() {
