@@ -359,15 +359,7 @@ impl Ctx<'_> {
         loop {
             let (live, key) = match fresh.take() {
                 Some(f) => f,
-                None => {
-                    let live = self.live(cluster, false).await?;
-                    let key = self.key(configured, false).await?;
-                    let Some(live) = live else {
-                        let region = self.clients.region();
-                        return Err(OpError::Refused(plan::cluster_gone(cluster, region)));
-                    };
-                    (live, key)
-                }
+                None => self.fresh(cluster, configured).await?,
             };
             let step = plan::decide_apply(&ApplyFacts {
                 cluster,
@@ -425,6 +417,20 @@ impl Ctx<'_> {
                     key,
                 });
             }
+        }
+    }
+
+    /// Fresh reads of the cluster and the configured key (uncached); a
+    /// cluster that is gone is refused.
+    async fn fresh(&self, cluster: &str, configured: &str) -> Result<Fresh, OpError> {
+        let live = self.live(cluster, false).await?;
+        let key = self.key(configured, false).await?;
+        match live {
+            Some(live) => Ok((live, key)),
+            None => Err(OpError::Refused(plan::cluster_gone(
+                cluster,
+                self.clients.region(),
+            ))),
         }
     }
 

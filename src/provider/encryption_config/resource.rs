@@ -599,19 +599,7 @@ async fn converge(
     };
     let mut diags = Diagnostics::new();
     let (live, key) = gather_apply_facts(ctx, &cluster, config, &fail, &mut diags).await?;
-    // Only a key that was unknown at plan may be resolved now: a key the
-    // plan showed must still be the one key_arn names.
-    let planned_key = match (&config.key_arn, &planned.resolved_key_arn) {
-        (Maybe::Known(_), Maybe::Known(arn)) => Some(arn.as_str()),
-        _ => None,
-    };
-    if let (Some(want), Some(KeyLookup::Found(f)), Maybe::Known(configured)) =
-        (planned_key, &key, &config.key_arn)
-    {
-        if f.arn != want {
-            return Err(plan::key_moved(configured, want, &f.arn).into());
-        }
-    }
+    let planned_key = planned_key(planned, config, key.as_ref())?;
     let prior_f = prior.map(prior_facts);
     // Rotation is checked below, only for a key the plan could not check.
     let decision = plan::decide_change(&ChangeFacts {
@@ -647,6 +635,27 @@ async fn converge(
         make_change(ctx, &change, decision.action, live, key, &fail).await?;
     let state = shape_applied(ctx, planned, config, &info, update_id, key.as_ref()).await;
     Ok((encode(&state).map_err(Diagnostics::from)?, diags))
+}
+
+/// The key ARN the plan showed, when it was known. Only a key that was
+/// unknown at plan may be resolved now: a key the plan showed must still be
+/// the one `key_arn` names (an alias moved since is refused).
+fn planned_key<'a>(
+    planned: &'a Model,
+    config: &Model,
+    key: Option<&KeyLookup>,
+) -> Result<Option<&'a str>, Diagnostics> {
+    let (Maybe::Known(configured), Maybe::Known(want)) =
+        (&config.key_arn, &planned.resolved_key_arn)
+    else {
+        return Ok(None);
+    };
+    match key {
+        Some(KeyLookup::Found(f)) if f.arn != *want => {
+            Err(plan::key_moved(configured, want, &f.arn).into())
+        }
+        _ => Ok(Some(want.as_str())),
+    }
 }
 
 fn not_known(attr: &str) -> Diagnostic {
