@@ -869,9 +869,7 @@ pub(crate) mod flow_tests {
 
     #[tokio::test(start_paused = true)]
     async fn throttled_association_is_retried_and_awaited() {
-        let describe =
-            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let [describe, list_rule] = idle_cluster();
         let associate = mock!(Client::associate_encryption_config)
             .sequence()
             .http_response(|| json_error(429, "ThrottlingException", "Rate exceeded", "rid-1"))
@@ -925,9 +923,7 @@ pub(crate) mod flow_tests {
 
     #[tokio::test(start_paused = true)]
     async fn failed_update_is_an_error_with_eks_errors() {
-        let describe =
-            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let [describe, list_rule] = idle_cluster();
         let associate = mock!(Client::associate_encryption_config).then_output(started);
         let poll = mock!(Client::describe_update).then_output(|| {
             describe_update(update(
@@ -964,14 +960,12 @@ pub(crate) mod flow_tests {
             .output(|| list(&[]))
             .output(|| list(&["u9"]))
             .build();
-        let associate = mock!(Client::associate_encryption_config).then_http_response(|| {
-            json_error(
-                400,
-                "InvalidParameterException",
-                "Encryption is already enabled on the cluster",
-                "rid-3",
-            )
-        });
+        let associate = refused_with(
+            400,
+            "InvalidParameterException",
+            "Encryption is already enabled on the cluster",
+            "rid-3",
+        );
         let poll = mock!(Client::describe_update).then_output(|| {
             describe_update(update(
                 "u9",
@@ -994,14 +988,12 @@ pub(crate) mod flow_tests {
             .output(|| cluster(ClusterStatus::Active, Some(OTHER)))
             .build();
         let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
-        let associate = mock!(Client::associate_encryption_config).then_http_response(|| {
-            json_error(
-                400,
-                "InvalidParameterException",
-                "Encryption is already enabled on the cluster",
-                "rid-4",
-            )
-        });
+        let associate = refused_with(
+            400,
+            "InvalidParameterException",
+            "Encryption is already enabled on the cluster",
+            "rid-4",
+        );
         let h = Harness::new(&[&describe, &list_rule, &associate]);
         let err = h.associate().await.unwrap_err();
         let OpError::Refused(d) = err else {
@@ -1144,9 +1136,7 @@ pub(crate) mod flow_tests {
         let done_at = started_at + Duration::from_secs(55 * 60);
         let polls: Arc<Mutex<Vec<Instant>>> = Arc::default();
         let seen = polls.clone();
-        let describe =
-            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let [describe, list_rule] = idle_cluster();
         let associate = mock!(Client::associate_encryption_config).then_output(started);
         let poll = mock!(Client::describe_update).then_output(move || {
             let now = Instant::now();
@@ -1307,6 +1297,25 @@ pub(crate) mod flow_tests {
         );
     }
 
+    /// An ACTIVE cluster without updates: DescribeCluster and ListUpdates.
+    fn idle_cluster() -> [Rule; 2] {
+        [
+            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None)),
+            mock!(Client::list_updates).then_output(|| list(&[])),
+        ]
+    }
+
+    /// AssociateEncryptionConfig refused with this error.
+    fn refused_with(
+        status: u16,
+        code: &'static str,
+        message: &'static str,
+        request_id: &'static str,
+    ) -> Rule {
+        mock!(Client::associate_encryption_config)
+            .then_http_response(move || json_error(status, code, message, request_id))
+    }
+
     /// A cluster busy with another update (a version update, `v1`) that
     /// finishes after two polls: DescribeCluster, ListUpdates and
     /// DescribeUpdate rules, in that order.
@@ -1395,17 +1404,13 @@ pub(crate) mod flow_tests {
     /// key_arn naming the permission and the key policy statement.
     #[tokio::test(start_paused = true)]
     async fn create_grant_refusal_names_the_permission() {
-        let describe =
-            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
-        let associate = mock!(Client::associate_encryption_config).then_http_response(|| {
-            json_error(
-                400,
-                "InvalidRequestException",
-                "User not authorized to perform kms:CreateGrant operation",
-                "rid-grant",
-            )
-        });
+        let [describe, list_rule] = idle_cluster();
+        let associate = refused_with(
+            400,
+            "InvalidRequestException",
+            "User not authorized to perform kms:CreateGrant operation",
+            "rid-grant",
+        );
         let h = Harness::new(&[&describe, &list_rule, &associate]);
         let err = h.associate().await.unwrap_err();
         let OpError::Diagnostic(d) = err else {
@@ -1425,9 +1430,7 @@ pub(crate) mod flow_tests {
     /// Issue 9: the deadline bounds the wait and names the update.
     #[tokio::test(start_paused = true)]
     async fn deadline_ends_the_wait_with_the_update_id() {
-        let describe =
-            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let [describe, list_rule] = idle_cluster();
         let associate = mock!(Client::associate_encryption_config).then_output(started);
         let poll = mock!(Client::describe_update).then_output(|| {
             describe_update(update(

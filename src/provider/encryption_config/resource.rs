@@ -241,16 +241,15 @@ async fn plan_change(
         PlanFacts::Known { live, key } => (live, key),
     };
     let prior_f = prior.as_ref().map(prior_facts);
-    let mut facts = ChangeFacts {
-        cluster: &cluster,
-        region: ctx.clients.region(),
-        prior: prior_f.as_ref(),
-        config_key: &config.key_arn,
-        live: &live,
-        key: key.as_ref(),
-        rotation: None,
-        require_rotation: config.rotation_required(),
-    };
+    let region = ctx.clients.region();
+    let mut facts = change_facts(
+        &cluster,
+        region,
+        prior_f.as_ref(),
+        config,
+        &live,
+        key.as_ref(),
+    );
     let decision = decide_plan(ctx, &mut facts, d).await?;
     d.extend(decision.diagnostics);
     if d.has_errors() {
@@ -266,6 +265,27 @@ async fn plan_change(
         d,
     )
     .await
+}
+
+/// The facts of a decision, the rotation status not asked yet.
+fn change_facts<'a>(
+    cluster: &'a str,
+    region: &'a str,
+    prior: Option<&'a Prior>,
+    config: &'a Model,
+    live: &'a LiveCluster,
+    key: Option<&'a KeyLookup>,
+) -> ChangeFacts<'a> {
+    ChangeFacts {
+        cluster,
+        region,
+        prior,
+        config_key: &config.key_arn,
+        live,
+        key,
+        rotation: None,
+        require_rotation: config.rotation_required(),
+    }
 }
 
 /// What a plan for an existing cluster is decided on, or why it cannot be.
@@ -602,16 +622,16 @@ async fn converge(
     let planned_key = planned_key(planned, config, key.as_ref())?;
     let prior_f = prior.map(prior_facts);
     // Rotation is checked below, only for a key the plan could not check.
-    let decision = plan::decide_change(&ChangeFacts {
-        cluster: &cluster,
-        region: ctx.clients.region(),
-        prior: prior_f.as_ref(),
-        config_key: &config.key_arn,
-        live: &live,
-        key: key.as_ref(),
-        rotation: None,
-        require_rotation: config.rotation_required(),
-    });
+    let region = ctx.clients.region();
+    let facts = change_facts(
+        &cluster,
+        region,
+        prior_f.as_ref(),
+        config,
+        &live,
+        key.as_ref(),
+    );
+    let decision = plan::decide_change(&facts);
     let errors = errors_of(decision.diagnostics);
     if !errors.is_empty() {
         return Err(errors);
