@@ -1006,16 +1006,7 @@ pub(crate) mod flow_tests {
     #[tokio::test(start_paused = true)]
     async fn interrupted_wait_then_resume_never_associates_twice() {
         // First apply: associate, then Terraform stops the provider mid-wait.
-        let describe = mock!(Client::describe_cluster)
-            .sequence()
-            .output(|| cluster(ClusterStatus::Active, None))
-            .output(|| cluster(ClusterStatus::Updating, None))
-            .build();
-        let list_rule = mock!(Client::list_updates)
-            .sequence()
-            .output(|| list(&[]))
-            .output(|| list(&["u1"]))
-            .build();
+        let [describe, list_rule] = idle_then_associating();
         let associate = mock!(Client::associate_encryption_config).then_output(started);
         let poll = poll_until_done();
         let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
@@ -1065,16 +1056,7 @@ pub(crate) mod flow_tests {
     /// waits for it without a second association.
     #[tokio::test(start_paused = true)]
     async fn stop_while_the_association_is_on_the_wire() {
-        let describe = mock!(Client::describe_cluster)
-            .sequence()
-            .output(|| cluster(ClusterStatus::Active, None))
-            .output(|| cluster(ClusterStatus::Updating, None))
-            .build();
-        let list_rule = mock!(Client::list_updates)
-            .sequence()
-            .output(|| list(&[]))
-            .output(|| list(&["u1"]))
-            .build();
+        let [describe, list_rule] = idle_then_associating();
         let stop = CancellationToken::new();
         let on_the_wire = stop.clone();
         // StopProvider arrives while EKS is answering the association.
@@ -1302,6 +1284,23 @@ pub(crate) mod flow_tests {
         [
             mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None)),
             mock!(Client::list_updates).then_output(|| list(&[])),
+        ]
+    }
+
+    /// An ACTIVE cluster without updates, then UPDATING with the
+    /// association `u1` listed: DescribeCluster and ListUpdates.
+    fn idle_then_associating() -> [Rule; 2] {
+        [
+            mock!(Client::describe_cluster)
+                .sequence()
+                .output(|| cluster(ClusterStatus::Active, None))
+                .output(|| cluster(ClusterStatus::Updating, None))
+                .build(),
+            mock!(Client::list_updates)
+                .sequence()
+                .output(|| list(&[]))
+                .output(|| list(&["u1"]))
+                .build(),
         ]
     }
 

@@ -1280,6 +1280,14 @@ mod lifecycle_tests {
         d.iter().map(|d| d.summary.as_str()).collect()
     }
 
+    /// Plans `config` over `prior`, expecting one error: `summary`, and no
+    /// planned state.
+    async fn assert_refused(h: &Harness, prior: Option<&Model>, config: &Model, summary: &str) {
+        let (planned, out) = plan_with(h, prior, config).await;
+        assert_eq!(summaries(&out.diagnostics), [summary]);
+        assert!(planned.is_none(), "a refused plan has no planned state");
+    }
+
     #[tokio::test]
     async fn associate_on_a_cluster_without_cmk() {
         let (eks, rot) = (describe(None), rotation(true));
@@ -1303,12 +1311,7 @@ mod lifecycle_tests {
             require_key_rotation: Maybe::Known(true),
             ..config(Some(KEY))
         };
-        let (planned, out) = plan_with(&h, None, &required).await;
-        assert_eq!(
-            summaries(&out.diagnostics),
-            [preflight::summary::ROTATION_REQUIRED]
-        );
-        assert!(planned.is_none(), "a refused plan has no planned state");
+        assert_refused(&h, None, &required, preflight::summary::ROTATION_REQUIRED).await;
     }
 
     #[tokio::test]
@@ -1367,9 +1370,13 @@ mod lifecycle_tests {
         assert!(!out.diagnostics.has_errors());
         assert_eq!(planned, Some(refreshed), "an empty plan");
         // The same denial on a key_arn that changed is still refused.
-        let (planned, out) = plan_with(&h, Some(&state(KEY)), &config(Some(ALIAS))).await;
-        assert_eq!(summaries(&out.diagnostics), [plan::summary::KEY_NOT_USABLE]);
-        assert!(planned.is_none());
+        assert_refused(
+            &h,
+            Some(&state(KEY)),
+            &config(Some(ALIAS)),
+            plan::summary::KEY_NOT_USABLE,
+        )
+        .await;
     }
 
     #[tokio::test]
@@ -1412,9 +1419,13 @@ mod lifecycle_tests {
             cluster_name: Maybe::Known("old".into()),
             ..state(KEY)
         };
-        let (planned, out) = plan_with(&h, Some(&protected_old), &config(Some(KEY))).await;
-        assert_eq!(summaries(&out.diagnostics), [plan::summary::PROTECTED]);
-        assert!(planned.is_none());
+        assert_refused(
+            &h,
+            Some(&protected_old),
+            &config(Some(KEY)),
+            plan::summary::PROTECTED,
+        )
+        .await;
     }
 
     #[tokio::test]
