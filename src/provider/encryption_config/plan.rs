@@ -1908,11 +1908,17 @@ mod tests {
             #[test]
             fn plan_never_associates_over_a_cmk(
                 recorded in prop::option::of(arn()),
+                written in prop::option::of(prop::sample::select(vec![A, ALIAS_A])),
                 l in live_cluster(),
                 k in lookup(),
+                rotation in prop::option::of(any::<bool>()),
+                require_rotation in any::<bool>(),
             ) {
                 let Some(l) = l else { return Ok(()) };
-                let p = prior(recorded.as_deref(), true);
+                let p = Prior {
+                    key_arn: written.map(str::to_owned),
+                    ..prior(recorded.as_deref(), true)
+                };
                 let d = decide_change(&ChangeFacts {
                     cluster: "c",
                     region: "r",
@@ -1920,8 +1926,8 @@ mod tests {
                     config_key: &known(A),
                     live: &l,
                     key: Some(&k),
-                    rotation: None,
-                    require_rotation: false,
+                    rotation,
+                    require_rotation,
                 });
                 if let Action::Associate { key_arn } = &d.action {
                     prop_assert!(d.diagnostics.has_errors() || l.effective_cmk().is_none());
