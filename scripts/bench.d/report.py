@@ -191,7 +191,7 @@ def startup_section(s, out, facts):
         out.append("| step | ms |")
         out.append("| --- | --- |")
         names = {
-            "aws_lc_first_random_us": "first random bytes from aws-lc-rs (seeds its generator from CPU jitter entropy; paid by whoever draws first: TLS key generation if done with aws-lc, else the AWS SDK's first HTTPS handshake)",
+            "aws_lc_first_random_us": "first random bytes from aws-lc-rs (seeds its generator; CPU jitter entropy is off, .cargo/config.toml; paid by whoever draws first, and nothing in the provider draws from aws-lc: TLS uses ring)",
             "aws_lc_second_random_us": "second random bytes from aws-lc-rs",
             "ring_first_random_us": "first random bytes from ring (getrandom)",
             "ring_second_random_us": "second random bytes from ring",
