@@ -45,8 +45,10 @@ use aws_smithy_types::body::SdkBody;
 use serde_json::json;
 use terraform_provider_eks::aws::AwsClients;
 use terraform_provider_eks::provider::encryption_config::ops::{ClusterCache, Ctx};
-use terraform_provider_eks::provider::encryption_config::resource;
-use terraform_provider_eks::tfprotov6::DynamicValue;
+use terraform_provider_eks::provider::encryption_config::{resource, TYPE_NAME};
+use terraform_provider_eks::tfprotov6::{
+    ApplyResourceChangeRequest, DynamicValue, PlanResourceChangeRequest,
+};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -270,18 +272,33 @@ async fn associate_once(duration: Duration) -> Result<(BTreeMap<String, u64>, Ve
     }));
     let null = DynamicValue::null();
     let cfg = config();
+    let plan_req = PlanResourceChangeRequest {
+        type_name: TYPE_NAME.into(),
+        prior_state: null.clone(),
+        proposed_new_state: cfg.clone(),
+        config: cfg.clone(),
+        prior_private: Vec::new(),
+        client_capabilities: Default::default(),
+    };
     let plan_process = Process::new(&sim);
-    let planned = resource::plan(&plan_process.ctx(), &null, &cfg, &cfg).await;
-    if planned.diagnostics.has_errors() || planned.state.is_none() {
+    let planned = resource::plan(&plan_process.ctx(), &plan_req).await;
+    if planned.diagnostics.has_errors() || planned.planned_state.as_ref() == Some(&null) {
         return Err(format!("plan failed: {:?}", planned.diagnostics));
     }
     let apply_process = Process::new(&sim);
-    let replanned = resource::plan(&apply_process.ctx(), &null, &cfg, &cfg).await;
-    let Some(planned_state) = replanned.state else {
+    let replanned = resource::plan(&apply_process.ctx(), &plan_req).await;
+    let Some(planned_state) = replanned.planned_state.filter(|s| *s != null) else {
         return Err(format!("re-plan failed: {:?}", replanned.diagnostics));
     };
-    let applied = resource::apply(&apply_process.ctx(), &null, &planned_state, &cfg).await;
-    if applied.diagnostics.has_errors() || applied.state.is_none() {
+    let apply_req = ApplyResourceChangeRequest {
+        type_name: TYPE_NAME.into(),
+        prior_state: null.clone(),
+        planned_state,
+        config: cfg,
+        planned_private: Vec::new(),
+    };
+    let applied = resource::apply(&apply_process.ctx(), &apply_req).await;
+    if applied.diagnostics.has_errors() || applied.new_state.as_ref() == Some(&null) {
         return Err(format!("apply failed: {:?}", applied.diagnostics));
     }
     let sim = lock(&sim);

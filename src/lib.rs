@@ -13,15 +13,22 @@
 //!
 //! - [`server`]: the process edge. go-plugin's handshake (magic cookie,
 //!   protocol negotiation, the stdout line), mutual TLS with a pinned client
-//!   certificate, go-plugin's side services, and a thin tfplugin6 adapter
-//!   that converts wire messages to provider-facing types and back. The
-//!   generated wire types live in a private `wire` module used only here.
+//!   certificate, go-plugin's side services, and the tfplugin6 adapter,
+//!   which knows no provider: `provider_grpc` runs every RPC through one
+//!   template (trace, stoppable context, convert, call, convert back) over
+//!   the converters in `fromproto` (wire requests to provider-facing ones)
+//!   and `toproto` (the answers back), as terraform-plugin-go's
+//!   `internal/fromproto` and `internal/toproto`. The generated wire types
+//!   live in a private `wire` module used only here.
 //! - [`tfprotov6`]: provider-facing protocol types: values and their msgpack
 //!   and JSON codecs, schemas, diagnostics, and the
-//!   [`ProviderServer`](tfprotov6::ProviderServer) trait.
+//!   [`ProviderServer`](tfprotov6::ProviderServer) trait, whose default
+//!   methods answer the RPCs a provider does not implement.
 //! - [`provider`]: the `eks` provider block, the `eks_encryption_config`
-//!   resource and data source. The plan decisions are pure functions in
-//!   `provider::encryption_config::plan`, tested as a decision table.
+//!   resource and data source, and the check every resource and data
+//!   source call runs first (known type, configured provider). The plan
+//!   decisions are pure functions in `provider::encryption_config::plan`,
+//!   tested as a decision table.
 //! - [`aws`]: the EKS and KMS clients (aws-sdk-rust), returning plain data
 //!   and typed errors that keep AWS's error code and request id; the
 //!   provider block's credential sources, account guards and HTTPS client

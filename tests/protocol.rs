@@ -364,6 +364,72 @@ async fn unsupported_rpcs_answer_without_failing() {
         .unwrap()
         .into_inner();
     assert_eq!(eph.diagnostics.len(), 1);
+    // The trait's default answer: generic, naming the RPC and the type.
+    assert_eq!(
+        eph.diagnostics[0].summary,
+        "ValidateEphemeralResourceConfig is not supported"
+    );
+    assert!(eph.diagnostics[0].detail.contains("\"eks_x\""));
+    let call = c
+        .call_function(tfplugin6::call_function::Request {
+            name: "parse_arn".into(),
+            arguments: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let text = call.error.map(|e| e.text).unwrap_or_default();
+    assert!(text.starts_with("CallFunction is not supported"), "{text}");
+}
+
+/// Issue 13: before ConfigureProvider, and for a type the provider does not
+/// serve, read, plan and apply answer a diagnostic instead of failing.
+#[tokio::test]
+async fn resource_rpcs_check_type_and_configuration() {
+    let client = terraform_like_client_cert();
+    let p = spawn(Some(&client.pem), &[]);
+    let mut c = provider_client(dial(&p, Some(&client)).await.unwrap());
+    let read = c
+        .read_resource(tfplugin6::read_resource::Request {
+            type_name: "eks_encryption_config".into(),
+            client_capabilities: Some(tfplugin6::ClientCapabilities {
+                deferral_allowed: true,
+                write_only_attributes_allowed: false,
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.diagnostics.len(), 1, "{:?}", read.diagnostics);
+    assert_eq!(read.diagnostics[0].summary, "Provider not configured");
+    assert!(read.deferred.is_none(), "this provider never defers");
+    let plan = c
+        .plan_resource_change(tfplugin6::plan_resource_change::Request {
+            type_name: "eks_cluster".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(plan.diagnostics[0].summary, "Unknown resource type");
+    assert!(plan.diagnostics[0].detail.contains("\"eks_cluster\""));
+    // A refused apply keeps the prior state (msgpack: an empty map).
+    let prior = tfplugin6::DynamicValue {
+        msgpack: vec![0x80],
+        json: vec![],
+    };
+    let apply = c
+        .apply_resource_change(tfplugin6::apply_resource_change::Request {
+            type_name: "eks_encryption_config".into(),
+            prior_state: Some(prior.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(apply.diagnostics[0].summary, "Provider not configured");
+    assert_eq!(apply.new_state, Some(prior));
 }
 
 #[test]

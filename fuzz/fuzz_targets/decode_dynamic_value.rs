@@ -27,6 +27,6 @@ fn types() -> &'static [Type; 2] {
 }
 
 fuzz_target!(|data: &[u8]| {
-    value::fuzz::check_msgpack_with(data, types());
-    value::fuzz::check_json_with(data, types());
+    value::fuzz::check_with(value::fuzz::MSGPACK, data, types());
+    value::fuzz::check_with(value::fuzz::JSON, data, types());
 });

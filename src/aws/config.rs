@@ -19,6 +19,7 @@ use aws_types::region::Region;
 use aws_types::sdk_config::SharedCredentialsProvider;
 use tokio::sync::OnceCell;
 
+use super::call::Service;
 use super::credentials::{
     AccountGuard, AssumeRoleCredentials, CredentialContext, CredentialSource, GuardedCredentials,
     NoCredentials, WebIdentityCredentials,
@@ -27,7 +28,7 @@ use super::error::ConfigError;
 use super::http::{self, HttpOptions};
 use super::kms::KeyInfo;
 use super::resolve::{self, Ambient, TokenSource};
-use super::settings::{AuthSettings, RetryModeSetting, TransportSettings};
+use super::settings::{AuthSettings, RetryModeSetting, TransportSettings, WebIdentity};
 use super::timeouts::CallTimeouts;
 
 /// Total attempts per AWS call (first try plus retries) when `max_retries` is
@@ -177,125 +178,19 @@ impl AwsClients {
         settings: &ProviderSettings,
         sources: Sources,
     ) -> Result<AwsClients, ConfigError> {
-        let eks_endpoint = validate_endpoint("endpoints.eks", settings.endpoints.eks.as_deref())?;
-        let kms_endpoint = validate_endpoint("endpoints.kms", settings.endpoints.kms.as_deref())?;
-        let sts_endpoint = validate_endpoint("endpoints.sts", settings.endpoints.sts.as_deref())?;
-        if let Some(profile) = &settings.profile {
-            validate_profile(profile)?;
-        }
-        if let Some(role) = &settings.assume_role {
-            validate_assume_role(role)?;
-        }
-
+        let endpoints = validate_block(settings)?;
         // The shared files and the selected profile come first: the other
         // settings fall back to the profile.
-        let env_only = Ambient::new(sources.env.clone(), None);
-        let (profile, _) = resolve::profile_name(settings, &env_only);
-        let config_files =
-            resolve::shared_files(settings.auth.shared_config_files.as_deref(), &env_only);
-        let credentials_files =
-            resolve::shared_files(settings.auth.shared_credentials_files.as_deref(), &env_only);
-        check_files("shared_config_files", config_files.as_deref())?;
-        check_files("shared_credentials_files", credentials_files.as_deref())?;
-        let profile_files = sources
-            .profile_files
-            .or_else(|| profile_files(config_files.as_deref(), credentials_files.as_deref()));
-        let env = match &sources.env {
-            Some(map) => Env::from(map.clone()),
-            None => Env::real(),
-        };
-        let loaded = aws_config::profile::load(
-            &Fs::real(),
-            &env,
-            &profile_files.clone().unwrap_or_default(),
-            Some(profile.clone().into()),
-        )
-        .await;
-        let profile_set = match loaded {
-            Ok(set) => Some(set),
-            Err(e) if config_files.is_some() || credentials_files.is_some() => {
-                return Err(ConfigError::InvalidSharedFile {
-                    attribute: if config_files.is_some() {
-                        "shared_config_files"
-                    } else {
-                        "shared_credentials_files"
-                    },
-                    reason: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
-                })
-            }
-            Err(e) => {
-                tracing::warn!(error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "could not read the shared AWS config files");
-                None
-            }
-        };
-        let amb = Ambient::new(sources.env.clone(), profile_set);
-
-        let region = match resolve::region(settings, &amb) {
-            Some((region, _)) => region,
-            None => return Err(ConfigError::NoRegion),
-        };
-        validate_region(&region)?;
-        let sts_region = settings
-            .auth
-            .sts_region
-            .clone()
-            .unwrap_or_else(|| region.clone());
-        validate_region(&sts_region).map_err(|e| match e {
-            ConfigError::InvalidRegion { value, reason } => {
-                ConfigError::InvalidStsRegion { value, reason }
-            }
-            other => other,
-        })?;
+        let (profile, amb) = SelectedProfile::load(settings, &sources).await?;
+        let (region, sts_region) = regions(settings, &amb)?;
         let (retry_mode, max_attempts) = resolve::retry(settings, &amb)?;
         // Retries that cannot fit in the operation timeout are dropped.
         let max_attempts = settings.timeouts.cap_attempts(max_attempts);
-        let use_fips = resolve::flag(
-            settings.transport.use_fips_endpoint,
-            "AWS_USE_FIPS_ENDPOINT",
-            "use_fips_endpoint",
-            &amb,
-        )?;
-        let use_dual_stack = resolve::flag(
-            settings.transport.use_dualstack_endpoint,
-            "AWS_USE_DUALSTACK_ENDPOINT",
-            "use_dualstack_endpoint",
-            &amb,
-        )?;
-
-        let http_client = {
-            let ca_bundle = match resolve::ca_bundle(settings, &amb) {
-                Some((path, origin)) => Some(http::load_ca_bundle(&path, &origin)?),
-                None => None,
-            };
-            let mut proxies = resolve::proxies(settings, &amb);
-            for (slot, name) in [
-                (&mut proxies.http, "http_proxy"),
-                (&mut proxies.https, "https_proxy"),
-            ] {
-                if let Some(url) = slot.as_deref() {
-                    let origin = proxy_origin(settings, name, &amb);
-                    *slot = Some(http::normalize_proxy(url, &origin)?);
-                }
-            }
-            tracing::debug!(
-                custom_ca_bundle = ca_bundle.is_some(),
-                http_proxy = proxies
-                    .http
-                    .as_deref()
-                    .map(http::redact_userinfo)
-                    .unwrap_or_default(),
-                https_proxy = proxies
-                    .https
-                    .as_deref()
-                    .map(http::redact_userinfo)
-                    .unwrap_or_default(),
-                no_proxy = proxies.no_proxy.as_deref().unwrap_or(""),
-                "HTTP client settings"
-            );
-            match sources.http_client {
-                Some(client) => client,
-                None => http::build_client(&HttpOptions { ca_bundle, proxies }),
-            }
+        let variants = EndpointVariants::resolve(settings, &amb)?;
+        let http_options = http_options(settings, &amb)?;
+        let http_client = match sources.http_client {
+            Some(client) => client,
+            None => http::build_client(&http_options),
         };
 
         let retry = match retry_mode {
@@ -307,159 +202,84 @@ impl AwsClients {
             .region(Region::new(region.clone()))
             .retry_config(retry)
             .timeout_config(settings.timeouts.sdk_config())
-            .use_fips(use_fips)
-            .use_dual_stack(use_dual_stack)
-            .profile_name(&profile)
+            .use_fips(variants.fips)
+            .use_dual_stack(variants.dual_stack)
+            .profile_name(&profile.name)
             .http_client(http_client.clone());
-        if let Some(files) = profile_files.clone() {
+        if let Some(files) = profile.files.clone() {
             loader = loader.profile_files(files);
         }
         // Resolves settings from the environment and files only: the
         // credential chain and the identity cache are lazy.
-        let mut sdk_config = loader.load().await;
+        let sdk_config = loader.load().await;
 
-        // STS: AssumeRole, AssumeRoleWithWebIdentity and GetCallerIdentity.
-        let sts_config = {
-            let mut b = sdk_config
-                .clone()
-                .into_builder()
-                .region(Region::new(sts_region.clone()));
-            if let Some(url) = &sts_endpoint {
-                b = b.endpoint_url(url.clone());
-                // Marks the URL as set in code so that it wins over
-                // AWS_ENDPOINT_URL_STS when the STS client is built.
-                b.insert_origin("endpoint_url", Origin::shared_config());
+        let sts = StsConfig::new(&sdk_config, &sts_region, endpoints.sts.as_deref());
+        let (base, source) = match &settings.auth.web_identity {
+            Some(web) => web_identity_credentials(web, &amb, &sts)?,
+            None if settings.profile.is_some() => {
+                profile_credentials(&profile, &region, variants, &http_client)
             }
-            b.build()
-        };
-        let sts_builder = || {
-            let mut b = aws_sdk_sts::config::Builder::from(&sts_config);
-            b.set_credentials_provider(None);
-            b.identity_cache(IdentityCache::no_cache())
-        };
-
-        let sso_profile = amb.profile_uses_sso().then(|| profile.clone());
-        let (base, source) = if let Some(web) = &settings.auth.web_identity {
-            let resolved = resolve::web_identity(web, &amb)?;
-            validate_role_arn("assume_role_with_web_identity.role_arn", &resolved.role_arn)?;
-            validate_session_name(
-                "assume_role_with_web_identity.session_name",
-                &resolved.session_name,
-            )?;
-            validate_duration("assume_role_with_web_identity.duration", web.duration)?;
-            let source = CredentialSource::WebIdentity {
-                role_arn: resolved.role_arn.clone(),
-                token: match &resolved.token {
-                    TokenSource::File(p) => format!("the file {}", p.display()),
-                    TokenSource::Value(_) => "`web_identity_token`".to_owned(),
-                },
-            };
-            let provider = WebIdentityCredentials {
-                sts: aws_sdk_sts::Client::from_conf(sts_builder().build()),
-                resolved,
-                duration: web.duration,
-                policy: web.policy.clone(),
-                policy_arns: web.policy_arns.clone(),
-            };
-            (SharedCredentialsProvider::new(provider), source)
-        } else if settings.profile.is_some() {
-            let provider_config = ProviderConfig::without_region()
-                .with_region(Some(Region::new(region.clone())))
-                .with_use_fips(Some(use_fips))
-                .with_use_dual_stack(Some(use_dual_stack))
-                .with_http_client(http_client.clone());
-            let mut b = ProfileFileCredentialsProvider::builder()
-                .configure(&provider_config)
-                .profile_name(&profile);
-            if let Some(files) = profile_files.clone() {
-                b = b.profile_files(files);
-            }
-            let files: Vec<PathBuf> = config_files
-                .iter()
-                .chain(credentials_files.iter())
-                .flatten()
-                .cloned()
-                .collect();
-            (
-                SharedCredentialsProvider::new(b.build()),
-                CredentialSource::Profile {
-                    name: profile.clone(),
-                    files,
-                },
-            )
-        } else {
-            (
+            None => (
                 sdk_config
                     .credentials_provider()
                     .unwrap_or_else(|| SharedCredentialsProvider::new(NoCredentials)),
                 CredentialSource::Chain {
-                    profile: profile.clone(),
+                    profile: profile.name.clone(),
                 },
-            )
+            ),
         };
-
-        let credentials = match &settings.assume_role {
-            Some(role) => {
-                let sts = sts_builder().credentials_provider(base).build();
-                SharedCredentialsProvider::new(AssumeRoleCredentials {
-                    sts: aws_sdk_sts::Client::from_conf(sts),
-                    role: role.clone(),
-                    session_name: role
-                        .session_name
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_SESSION_NAME.to_owned()),
-                })
-            }
-            None => base,
-        };
-        let guard = settings.auth.guards_account().then(|| {
-            Arc::new(AccountGuard::new(
-                sts_builder(),
-                settings.auth.allowed_account_ids.clone(),
-                settings.auth.forbidden_account_ids.clone(),
-            ))
-        });
         let context = CredentialContext {
             region: region.clone(),
             source,
-            sso_profile,
+            sso_profile: amb.profile_uses_sso().then(|| profile.name.clone()),
             assume_role: settings.assume_role.as_ref().map(|r| r.role_arn.clone()),
         };
-        sdk_config = sdk_config
+        let sdk_config = sdk_config
             .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(GuardedCredentials {
-                inner: credentials,
-                context: Arc::new(context),
-                guard,
-            }))
+            .credentials_provider(guarded_credentials(settings, base, context, &sts))
             .build();
 
-        let limits = CallLimits {
-            timeouts: settings.timeouts,
-            eks_endpoint: shown_endpoint(eks_endpoint.as_deref(), "EKS", &sdk_config),
-            kms_endpoint: shown_endpoint(kms_endpoint.as_deref(), "KMS", &sdk_config),
-        };
-        let mut eks = aws_sdk_eks::config::Builder::from(&sdk_config);
-        if let Some(url) = eks_endpoint {
-            eks = eks.endpoint_url(url);
-        }
-        let mut kms = aws_sdk_kms::config::Builder::from(&sdk_config);
-        if let Some(url) = kms_endpoint {
-            kms = kms.endpoint_url(url);
-        }
         tracing::debug!(
             region = %region,
             sts_region = %sts_region,
-            profile = %profile,
+            profile = %profile.name,
             assume_role = settings.assume_role.is_some(),
             web_identity = settings.auth.web_identity.is_some(),
             account_guard = settings.auth.guards_account(),
             retry_mode = ?retry_mode,
             max_attempts,
-            use_fips,
-            use_dual_stack,
+            use_fips = variants.fips,
+            use_dual_stack = variants.dual_stack,
             "configured AWS clients"
         );
+        Ok(Self::from_sdk_config(
+            &sdk_config,
+            endpoints,
+            settings.timeouts,
+            region,
+        ))
+    }
+
+    /// The EKS and KMS clients of `sdk_config`, with the endpoint overrides.
+    fn from_sdk_config(
+        sdk_config: &aws_types::SdkConfig,
+        endpoints: Endpoints,
+        timeouts: CallTimeouts,
+        region: String,
+    ) -> AwsClients {
+        let limits = CallLimits {
+            timeouts,
+            eks_endpoint: shown_endpoint(endpoints.eks.as_deref(), "EKS", sdk_config),
+            kms_endpoint: shown_endpoint(endpoints.kms.as_deref(), "KMS", sdk_config),
+        };
+        let mut eks = aws_sdk_eks::config::Builder::from(sdk_config);
+        if let Some(url) = endpoints.eks {
+            eks = eks.endpoint_url(url);
+        }
+        let mut kms = aws_sdk_kms::config::Builder::from(sdk_config);
+        if let Some(url) = endpoints.kms {
+            kms = kms.endpoint_url(url);
+        }
         let mut clients = Self::from_clients(
             aws_sdk_eks::Client::from_conf(eks.build()),
             aws_sdk_kms::Client::from_conf(kms.build()),
@@ -468,7 +288,7 @@ impl AwsClients {
         if let Some(inner) = Arc::get_mut(&mut clients.inner) {
             inner.limits = limits;
         }
-        Ok(clients)
+        clients
     }
 
     /// For tests: builds from explicit SDK clients (e.g. aws-smithy-mocks
@@ -511,16 +331,17 @@ impl AwsClients {
     }
 
     /// Names the endpoint and the configured bounds in the message of a
-    /// call that timed out, so a hung endpoint is easy to find. `kms`
-    /// selects the KMS endpoint, else EKS's.
-    pub(crate) fn annotate(&self, mut e: super::AwsError, kms: bool) -> super::AwsError {
+    /// call that timed out, so a hung endpoint is easy to find.
+    pub(crate) fn annotate(&self, mut e: super::AwsError, service: Service) -> super::AwsError {
         if e.kind == super::AwsErrorKind::Timeout {
             let limits = &self.inner.limits;
-            let (service, endpoint) = if kms {
-                ("kms", limits.kms_endpoint.clone())
-            } else {
-                ("eks", limits.eks_endpoint.clone())
+            let endpoint = match service {
+                Service::Kms => limits.kms_endpoint.clone(),
+                Service::Eks => limits.eks_endpoint.clone(),
+                // STS calls fail inside the credential chain, not here.
+                Service::Sts => None,
             };
+            let service = service.name();
             let endpoint = endpoint
                 .unwrap_or_else(|| format!("https://{service}.{}.amazonaws.com", self.region()));
             e.message = format!(
@@ -572,6 +393,297 @@ impl AwsClients {
 }
 
 /// The origin of a proxy URL, for messages.
+/// Checks the block's own values that need no lookup; returns the
+/// validated endpoint overrides.
+fn validate_block(settings: &ProviderSettings) -> Result<Endpoints, ConfigError> {
+    let endpoints = Endpoints {
+        eks: validate_endpoint("endpoints.eks", settings.endpoints.eks.as_deref())?,
+        kms: validate_endpoint("endpoints.kms", settings.endpoints.kms.as_deref())?,
+        sts: validate_endpoint("endpoints.sts", settings.endpoints.sts.as_deref())?,
+    };
+    if let Some(profile) = &settings.profile {
+        validate_profile(profile)?;
+    }
+    if let Some(role) = &settings.assume_role {
+        validate_assume_role(role)?;
+    }
+    Ok(endpoints)
+}
+
+/// The selected profile and the shared files it is read from.
+struct SelectedProfile {
+    /// The profile name in effect.
+    name: String,
+    /// `shared_config_files`, resolved.
+    config_files: Option<Vec<PathBuf>>,
+    /// `shared_credentials_files`, resolved.
+    credentials_files: Option<Vec<PathBuf>>,
+    /// The files to read profiles from (None: the default files).
+    files: Option<EnvConfigFiles>,
+}
+
+impl SelectedProfile {
+    /// Selects the profile, checks the block's shared files and reads the
+    /// profile; returns it with the ambient settings (environment, then the
+    /// profile) every other setting falls back to.
+    async fn load(
+        settings: &ProviderSettings,
+        sources: &Sources,
+    ) -> Result<(SelectedProfile, Ambient), ConfigError> {
+        let env_only = Ambient::new(sources.env.clone(), None);
+        let (name, _) = resolve::profile_name(settings, &env_only);
+        let config_files =
+            resolve::shared_files(settings.auth.shared_config_files.as_deref(), &env_only);
+        let credentials_files =
+            resolve::shared_files(settings.auth.shared_credentials_files.as_deref(), &env_only);
+        check_files("shared_config_files", config_files.as_deref())?;
+        check_files("shared_credentials_files", credentials_files.as_deref())?;
+        let files = sources
+            .profile_files
+            .clone()
+            .or_else(|| profile_files(config_files.as_deref(), credentials_files.as_deref()));
+        let env = match &sources.env {
+            Some(map) => Env::from(map.clone()),
+            None => Env::real(),
+        };
+        let loaded = aws_config::profile::load(
+            &Fs::real(),
+            &env,
+            &files.clone().unwrap_or_default(),
+            Some(name.clone().into()),
+        )
+        .await;
+        let profile_set = match loaded {
+            Ok(set) => Some(set),
+            Err(e) if config_files.is_some() || credentials_files.is_some() => {
+                return Err(ConfigError::InvalidSharedFile {
+                    attribute: if config_files.is_some() {
+                        "shared_config_files"
+                    } else {
+                        "shared_credentials_files"
+                    },
+                    reason: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+                })
+            }
+            Err(e) => {
+                tracing::warn!(error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "could not read the shared AWS config files");
+                None
+            }
+        };
+        let selected = SelectedProfile {
+            name,
+            config_files,
+            credentials_files,
+            files,
+        };
+        Ok((selected, Ambient::new(sources.env.clone(), profile_set)))
+    }
+}
+
+/// The region and the STS region, validated.
+fn regions(settings: &ProviderSettings, amb: &Ambient) -> Result<(String, String), ConfigError> {
+    let region = match resolve::region(settings, amb) {
+        Some((region, _)) => region,
+        None => return Err(ConfigError::NoRegion),
+    };
+    validate_region(&region)?;
+    let sts_region = settings
+        .auth
+        .sts_region
+        .clone()
+        .unwrap_or_else(|| region.clone());
+    validate_region(&sts_region).map_err(|e| match e {
+        ConfigError::InvalidRegion { value, reason } => {
+            ConfigError::InvalidStsRegion { value, reason }
+        }
+        other => other,
+    })?;
+    Ok((region, sts_region))
+}
+
+/// `use_fips_endpoint` and `use_dualstack_endpoint`, resolved.
+#[derive(Debug, Clone, Copy)]
+struct EndpointVariants {
+    fips: bool,
+    dual_stack: bool,
+}
+
+impl EndpointVariants {
+    fn resolve(settings: &ProviderSettings, amb: &Ambient) -> Result<Self, ConfigError> {
+        Ok(EndpointVariants {
+            fips: resolve::flag(
+                settings.transport.use_fips_endpoint,
+                "AWS_USE_FIPS_ENDPOINT",
+                "use_fips_endpoint",
+                amb,
+            )?,
+            dual_stack: resolve::flag(
+                settings.transport.use_dualstack_endpoint,
+                "AWS_USE_DUALSTACK_ENDPOINT",
+                "use_dualstack_endpoint",
+                amb,
+            )?,
+        })
+    }
+}
+
+/// The options of the one HTTPS client: the CA bundle and the proxies,
+/// checked.
+fn http_options(settings: &ProviderSettings, amb: &Ambient) -> Result<HttpOptions, ConfigError> {
+    let ca_bundle = match resolve::ca_bundle(settings, amb) {
+        Some((path, origin)) => Some(http::load_ca_bundle(&path, &origin)?),
+        None => None,
+    };
+    let mut proxies = resolve::proxies(settings, amb);
+    for (slot, name) in [
+        (&mut proxies.http, "http_proxy"),
+        (&mut proxies.https, "https_proxy"),
+    ] {
+        if let Some(url) = slot.as_deref() {
+            let origin = proxy_origin(settings, name, amb);
+            *slot = Some(http::normalize_proxy(url, &origin)?);
+        }
+    }
+    let redacted = |url: &Option<String>| {
+        url.as_deref()
+            .map(http::redact_userinfo)
+            .unwrap_or_default()
+    };
+    tracing::debug!(
+        custom_ca_bundle = ca_bundle.is_some(),
+        http_proxy = redacted(&proxies.http),
+        https_proxy = redacted(&proxies.https),
+        no_proxy = proxies.no_proxy.as_deref().unwrap_or(""),
+        "HTTP client settings"
+    );
+    Ok(HttpOptions { ca_bundle, proxies })
+}
+
+/// The configuration of the STS clients (AssumeRole,
+/// AssumeRoleWithWebIdentity and GetCallerIdentity): the SDK configuration
+/// with the STS region and endpoint.
+struct StsConfig(aws_types::SdkConfig);
+
+impl StsConfig {
+    fn new(sdk_config: &aws_types::SdkConfig, sts_region: &str, endpoint: Option<&str>) -> Self {
+        let mut b = sdk_config
+            .clone()
+            .into_builder()
+            .region(Region::new(sts_region.to_owned()));
+        if let Some(url) = endpoint {
+            b = b.endpoint_url(url);
+            // Marks the URL as set in code so that it wins over
+            // AWS_ENDPOINT_URL_STS when the STS client is built.
+            b.insert_origin("endpoint_url", Origin::shared_config());
+        }
+        StsConfig(b.build())
+    }
+
+    /// An STS client configuration without credentials or identity cache.
+    fn builder(&self) -> aws_sdk_sts::config::Builder {
+        let mut b = aws_sdk_sts::config::Builder::from(&self.0);
+        b.set_credentials_provider(None);
+        b.identity_cache(IdentityCache::no_cache())
+    }
+}
+
+/// `assume_role_with_web_identity`: its credentials and their source.
+fn web_identity_credentials(
+    web: &WebIdentity,
+    amb: &Ambient,
+    sts: &StsConfig,
+) -> Result<(SharedCredentialsProvider, CredentialSource), ConfigError> {
+    let resolved = resolve::web_identity(web, amb)?;
+    validate_role_arn("assume_role_with_web_identity.role_arn", &resolved.role_arn)?;
+    validate_session_name(
+        "assume_role_with_web_identity.session_name",
+        &resolved.session_name,
+    )?;
+    validate_duration("assume_role_with_web_identity.duration", web.duration)?;
+    let source = CredentialSource::WebIdentity {
+        role_arn: resolved.role_arn.clone(),
+        token: match &resolved.token {
+            TokenSource::File(p) => format!("the file {}", p.display()),
+            TokenSource::Value(_) => "`web_identity_token`".to_owned(),
+        },
+    };
+    let provider = WebIdentityCredentials {
+        sts: aws_sdk_sts::Client::from_conf(sts.builder().build()),
+        resolved,
+        duration: web.duration,
+        policy: web.policy.clone(),
+        policy_arns: web.policy_arns.clone(),
+    };
+    Ok((SharedCredentialsProvider::new(provider), source))
+}
+
+/// The block's `profile`: only that profile's credentials, and their source.
+fn profile_credentials(
+    profile: &SelectedProfile,
+    region: &str,
+    variants: EndpointVariants,
+    http_client: &SharedHttpClient,
+) -> (SharedCredentialsProvider, CredentialSource) {
+    let provider_config = ProviderConfig::without_region()
+        .with_region(Some(Region::new(region.to_owned())))
+        .with_use_fips(Some(variants.fips))
+        .with_use_dual_stack(Some(variants.dual_stack))
+        .with_http_client(http_client.clone());
+    let mut b = ProfileFileCredentialsProvider::builder()
+        .configure(&provider_config)
+        .profile_name(&profile.name);
+    if let Some(files) = profile.files.clone() {
+        b = b.profile_files(files);
+    }
+    let files: Vec<PathBuf> = profile
+        .config_files
+        .iter()
+        .chain(profile.credentials_files.iter())
+        .flatten()
+        .cloned()
+        .collect();
+    (
+        SharedCredentialsProvider::new(b.build()),
+        CredentialSource::Profile {
+            name: profile.name.clone(),
+            files,
+        },
+    )
+}
+
+/// The final credentials: `base`, behind `assume_role` if set, guarded by
+/// the account check if configured, explaining failures with `context`.
+fn guarded_credentials(
+    settings: &ProviderSettings,
+    base: SharedCredentialsProvider,
+    context: CredentialContext,
+    sts: &StsConfig,
+) -> SharedCredentialsProvider {
+    let credentials = match &settings.assume_role {
+        Some(role) => SharedCredentialsProvider::new(AssumeRoleCredentials {
+            sts: aws_sdk_sts::Client::from_conf(sts.builder().credentials_provider(base).build()),
+            role: role.clone(),
+            session_name: role
+                .session_name
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SESSION_NAME.to_owned()),
+        }),
+        None => base,
+    };
+    let guard = settings.auth.guards_account().then(|| {
+        Arc::new(AccountGuard::new(
+            sts.builder(),
+            settings.auth.allowed_account_ids.clone(),
+            settings.auth.forbidden_account_ids.clone(),
+        ))
+    });
+    SharedCredentialsProvider::new(GuardedCredentials {
+        inner: credentials,
+        context: Arc::new(context),
+        guard,
+    })
+}
+
 fn proxy_origin(
     settings: &ProviderSettings,
     attribute: &'static str,
@@ -1271,7 +1383,7 @@ mod tests {
                 request_id: None,
                 http_status: None,
             },
-            false,
+            Service::Eks,
         );
         assert_eq!(
             e.message,

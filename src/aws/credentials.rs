@@ -28,6 +28,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
 use aws_types::sdk_config::SharedCredentialsProvider;
 
+use super::call::Call;
 use super::config::AssumeRole;
 use super::resolve::{ResolvedWebIdentity, TokenSource};
 
@@ -84,7 +85,7 @@ impl AssumeRoleCredentials {
                     .map_err(CredentialsError::invalid_configuration)?,
             );
         }
-        let out = self
+        let request = self
             .sts
             .assume_role()
             .role_arn(&r.role_arn)
@@ -98,7 +99,9 @@ impl AssumeRoleCredentials {
                 (!r.transitive_tag_keys.is_empty()).then(|| r.transitive_tag_keys.clone()),
             )
             .set_source_identity(r.source_identity.clone())
-            .send()
+            .send();
+        let out = Call::sts("AssumeRole", &r.role_arn)
+            .send_raw(request)
             .await
             .map_err(CredentialsError::provider_error)?;
         into_credentials(out.credentials, "AssumeRole")
@@ -155,7 +158,7 @@ impl WebIdentityCredentials {
 
     async fn load(&self) -> provider::Result {
         let token = self.token().await?;
-        let out = self
+        let request = self
             .sts
             .assume_role_with_web_identity()
             .role_arn(&self.resolved.role_arn)
@@ -164,7 +167,9 @@ impl WebIdentityCredentials {
             .set_duration_seconds(duration_seconds(self.duration))
             .set_policy(self.policy.clone())
             .set_policy_arns(policy_descriptors(&self.policy_arns))
-            .send()
+            .send();
+        let out = Call::sts("AssumeRoleWithWebIdentity", &self.resolved.role_arn)
+            .send_raw(request)
             .await
             .map_err(CredentialsError::provider_error)?;
         into_credentials(out.credentials, "AssumeRoleWithWebIdentity")
@@ -407,12 +412,15 @@ impl AccountGuard {
                 .credentials_provider(SharedCredentialsProvider::new(creds.clone()))
                 .build(),
         );
-        let out = client.get_caller_identity().send().await.map_err(|e| {
-            CredentialsError::provider_error(AccountCheckFailed(format!(
-                "{}",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
-            )))
-        })?;
+        let out = Call::sts("GetCallerIdentity", "the account guard")
+            .send_raw(client.get_caller_identity().send())
+            .await
+            .map_err(|e| {
+                CredentialsError::provider_error(AccountCheckFailed(format!(
+                    "{}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                )))
+            })?;
         let account = out.account().unwrap_or_default().to_owned();
         let result = self.judge(&account);
         tracing::debug!(

@@ -1,13 +1,12 @@
 //! EKS calls: DescribeCluster, AssociateEncryptionConfig, DescribeUpdate and
 //! ListUpdates.
 
-use std::time::Instant;
-
 use aws_sdk_eks::types::{EncryptionConfig, Provider, Update};
 
+use super::call::Call;
 use super::config::AwsClients;
-use super::error::{trace_call, AwsError};
-use super::kms::rfc3339;
+use super::error::AwsError;
+use super::kms::{name_of, rfc3339};
 
 /// An EKS cluster, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +25,14 @@ pub struct ClusterInfo {
     pub created_at: Option<String>,
     /// The cluster's IAM role (the grantee of EKS's grant on its CMK).
     pub role_arn: Option<String>,
+}
+
+impl ClusterInfo {
+    /// The CMK in the cluster's encryption configuration, if any (EKS
+    /// allows one).
+    pub fn cmk_arn(&self) -> Option<&str> {
+        self.encryption.first().map(|e| e.key_arn.as_str())
+    }
 }
 
 /// One entry of a cluster's encryption configuration.
@@ -69,22 +76,14 @@ impl From<&Update> for UpdateInfo {
     fn from(u: &Update) -> Self {
         UpdateInfo {
             id: u.id().unwrap_or_default().to_owned(),
-            status: u
-                .status()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            update_type: u
-                .r#type()
-                .map(|t| t.as_str().to_owned())
-                .unwrap_or_default(),
+            status: name_of(u.status()),
+            update_type: name_of(u.r#type()),
             params: u
                 .params()
                 .iter()
                 .map(|p| {
                     (
-                        p.r#type()
-                            .map(|t| t.as_str().to_owned())
-                            .unwrap_or_default(),
+                        name_of(p.r#type()),
                         p.value().unwrap_or_default().to_owned(),
                     )
                 })
@@ -93,10 +92,7 @@ impl From<&Update> for UpdateInfo {
                 .errors()
                 .iter()
                 .map(|e| UpdateError {
-                    code: e
-                        .error_code()
-                        .map(|c| c.as_str().to_owned())
-                        .unwrap_or_default(),
+                    code: name_of(e.error_code()),
                     message: e.error_message().unwrap_or_default().to_owned(),
                     resource_ids: e.resource_ids().to_vec(),
                 })
@@ -123,17 +119,10 @@ impl AwsClients {
     #[allow(deprecated)]
     pub async fn describe_cluster(&self, name: &str) -> Result<Option<ClusterInfo>, AwsError> {
         const OP: &str = "DescribeCluster";
-        let started = Instant::now();
-        let result = self.eks().describe_cluster().name(name).send().await;
-        let not_found = matches!(
-            &result,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception())
-        );
-        let result = result.map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
-        trace_call(OP, name, started, &result);
-        let out = match result {
+        let request = self.eks().describe_cluster().name(name).send();
+        let out = match self.send(Call::eks(OP, name), request).await {
             Ok(out) => out,
-            Err(e) if not_found || e.is_code("ResourceNotFoundException") => return Ok(None),
+            Err(e) if e.is_code("ResourceNotFoundException") => return Ok(None),
             Err(e) if is_cluster_not_found_client_exception(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
@@ -144,10 +133,7 @@ impl AwsClients {
             name: c.name().unwrap_or(name).to_owned(),
             arn: c.arn().unwrap_or_default().to_owned(),
             version: c.version().unwrap_or_default().to_owned(),
-            status: c
-                .status()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
+            status: name_of(c.status()),
             encryption: c
                 .encryption_config()
                 .iter()
@@ -176,24 +162,20 @@ impl AwsClients {
         client_request_token: &str,
     ) -> Result<UpdateInfo, AwsError> {
         const OP: &str = "AssociateEncryptionConfig";
-        let started = Instant::now();
         // See describe_cluster about the deprecated `resources`.
         #[allow(deprecated)]
         let config = EncryptionConfig::builder()
             .provider(Provider::builder().key_arn(key_arn).build())
             .set_resources(Some(resources.to_vec()))
             .build();
-        let result = self
+        let request = self
             .eks()
             .associate_encryption_config()
             .cluster_name(cluster)
             .encryption_config(config)
             .client_request_token(client_request_token)
-            .send()
-            .await
-            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
-        trace_call(OP, cluster, started, &result);
-        let out = result?;
+            .send();
+        let out = self.send(Call::eks(OP, cluster), request).await?;
         out.update()
             .map(UpdateInfo::from)
             .ok_or_else(|| AwsError::other(OP, "the response has no update"))
@@ -206,17 +188,13 @@ impl AwsClients {
         update_id: &str,
     ) -> Result<UpdateInfo, AwsError> {
         const OP: &str = "DescribeUpdate";
-        let started = Instant::now();
-        let result = self
+        let request = self
             .eks()
             .describe_update()
             .name(cluster)
             .update_id(update_id)
-            .send()
-            .await
-            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
-        trace_call(OP, cluster, started, &result);
-        let out = result?;
+            .send();
+        let out = self.send(Call::eks(OP, cluster), request).await?;
         out.update()
             .map(UpdateInfo::from)
             .ok_or_else(|| AwsError::other(OP, "the response has no update"))
@@ -224,31 +202,16 @@ impl AwsClients {
 
     /// ListUpdates of a cluster: the ids of all its updates, every page.
     pub async fn list_updates(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
-        const OP: &str = "ListUpdates";
-        let started = Instant::now();
-        let mut pages = self
+        let pages = self
             .eks()
             .list_updates()
             .name(cluster)
             .into_paginator()
             .send();
-        let mut ids = Vec::new();
-        let mut page_count = 0u32;
-        while let Some(page) = pages.next().await {
-            let result = page.map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
-            trace_call(OP, cluster, started, &result);
-            ids.extend(result?.update_ids().iter().cloned());
-            page_count += 1;
-        }
-        tracing::debug!(
-            operation = OP,
-            cluster,
-            pages = page_count,
-            updates = ids.len(),
-            duration_ms = started.elapsed().as_millis() as u64,
-            "listed updates"
-        );
-        Ok(ids)
+        self.all_pages(Call::eks("ListUpdates", cluster), pages, |page| {
+            page.update_ids()
+        })
+        .await
     }
 }
 

@@ -116,16 +116,21 @@ impl AwsError {
         }
     }
 
-    /// Builds an error of kind [`AwsErrorKind::Other`] for an operation.
-    pub(crate) fn other(operation: &'static str, message: impl Into<String>) -> Self {
+    /// An error without code, request id or HTTP status.
+    fn new(operation: &'static str, kind: AwsErrorKind, message: String) -> Self {
         AwsError {
             operation,
-            kind: AwsErrorKind::Other,
+            kind,
             code: None,
-            message: message.into(),
+            message,
             request_id: None,
             http_status: None,
         }
+    }
+
+    /// Builds an error of kind [`AwsErrorKind::Other`] for an operation.
+    pub(crate) fn other(operation: &'static str, message: impl Into<String>) -> Self {
+        AwsError::new(operation, AwsErrorKind::Other, message.into())
     }
 
     /// Flattens an SDK error of any operation into an [`AwsError`].
@@ -133,110 +138,78 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     {
-        let request_id = err.request_id().map(str::to_owned);
-        let http_status = err.raw_response().map(|r| r.status().as_u16());
-
         // A refused account shows up like a credentials failure (the check
         // runs when credentials are first loaded), so it is looked for first.
         if let Some(refused) = find_in_chain::<AccountNotAllowed>(&err) {
-            return AwsError {
-                operation,
-                kind: AwsErrorKind::AccountNotAllowed,
-                code: None,
-                message: refused.to_string(),
-                request_id: None,
-                http_status: None,
-            };
+            let message = refused.to_string();
+            return AwsError::new(operation, AwsErrorKind::AccountNotAllowed, message);
         }
         // A credentials failure shows up as a construction or dispatch failure
         // whose cause chain holds the provider's CredentialsError.
         if let Some(explained) = find_in_chain::<ExplainedCredentialsError>(&err) {
-            return AwsError {
-                operation,
-                kind: AwsErrorKind::Credentials,
-                code: None,
-                message: explained_message(explained),
-                request_id: None,
-                http_status: None,
-            };
+            let message = explained_message(explained);
+            return AwsError::new(operation, AwsErrorKind::Credentials, message);
         }
-        if let Some(cred) = find_credentials_error(&err) {
-            return AwsError {
-                operation,
-                kind: AwsErrorKind::Credentials,
-                code: None,
-                message: credentials_message(cred),
-                request_id: None,
-                http_status: None,
-            };
+        if let Some(cred) = find_in_chain::<CredentialsError>(&err) {
+            let message = credentials_message(cred);
+            return AwsError::new(operation, AwsErrorKind::Credentials, message);
         }
 
-        match &err {
+        let request_id = err.request_id().map(str::to_owned);
+        let http_status = err.raw_response().map(|r| r.status().as_u16());
+        let (kind, message) = match &err {
             SdkError::ServiceError(ctx) => {
-                let service_err = ctx.err();
-                let code = service_err.code().map(str::to_owned);
-                let message = service_err
-                    .message()
-                    .map(str::to_owned)
-                    .filter(|m| !m.is_empty())
-                    .unwrap_or_else(|| match (&code, http_status) {
-                        (Some(_), _) => "no message".to_owned(),
-                        (None, Some(status)) => format!("HTTP {status} with no error code"),
-                        (None, None) => error_chain(service_err),
-                    });
-                AwsError {
-                    operation,
-                    kind: AwsErrorKind::Service,
-                    code,
-                    message,
-                    request_id: request_id
-                        .or_else(|| service_err.meta().request_id().map(str::to_owned)),
-                    http_status,
-                }
+                return service_error(operation, ctx.err(), request_id, http_status)
             }
-            SdkError::TimeoutError(_) => AwsError {
-                operation,
-                kind: AwsErrorKind::Timeout,
-                code: None,
-                message: format!("request timed out: {}", error_chain(&err)),
-                request_id,
-                http_status,
-            },
-            SdkError::DispatchFailure(dispatch) => {
-                let kind = if dispatch.is_timeout() {
-                    AwsErrorKind::Timeout
-                } else if dispatch.is_io() {
-                    AwsErrorKind::Connection
-                } else {
-                    AwsErrorKind::Other
-                };
-                AwsError {
-                    operation,
-                    kind,
-                    code: None,
-                    message: error_chain(&err),
-                    request_id,
-                    http_status,
-                }
+            SdkError::TimeoutError(_) => (
+                AwsErrorKind::Timeout,
+                format!("request timed out: {}", error_chain(&err)),
+            ),
+            SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => {
+                (AwsErrorKind::Timeout, error_chain(&err))
             }
-            SdkError::ResponseError(_) => AwsError {
-                operation,
-                kind: AwsErrorKind::Service,
-                code: None,
-                message: format!("unreadable response: {}", error_chain(&err)),
-                request_id,
-                http_status,
-            },
-            // ConstructionFailure and future variants.
-            _ => AwsError {
-                operation,
-                kind: AwsErrorKind::Other,
-                code: None,
-                message: error_chain(&err),
-                request_id,
-                http_status,
-            },
+            SdkError::DispatchFailure(dispatch) if dispatch.is_io() => {
+                (AwsErrorKind::Connection, error_chain(&err))
+            }
+            SdkError::ResponseError(_) => (
+                AwsErrorKind::Service,
+                format!("unreadable response: {}", error_chain(&err)),
+            ),
+            // Other dispatch failures, ConstructionFailure and future variants.
+            _ => (AwsErrorKind::Other, error_chain(&err)),
+        };
+        AwsError {
+            request_id,
+            http_status,
+            ..AwsError::new(operation, kind, message)
         }
+    }
+}
+
+/// The [`AwsError`] of an error the service answered with.
+fn service_error<E: ProvideErrorMetadata + StdError + 'static>(
+    operation: &'static str,
+    service_err: &E,
+    request_id: Option<String>,
+    http_status: Option<u16>,
+) -> AwsError {
+    let code = service_err.code().map(str::to_owned);
+    let message = service_err
+        .message()
+        .map(str::to_owned)
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| match (&code, http_status) {
+            (Some(_), _) => "no message".to_owned(),
+            (None, Some(status)) => format!("HTTP {status} with no error code"),
+            (None, None) => error_chain(service_err),
+        });
+    AwsError {
+        operation,
+        kind: AwsErrorKind::Service,
+        code,
+        message,
+        request_id: request_id.or_else(|| service_err.meta().request_id().map(str::to_owned)),
+        http_status,
     }
 }
 
@@ -244,35 +217,40 @@ impl AwsError {
 /// cause whose message its parent already includes.
 fn error_chain(err: &(dyn StdError + 'static)) -> String {
     let mut out = err.to_string();
-    let mut current = err.source();
-    while let Some(e) = current {
+    for e in chain(err).skip(1) {
         let msg = e.to_string();
         if !msg.is_empty() && !out.contains(&msg) {
             out.push_str(": ");
             out.push_str(&msg);
         }
-        current = e.source();
     }
     out
 }
 
-/// Walks the cause chain looking for an error of type `T`.
+/// An error and its causes, outermost first.
+fn chain<'a>(
+    err: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(err), |e: &&'a (dyn StdError + 'static)| (*e).source())
+}
+
+/// The outermost error of type `T` in the cause chain of `err`.
 fn find_in_chain<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
-    let mut current: Option<&'a (dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(found) = e.downcast_ref::<T>() {
-            return Some(found);
-        }
-        current = e.source();
-    }
-    None
+    chain(err).find_map(|e| e.downcast_ref::<T>())
+}
+
+/// The innermost error of type `T` in the cause chain of `err`.
+fn innermost_in_chain<'a, T: StdError + 'static>(
+    err: &'a (dyn StdError + 'static),
+) -> Option<&'a T> {
+    chain(err).filter_map(|e| e.downcast_ref::<T>()).last()
 }
 
 /// A credentials failure with the source tried, the region and the fix.
 /// Never includes secret values: only names, paths and the SDK's messages.
 fn explained_message(e: &ExplainedCredentialsError) -> String {
     let ctx = &e.context;
-    let not_loaded = innermost_credentials_error(&e.cause)
+    let not_loaded = innermost_in_chain::<CredentialsError>(&e.cause)
         .is_some_and(|c| matches!(c, CredentialsError::CredentialsNotLoaded(_)));
     let mut msg = if not_loaded {
         format!(
@@ -312,52 +290,14 @@ fn explained_message(e: &ExplainedCredentialsError) -> String {
     msg
 }
 
-/// The innermost [`CredentialsError`] of a chain starting at `err`.
-fn innermost_credentials_error(err: &CredentialsError) -> Option<&CredentialsError> {
-    let mut innermost = None;
-    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(cred) = e.downcast_ref::<CredentialsError>() {
-            innermost = Some(cred);
-        }
-        current = e.source();
-    }
-    innermost
-}
-
-/// Walks the cause chain looking for a [`CredentialsError`].
-fn find_credentials_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a CredentialsError> {
-    let mut current: Option<&'a (dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(cred) = e.downcast_ref::<CredentialsError>() {
-            return Some(cred);
-        }
-        current = e.source();
-    }
-    None
-}
-
 /// A user-facing message for a credentials failure.
 fn credentials_message(err: &CredentialsError) -> String {
     // The innermost credentials error says what went wrong first: with
     // `assume_role`, a failing AssumeRole may itself be caused by missing
     // base credentials.
-    let mut innermost = err;
-    let mut assume_role: Option<&AssumeRoleSdkError> = None;
-    let mut web_identity: Option<&WebIdentitySdkError> = None;
-    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(cred) = e.downcast_ref::<CredentialsError>() {
-            innermost = cred;
-        }
-        if let Some(sts) = e.downcast_ref::<AssumeRoleSdkError>() {
-            assume_role.get_or_insert(sts);
-        }
-        if let Some(sts) = e.downcast_ref::<WebIdentitySdkError>() {
-            web_identity.get_or_insert(sts);
-        }
-        current = e.source();
-    }
+    let innermost = innermost_in_chain::<CredentialsError>(err).unwrap_or(err);
+    let assume_role = find_in_chain::<AssumeRoleSdkError>(err);
+    let web_identity = find_in_chain::<WebIdentitySdkError>(err);
     match innermost {
         CredentialsError::CredentialsNotLoaded(_) => NO_CREDENTIALS_MESSAGE.to_owned(),
         CredentialsError::ProviderTimedOut(t) => format!(
@@ -367,36 +307,30 @@ fn credentials_message(err: &CredentialsError) -> String {
             t.timeout_duration()
         ),
         _ => match (assume_role, web_identity) {
-            (Some(sts @ SdkError::ServiceError(_)), _) => sts_refusal(
-                "`assume_role.role_arn`",
-                sts.code(),
-                sts.message(),
-                sts.request_id()
-                    .or_else(|| sts.as_service_error().and_then(|e| e.meta().request_id())),
-            ),
-            (_, Some(sts @ SdkError::ServiceError(_))) => sts_refusal(
-                "`assume_role_with_web_identity.role_arn`",
-                sts.code(),
-                sts.message(),
-                sts.request_id()
-                    .or_else(|| sts.as_service_error().and_then(|e| e.meta().request_id())),
-            ),
+            (Some(sts @ SdkError::ServiceError(_)), _) => {
+                sts_refusal("`assume_role.role_arn`", sts)
+            }
+            (_, Some(sts @ SdkError::ServiceError(_))) => {
+                sts_refusal("`assume_role_with_web_identity.role_arn`", sts)
+            }
             _ => format!("failed to load AWS credentials: {}", error_chain(err)),
         },
     }
 }
 
-/// "could not assume the role of X: Code: message (STS request id: id)".
-fn sts_refusal(
+/// "could not assume the role of X: Code: message (STS request id: id)",
+/// for STS's refusal `sts`.
+fn sts_refusal<E: ProvideErrorMetadata>(
     attribute: &str,
-    code: Option<&str>,
-    message: Option<&str>,
-    request_id: Option<&str>,
+    sts: &SdkError<E, HttpResponse>,
 ) -> String {
+    let request_id = sts
+        .request_id()
+        .or_else(|| sts.as_service_error().and_then(|e| e.meta().request_id()));
     let mut msg = format!(
         "could not assume the role of {attribute}: {}: {}",
-        code.unwrap_or("error"),
-        message.unwrap_or("no message")
+        sts.code().unwrap_or("error"),
+        sts.message().unwrap_or("no message")
     );
     if let Some(id) = request_id {
         msg.push_str(&format!(" (STS request id: {id})"));
@@ -528,35 +462,6 @@ impl ConfigError {
             | ConfigError::InvalidProxy { origin, .. } => from_origin(origin),
             ConfigError::InvalidAmbient { .. } => None,
         }
-    }
-}
-
-/// Emits the debug event of one finished AWS call. `subject` is what the
-/// call was about (a cluster name or a key id); bodies are never logged.
-pub(crate) fn trace_call<O: RequestId>(
-    operation: &'static str,
-    subject: &str,
-    started: std::time::Instant,
-    result: &Result<O, AwsError>,
-) {
-    let duration_ms = started.elapsed().as_millis() as u64;
-    match result {
-        Ok(out) => tracing::debug!(
-            operation,
-            subject,
-            request_id = out.request_id().unwrap_or(""),
-            duration_ms,
-            "AWS call succeeded"
-        ),
-        Err(e) => tracing::debug!(
-            operation,
-            subject,
-            request_id = e.request_id.as_deref().unwrap_or(""),
-            duration_ms,
-            kind = %e.kind,
-            code = e.code.as_deref().unwrap_or(""),
-            "AWS call failed"
-        ),
     }
 }
 

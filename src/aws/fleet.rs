@@ -1,32 +1,17 @@
 //! EKS ListClusters: every cluster of the provider's region.
 
-use std::time::Instant;
-
+use super::call::Call;
 use super::config::AwsClients;
-use super::error::{trace_call, AwsError};
+use super::error::AwsError;
 
 impl AwsClients {
     /// ListClusters, every page: the names of all clusters in the region.
     pub async fn list_clusters(&self) -> Result<Vec<String>, AwsError> {
-        const OP: &str = "ListClusters";
-        let started = Instant::now();
-        let mut pages = self.eks().list_clusters().into_paginator().send();
-        let mut names = Vec::new();
-        let mut page_count = 0u32;
-        while let Some(page) = pages.next().await {
-            let result = page.map_err(|e| self.annotate(AwsError::from_sdk(OP, e), false));
-            trace_call(OP, self.region(), started, &result);
-            names.extend(result?.clusters().iter().cloned());
-            page_count += 1;
-        }
-        tracing::debug!(
-            operation = OP,
-            pages = page_count,
-            clusters = names.len(),
-            duration_ms = started.elapsed().as_millis() as u64,
-            "listed clusters"
-        );
-        Ok(names)
+        let pages = self.eks().list_clusters().into_paginator().send();
+        self.all_pages(Call::eks("ListClusters", self.region()), pages, |page| {
+            page.clusters()
+        })
+        .await
     }
 }
 

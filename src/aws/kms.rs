@@ -1,12 +1,11 @@
 //! KMS calls: DescribeKey (plain and cached) and GetKeyRotationStatus.
 
-use std::time::Instant;
-
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
+use super::call::Call;
 use super::config::AwsClients;
-use super::error::{trace_call, AwsError};
+use super::error::AwsError;
 
 /// A KMS key's metadata, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +30,12 @@ pub struct KeyInfo {
     pub custody: super::KeyCustody,
 }
 
+/// The name of an SDK enum value (`ACTIVE`, `Enabled`, ...), or `""` when
+/// the response left it out.
+pub(crate) fn name_of<T: AsRef<str>>(value: Option<&T>) -> String {
+    value.map(|v| v.as_ref().to_owned()).unwrap_or_default()
+}
+
 /// Formats a timestamp as RFC 3339.
 pub(crate) fn rfc3339(t: &DateTime) -> Option<String> {
     t.fmt(Format::DateTime).ok()
@@ -41,38 +46,18 @@ impl AwsClients {
     /// a key id.
     pub async fn describe_key(&self, key_id: &str) -> Result<KeyInfo, AwsError> {
         const OP: &str = "DescribeKey";
-        let started = Instant::now();
-        let result = self
-            .kms()
-            .describe_key()
-            .key_id(key_id)
-            .send()
-            .await
-            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), true));
-        trace_call(OP, key_id, started, &result);
-        let out = result?;
+        let request = self.kms().describe_key().key_id(key_id).send();
+        let out = self.send(Call::kms(OP, key_id), request).await?;
         let meta = out
             .key_metadata()
             .ok_or_else(|| AwsError::other(OP, "the response has no KeyMetadata"))?;
         Ok(KeyInfo {
             key_id: meta.key_id().to_owned(),
             arn: meta.arn().unwrap_or_default().to_owned(),
-            state: meta
-                .key_state()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            spec: meta
-                .key_spec()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            usage: meta
-                .key_usage()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            manager: meta
-                .key_manager()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
+            state: name_of(meta.key_state()),
+            spec: name_of(meta.key_spec()),
+            usage: name_of(meta.key_usage()),
+            manager: name_of(meta.key_manager()),
             deletion_date: meta.deletion_date().and_then(rfc3339),
             enabled: meta.enabled(),
             custody: super::preflight::custody_of(meta),
@@ -116,17 +101,11 @@ impl AwsClients {
     }
 
     async fn key_rotation_enabled_uncached(&self, key_arn: &str) -> Result<bool, AwsError> {
-        const OP: &str = "GetKeyRotationStatus";
-        let started = Instant::now();
-        let result = self
-            .kms()
-            .get_key_rotation_status()
-            .key_id(key_arn)
-            .send()
-            .await
-            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), true));
-        trace_call(OP, key_arn, started, &result);
-        Ok(result?.key_rotation_enabled())
+        let request = self.kms().get_key_rotation_status().key_id(key_arn).send();
+        let out = self
+            .send(Call::kms("GetKeyRotationStatus", key_arn), request)
+            .await?;
+        Ok(out.key_rotation_enabled())
     }
 }
 

@@ -11,10 +11,13 @@
 //! assume role, and the account guard that runs before the first EKS or KMS
 //! call.
 //!
-//! Every call emits a `tracing` debug event with the operation, the cluster or
-//! key id, the request id and the duration; credentials and bodies are never
+//! Every call goes through one template (`call`): it flattens a failure into
+//! an [`AwsError`] that keeps the error code and request id, and emits a
+//! `tracing` debug event with the service, the operation, the cluster or key
+//! id, the request id and the duration; credentials and bodies are never
 //! logged.
 
+mod call;
 mod config;
 mod credentials;
 mod eks;

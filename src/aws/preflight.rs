@@ -1,12 +1,11 @@
 //! KMS calls of the association preflight: a CreateGrant dry run, and the
 //! key's custody (origin, imported material expiry, custom key store).
 
-use std::time::Instant;
-
 use aws_sdk_kms::types::GrantOperation;
 
+use super::call::Call;
 use super::config::AwsClients;
-use super::error::{trace_call, AwsError};
+use super::error::AwsError;
 use super::kms::rfc3339;
 
 /// The operations of the grant EKS creates on a cluster's CMK, for the
@@ -67,9 +66,7 @@ impl AwsClients {
         key_arn: &str,
         grantee: &str,
     ) -> Result<DryRunGrant, AwsError> {
-        const OP: &str = "CreateGrant";
-        let started = Instant::now();
-        let result = self
+        let request = self
             .kms()
             .create_grant()
             .key_id(key_arn)
@@ -81,22 +78,21 @@ impl AwsClients {
                     .collect(),
             ))
             .dry_run(true)
-            .send()
-            .await
-            .map_err(|e| self.annotate(AwsError::from_sdk(OP, e), true));
-        trace_call(OP, key_arn, started, &result);
-        match result {
+            .send();
+        match self.send(Call::kms("CreateGrant", key_arn), request).await {
             Err(e) if e.is_code("DryRunOperationException") => Ok(DryRunGrant::WouldSucceed),
             Err(e) => Err(e),
             Ok(out) => {
                 let grant_id = out.grant_id().unwrap_or_default().to_owned();
                 tracing::warn!(key_arn, grant_id, "KMS ignored DryRun; revoking the grant");
-                let revoked = self
+                let revoke = self
                     .kms()
                     .revoke_grant()
                     .key_id(key_arn)
                     .grant_id(&grant_id)
-                    .send()
+                    .send();
+                let revoked = self
+                    .send(Call::kms("RevokeGrant", key_arn), revoke)
                     .await
                     .is_ok();
                 Ok(DryRunGrant::NotHonoured { grant_id, revoked })

@@ -255,31 +255,69 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&mut self, name: &str) -> Option<String> {
-        match self.get(name)? {
-            Value::String(s) => Some(s.clone()),
-            other => {
-                let kind = other.kind_name();
-                self.error(
-                    name,
-                    "Invalid provider attribute",
-                    format!("expected a string, got {kind}"),
-                );
+    /// Reports an "Invalid provider attribute" error on `name`.
+    fn invalid(&mut self, name: &str, detail: String) {
+        self.error(name, "Invalid provider attribute", detail);
+    }
+
+    /// The value of `name` through `pick`, or None when null/absent; a value
+    /// `pick` refuses is reported as not being `expected` (e.g. "a string").
+    fn typed<T>(
+        &mut self,
+        name: &str,
+        expected: &str,
+        pick: impl FnOnce(&Value) -> Option<T>,
+    ) -> Option<T> {
+        let value = self.get(name)?;
+        match pick(value) {
+            Some(v) => Some(v),
+            None => {
+                let kind = value.kind_name();
+                self.invalid(name, format!("expected {expected}, got {kind}"));
                 None
             }
         }
     }
 
+    /// One element of the collection `name` as a string. An unknown element
+    /// is reported with `unknown` (given the attribute's path), any other
+    /// non-string with `invalid`.
+    fn element_string(
+        &mut self,
+        name: &str,
+        element: Value,
+        unknown: impl FnOnce(&AttributePath) -> String,
+        invalid: impl FnOnce() -> String,
+    ) -> Option<String> {
+        match element {
+            Value::String(s) => Some(s),
+            Value::Unknown => {
+                let path = self.path(name);
+                self.diags
+                    .push(Diagnostic::error(NOT_KNOWN_YET, unknown(&path)).with_attribute(path));
+                None
+            }
+            _ => {
+                self.invalid(name, invalid());
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, name: &str) -> Option<String> {
+        self.typed(name, "a string", |v| match v {
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        })
+    }
+
     fn non_empty_string(&mut self, name: &str) -> Option<String> {
         let s = self.string(name)?;
         if s.trim().is_empty() {
-            self.error(
+            let path = self.path(name);
+            self.invalid(
                 name,
-                "Invalid provider attribute",
-                format!(
-                    "{} must not be empty; remove it to use the default.",
-                    self.path(name)
-                ),
+                format!("{path} must not be empty; remove it to use the default."),
             );
             return None;
         }
@@ -287,103 +325,48 @@ impl Reader<'_> {
     }
 
     fn bool(&mut self, name: &str) -> Option<bool> {
-        match self.get(name)? {
+        self.typed(name, "a bool", |v| match v {
             Value::Bool(b) => Some(*b),
-            other => {
-                let kind = other.kind_name();
-                self.error(
-                    name,
-                    "Invalid provider attribute",
-                    format!("expected a bool, got {kind}"),
-                );
-                None
-            }
-        }
+            _ => None,
+        })
     }
 
     /// A list or set of strings (unknown elements are reported).
     fn strings(&mut self, name: &str) -> Option<Vec<String>> {
-        let elements = match self.get(name)? {
-            Value::List(e) | Value::Set(e) => e.clone(),
-            other => {
-                let kind = other.kind_name();
-                self.error(
+        let elements = self.typed(name, "a list of strings", |v| match v {
+            Value::List(e) | Value::Set(e) => Some(e.clone()),
+            _ => None,
+        })?;
+        elements
+            .into_iter()
+            .map(|e| {
+                self.element_string(
                     name,
-                    "Invalid provider attribute",
-                    format!("expected a list of strings, got {kind}"),
-                );
-                return None;
-            }
-        };
-        let mut out = Vec::with_capacity(elements.len());
-        for e in elements {
-            match e {
-                Value::String(s) => out.push(s),
-                Value::Unknown => {
-                    let path = self.path(name);
-                    self.diags.push(
-                        Diagnostic::error(
-                            NOT_KNOWN_YET,
-                            format!("{path} holds a value that is only known after apply."),
-                        )
-                        .with_attribute(path),
-                    );
-                    return None;
-                }
-                _ => {
-                    self.error(
-                        name,
-                        "Invalid provider attribute",
-                        "every element must be a non-null string".into(),
-                    );
-                    return None;
-                }
-            }
-        }
-        Some(out)
+                    e,
+                    |path| format!("{path} holds a value that is only known after apply."),
+                    || "every element must be a non-null string".into(),
+                )
+            })
+            .collect()
     }
 
     fn string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
-        let entries = match self.get(name)? {
-            Value::Map(m) | Value::Object(m) => m.clone(),
-            other => {
-                let kind = other.kind_name();
-                self.error(
+        let entries = self.typed(name, "a map of strings", |v| match v {
+            Value::Map(m) | Value::Object(m) => Some(m.clone()),
+            _ => None,
+        })?;
+        entries
+            .into_iter()
+            .map(|(k, v)| {
+                let s = self.element_string(
                     name,
-                    "Invalid provider attribute",
-                    format!("expected a map of strings, got {kind}"),
-                );
-                return None;
-            }
-        };
-        let mut out = BTreeMap::new();
-        for (k, v) in entries {
-            match v {
-                Value::String(s) => {
-                    out.insert(k, s);
-                }
-                Value::Unknown => {
-                    let path = self.path(name);
-                    self.diags.push(
-                        Diagnostic::error(
-                            NOT_KNOWN_YET,
-                            format!("{path}[{k:?}] is only known after apply."),
-                        )
-                        .with_attribute(path),
-                    );
-                    return None;
-                }
-                _ => {
-                    self.error(
-                        name,
-                        "Invalid provider attribute",
-                        format!("the value of {k:?} must be a non-null string"),
-                    );
-                    return None;
-                }
-            }
-        }
-        Some(out)
+                    v,
+                    |path| format!("{path}[{k:?}] is only known after apply."),
+                    || format!("the value of {k:?} must be a non-null string"),
+                )?;
+                Some((k, s))
+            })
+            .collect()
     }
 
     /// A Go-style duration from 15 minutes to 12 hours (STS's range).
@@ -498,79 +481,90 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> (AuthSettings, Transpor
         path: AttributePath::root(),
         diags,
     };
-    let mut auth = AuthSettings {
-        allowed_account_ids: account_ids(&mut r, "allowed_account_ids"),
-        forbidden_account_ids: account_ids(&mut r, "forbidden_account_ids"),
-        shared_config_files: r.strings("shared_config_files"),
-        shared_credentials_files: r.strings("shared_credentials_files"),
-        sts_region: r.non_empty_string("sts_region"),
-        web_identity: None,
-    };
-    if !auth.allowed_account_ids.is_empty() && !auth.forbidden_account_ids.is_empty() {
-        r.error(
-            "forbidden_account_ids",
-            "Conflicting account guards",
-            "Set either allowed_account_ids or forbidden_account_ids, not both.".into(),
-        );
-    }
-    for name in ["shared_config_files", "shared_credentials_files"] {
-        let files = if name == "shared_config_files" {
-            &auth.shared_config_files
-        } else {
-            &auth.shared_credentials_files
-        };
-        if files
-            .as_ref()
-            .is_some_and(|f| f.iter().any(|p| p.trim().is_empty()))
-        {
-            r.error(
-                name,
-                "Invalid provider attribute",
-                format!("{name} must not hold an empty path."),
-            );
-        }
-    }
-    let retry_mode = match r.string("retry_mode") {
-        None => None,
-        Some(s) => match RetryModeSetting::parse(&s) {
-            Some(m) => Some(m),
-            None => {
-                r.error(
-                    "retry_mode",
-                    "Invalid retry_mode",
-                    format!("{s:?} is not a retry mode. Use \"standard\" or \"adaptive\"."),
-                );
-                None
-            }
-        },
-    };
-    let transport = TransportSettings {
-        retry_mode,
-        custom_ca_bundle: r.non_empty_string("custom_ca_bundle"),
-        http_proxy: r.string("http_proxy"),
-        https_proxy: r.string("https_proxy"),
-        no_proxy: r.string("no_proxy"),
-        use_fips_endpoint: r.bool("use_fips_endpoint"),
-        use_dualstack_endpoint: r.bool("use_dualstack_endpoint"),
-    };
+    let mut auth = r.auth();
+    let transport = r.transport();
     if let Some(block @ Value::Object(_)) = config.get_attr("assume_role_with_web_identity") {
         let mut w = Reader {
             obj: block,
             path: AttributePath::attr("assume_role_with_web_identity"),
             diags: r.diags,
         };
+        auth.web_identity = Some(w.web_identity());
+    }
+    (auth, transport)
+}
+
+impl Reader<'_> {
+    /// The account guards, shared files and `sts_region` (not yet the web
+    /// identity block).
+    fn auth(&mut self) -> AuthSettings {
+        let auth = AuthSettings {
+            allowed_account_ids: account_ids(self, "allowed_account_ids"),
+            forbidden_account_ids: account_ids(self, "forbidden_account_ids"),
+            shared_config_files: self.strings("shared_config_files"),
+            shared_credentials_files: self.strings("shared_credentials_files"),
+            sts_region: self.non_empty_string("sts_region"),
+            web_identity: None,
+        };
+        if !auth.allowed_account_ids.is_empty() && !auth.forbidden_account_ids.is_empty() {
+            self.error(
+                "forbidden_account_ids",
+                "Conflicting account guards",
+                "Set either allowed_account_ids or forbidden_account_ids, not both.".into(),
+            );
+        }
+        for (name, files) in [
+            ("shared_config_files", &auth.shared_config_files),
+            ("shared_credentials_files", &auth.shared_credentials_files),
+        ] {
+            if files
+                .as_ref()
+                .is_some_and(|f| f.iter().any(|p| p.trim().is_empty()))
+            {
+                self.invalid(name, format!("{name} must not hold an empty path."));
+            }
+        }
+        auth
+    }
+
+    /// Retries, TLS trust, proxies and endpoint variants.
+    fn transport(&mut self) -> TransportSettings {
+        let retry_mode = self.string("retry_mode").and_then(|s| {
+            let mode = RetryModeSetting::parse(&s);
+            if mode.is_none() {
+                self.error(
+                    "retry_mode",
+                    "Invalid retry_mode",
+                    format!("{s:?} is not a retry mode. Use \"standard\" or \"adaptive\"."),
+                );
+            }
+            mode
+        });
+        TransportSettings {
+            retry_mode,
+            custom_ca_bundle: self.non_empty_string("custom_ca_bundle"),
+            http_proxy: self.string("http_proxy"),
+            https_proxy: self.string("https_proxy"),
+            no_proxy: self.string("no_proxy"),
+            use_fips_endpoint: self.bool("use_fips_endpoint"),
+            use_dualstack_endpoint: self.bool("use_dualstack_endpoint"),
+        }
+    }
+
+    /// The `assume_role_with_web_identity` block (this reader's object).
+    fn web_identity(&mut self) -> WebIdentity {
         let web = WebIdentity {
-            role_arn: w.non_empty_string("role_arn"),
-            session_name: w.non_empty_string("session_name"),
-            web_identity_token: w.non_empty_string("web_identity_token"),
-            web_identity_token_file: w.non_empty_string("web_identity_token_file"),
-            duration: w.session_duration("duration"),
-            policy: w.policy("policy"),
-            policy_arns: w.policy_arns("policy_arns"),
+            role_arn: self.non_empty_string("role_arn"),
+            session_name: self.non_empty_string("session_name"),
+            web_identity_token: self.non_empty_string("web_identity_token"),
+            web_identity_token_file: self.non_empty_string("web_identity_token_file"),
+            duration: self.session_duration("duration"),
+            policy: self.policy("policy"),
+            policy_arns: self.policy_arns("policy_arns"),
         };
         if let Some(arn) = &web.role_arn {
             if !(arn.starts_with("arn:") && arn.contains(":role/")) {
-                w.error(
+                self.error(
                     "role_arn",
                     "Invalid role_arn",
                     format!("{arn:?} is not an IAM role ARN. Use arn:aws:iam::ACCOUNT:role/NAME."),
@@ -578,15 +572,14 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> (AuthSettings, Transpor
             }
         }
         if web.web_identity_token.is_some() && web.web_identity_token_file.is_some() {
-            w.error(
+            self.error(
                 "web_identity_token_file",
                 "Conflicting web identity token",
                 "Set either web_identity_token or web_identity_token_file, not both.".into(),
             );
         }
-        auth.web_identity = Some(web);
+        web
     }
-    (auth, transport)
 }
 
 #[cfg(test)]

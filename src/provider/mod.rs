@@ -11,7 +11,7 @@ pub mod errors;
 pub mod preflight;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
@@ -29,29 +29,68 @@ pub struct Configured {
     pub clusters: ClusterCache,
 }
 
-/// The provider server.
-pub struct EksProvider {
-    configured: RwLock<Option<Arc<Configured>>>,
-    /// The stop token of the requests starting now. StopProvider cancels
-    /// it (stopping the work in flight) and puts a fresh one in its place,
-    /// so later requests on the same server are not born cancelled, as in
-    /// terraform-plugin-go.
-    stop: Mutex<CancellationToken>,
+impl Configured {
+    /// What a resource operation gets: the clients, the caches and the
+    /// call's stop token.
+    fn ctx<'a>(&'a self, stop: &'a CancellationToken) -> Ctx<'a> {
+        Ctx {
+            clients: &self.clients,
+            clusters: &self.clusters,
+            stop,
+            deadline: None,
+        }
+    }
 }
 
-impl Default for EksProvider {
-    fn default() -> Self {
-        Self::new()
+/// The provider server. The gRPC adapter gives every call its stop token,
+/// so the provider itself holds only its configuration.
+#[derive(Default)]
+pub struct EksProvider {
+    configured: RwLock<Option<Arc<Configured>>>,
+}
+
+/// The kinds of type this provider serves, for the type-name check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Resource,
+    DataSource,
+}
+
+impl Kind {
+    /// The type names of this kind.
+    fn type_names(self) -> &'static [&'static str] {
+        match self {
+            Kind::Resource => &[TYPE_NAME],
+            Kind::DataSource => &[TYPE_NAME, encryption_configs::TYPE_NAME],
+        }
+    }
+
+    /// An unknown type name: which one, what there is, and what to check.
+    fn check(self, type_name: &str) -> Result<(), Diagnostics> {
+        if self.type_names().contains(&type_name) {
+            return Ok(());
+        }
+        let kind = match self {
+            Kind::Resource => "resource",
+            Kind::DataSource => "data source",
+        };
+        Err(Diagnostic::error(
+            format!("Unknown {kind} type"),
+            format!(
+                "The eks provider has no {kind} type named {type_name:?}; it has {}. Check \
+                 the type name in the configuration (or in state, if it was written by another \
+                 provider).",
+                self.type_names().join(" and ")
+            ),
+        )
+        .into())
     }
 }
 
 impl EksProvider {
     /// An unconfigured provider.
     pub fn new() -> Self {
-        Self {
-            configured: RwLock::new(None),
-            stop: Mutex::new(CancellationToken::new()),
-        }
+        Self::default()
     }
 
     /// A provider already configured with the given clients (for tests).
@@ -69,54 +108,76 @@ impl EksProvider {
         }));
     }
 
-    fn configured(&self) -> Result<Arc<Configured>, Diagnostic> {
-        self.configured
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Provider not configured",
-                    "Terraform called the eks provider before ConfigureProvider. Please report \
-                     this as a bug.",
-                )
-            })
+    /// The check every operation on a resource or data source runs first:
+    /// the type is one this provider serves, and the provider is
+    /// configured. Either failure is a diagnostic saying which and why.
+    fn ready(&self, kind: Kind, type_name: &str) -> Result<Arc<Configured>, Diagnostics> {
+        kind.check(type_name)?;
+        let configured = self.configured.read().unwrap_or_else(|p| p.into_inner());
+        configured.clone().ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                format!(
+                    "Terraform called the eks provider for {type_name:?} before \
+                     ConfigureProvider, so it has no AWS clients yet. Terraform configures a \
+                     provider before using it; please report this as a bug, with the \
+                     Terraform version and TF_LOG=trace output."
+                ),
+            )
+            .into()
+        })
     }
 
-    /// The stop token for a request starting now.
-    fn request_stop(&self) -> CancellationToken {
-        self.stop.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    fn ctx<'a>(&self, c: &'a Configured, stop: &'a CancellationToken) -> Ctx<'a> {
-        Ctx {
-            clients: &c.clients,
-            clusters: &c.clusters,
-            stop,
-            deadline: None,
-        }
+    /// The provider block's value type, built once.
+    fn config_type() -> &'static Type {
+        static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+        TYPE.get_or_init(|| config::provider_schema().block.value_type())
     }
 }
 
-fn unknown_type(kind: &str, name: &str) -> Diagnostics {
-    Diagnostic::error(
-        format!("Unknown {kind} type"),
-        format!(
-            "The eks provider has no {kind} named {name:?}; it has {TYPE_NAME}{}.",
-            if kind == "data source" {
-                format!(" and {}", encryption_configs::TYPE_NAME)
-            } else {
-                String::new()
-            }
-        ),
-    )
-    .into()
+/// Why `client_capabilities` is read and then left alone everywhere below:
+/// this provider never defers a change (every plan and apply is answered in
+/// full) and has no write-only attributes, so no capability changes an
+/// answer. The trace keeps them for support.
+fn note_capabilities(rpc: &str, c: ClientCapabilities) {
+    tracing::trace!(
+        rpc,
+        deferral_allowed = c.deferral_allowed,
+        write_only_attributes_allowed = c.write_only_attributes_allowed,
+        "client capabilities (unused: this provider never defers)"
+    );
+}
+
+/// A configuration problem found while building the AWS clients, pointed at
+/// the provider attribute it is about.
+fn client_error(e: &crate::aws::ConfigError) -> Diagnostic {
+    let mut d = Diagnostic::error("Invalid provider configuration", e.to_string());
+    if let Some(a) = e.attribute() {
+        let mut path = AttributePath::root();
+        for part in a.split('.') {
+            path = path.child_attr(part);
+        }
+        d = d.with_attribute(path);
+    }
+    d
 }
 
 #[tonic::async_trait]
 impl ProviderServer for EksProvider {
-    fn schema(&self) -> GetProviderSchemaResponse {
+    async fn get_provider_schema(
+        &self,
+        _stop: CancellationToken,
+        _req: EmptyRequest,
+    ) -> GetProviderSchemaResponse {
         GetProviderSchemaResponse {
+            server_capabilities: ServerCapabilities {
+                // The deletion guard needs destroy plans.
+                plan_destroy: true,
+                // The schema is static, so a cached copy is as good.
+                get_provider_schema_optional: true,
+                move_resource_state: false,
+                generate_resource_config: false,
+            },
             provider: Some(config::provider_schema()),
             resources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::resource_schema())]),
             data_sources: BTreeMap::from([
@@ -130,9 +191,12 @@ impl ProviderServer for EksProvider {
         }
     }
 
-    async fn validate_provider_config(&self, req: ValidateProviderConfigRequest) -> Diagnostics {
-        let ty = config::provider_schema().block.value_type();
-        match req.config.decode(&ty) {
+    async fn validate_provider_config(
+        &self,
+        _stop: CancellationToken,
+        req: ValidateProviderConfigRequest,
+    ) -> Diagnostics {
+        match req.config.decode(Self::config_type()) {
             // Unknown values are fine at validation time.
             Ok(v) => {
                 let (_, d) = config::parse_settings(&v);
@@ -146,9 +210,13 @@ impl ProviderServer for EksProvider {
         }
     }
 
-    async fn configure_provider(&self, req: ConfigureProviderRequest) -> Diagnostics {
-        let ty = config::provider_schema().block.value_type();
-        let value = match req.config.decode(&ty) {
+    async fn configure_provider(
+        &self,
+        _stop: CancellationToken,
+        req: ConfigureProviderRequest,
+    ) -> Diagnostics {
+        note_capabilities("ConfigureProvider", req.client_capabilities);
+        let value = match req.config.decode(Self::config_type()) {
             Ok(v) => v,
             Err(e) => return errors::decode_diagnostic("provider configuration", e).into(),
         };
@@ -159,37 +227,31 @@ impl ProviderServer for EksProvider {
         tracing::debug!(terraform_version = %req.terraform_version, region = ?settings.region, "configuring provider");
         match AwsClients::from_settings(&settings).await {
             Ok(clients) => self.set_configured(clients),
-            Err(e) => {
-                let attr = e.attribute();
-                let mut d = Diagnostic::error("Invalid provider configuration", e.to_string());
-                if let Some(a) = attr {
-                    let mut path = AttributePath::root();
-                    for part in a.split('.') {
-                        path = path.child_attr(part);
-                    }
-                    d = d.with_attribute(path);
-                }
-                diags.push(d);
-            }
+            Err(e) => diags.push(client_error(&e)),
         }
         diags
     }
 
-    async fn validate_resource_config(&self, req: ValidateConfigRequest) -> Diagnostics {
-        if req.type_name != TYPE_NAME {
-            return unknown_type("resource", &req.type_name);
+    async fn validate_resource_config(
+        &self,
+        _stop: CancellationToken,
+        req: ValidateConfigRequest,
+    ) -> Diagnostics {
+        if let Err(d) = Kind::Resource.check(&req.type_name) {
+            return d;
         }
         resource::validate(&req.config)
     }
 
     async fn upgrade_resource_state(
         &self,
+        _stop: CancellationToken,
         req: UpgradeResourceStateRequest,
     ) -> UpgradeResourceStateResponse {
-        if req.type_name != TYPE_NAME {
+        if let Err(diagnostics) = Kind::Resource.check(&req.type_name) {
             return UpgradeResourceStateResponse {
                 upgraded_state: None,
-                diagnostics: unknown_type("resource", &req.type_name),
+                diagnostics,
             };
         }
         // Schema version 0 is the only one so far: re-encode the JSON state.
@@ -214,105 +276,66 @@ impl ProviderServer for EksProvider {
         }
     }
 
-    async fn read_resource(&self, req: ReadResourceRequest) -> ReadResourceResponse {
-        let c = match self.configured() {
-            Ok(c) => c,
-            Err(d) => {
-                return ReadResourceResponse {
-                    new_state: Some(req.current_state),
-                    private: req.private,
-                    diagnostics: d.into(),
-                }
-            }
-        };
-        let stop = self.request_stop();
-        let out = resource::read(&self.ctx(&c, &stop), &req.current_state).await;
-        ReadResourceResponse {
-            new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
-            private: req.private,
-            diagnostics: out.diagnostics,
+    async fn read_resource(
+        &self,
+        stop: CancellationToken,
+        req: ReadResourceRequest,
+    ) -> ReadResourceResponse {
+        note_capabilities("ReadResource", req.client_capabilities);
+        match self.ready(Kind::Resource, &req.type_name) {
+            Ok(c) => resource::read(&c.ctx(&stop), &req).await,
+            // The state stays as it was: a failed refresh must not drop it.
+            Err(diagnostics) => ReadResourceResponse {
+                new_state: Some(req.current_state),
+                diagnostics,
+                private: req.private,
+            },
         }
     }
 
     async fn plan_resource_change(
         &self,
+        stop: CancellationToken,
         req: PlanResourceChangeRequest,
     ) -> PlanResourceChangeResponse {
-        let c = match self.configured() {
+        note_capabilities("PlanResourceChange", req.client_capabilities);
+        let c = match self.ready(Kind::Resource, &req.type_name) {
             Ok(c) => c,
-            Err(d) => {
-                return PlanResourceChangeResponse {
-                    diagnostics: d.into(),
-                    ..Default::default()
-                }
-            }
+            // No planned state: the plan fails with the diagnostic.
+            Err(diagnostics) => return PlanResourceChangeResponse::from(diagnostics),
         };
-        let stop = self.request_stop();
-        let planned = resource::plan(
-            &self.ctx(&c, &stop),
-            &req.prior_state,
-            &req.proposed_new_state,
-            &req.config,
-        )
-        .await;
-        PlanResourceChangeResponse {
-            planned_state: Some(planned.state.unwrap_or_else(DynamicValue::null)),
-            requires_replace: planned.requires_replace,
-            planned_private: req.prior_private,
-            diagnostics: planned.diagnostics,
-        }
+        resource::plan(&c.ctx(&stop), &req).await
     }
 
     async fn apply_resource_change(
         &self,
+        stop: CancellationToken,
         req: ApplyResourceChangeRequest,
     ) -> ApplyResourceChangeResponse {
-        let c = match self.configured() {
-            Ok(c) => c,
-            Err(d) => {
-                return ApplyResourceChangeResponse {
-                    new_state: Some(req.prior_state),
-                    diagnostics: d.into(),
-                    ..Default::default()
-                }
-            }
-        };
-        let stop = self.request_stop();
-        let out = resource::apply(
-            &self.ctx(&c, &stop),
-            &req.prior_state,
-            &req.planned_state,
-            &req.config,
-        )
-        .await;
-        ApplyResourceChangeResponse {
-            new_state: Some(out.state.unwrap_or_else(DynamicValue::null)),
-            private: Vec::new(),
-            diagnostics: out.diagnostics,
+        // The resource keeps no private data: `planned_private` is the
+        // empty bytes that plan handed on, and the answer carries none.
+        match self.ready(Kind::Resource, &req.type_name) {
+            Ok(c) => resource::apply(&c.ctx(&stop), &req).await,
+            // Nothing was applied: the prior state stays.
+            Err(diagnostics) => ApplyResourceChangeResponse {
+                new_state: Some(req.prior_state),
+                private: Vec::new(),
+                diagnostics,
+            },
         }
     }
 
     async fn import_resource_state(
         &self,
+        stop: CancellationToken,
         req: ImportResourceStateRequest,
     ) -> ImportResourceStateResponse {
-        if req.type_name != TYPE_NAME {
-            return ImportResourceStateResponse {
-                imported: Vec::new(),
-                diagnostics: unknown_type("resource", &req.type_name),
-            };
-        }
-        let c = match self.configured() {
-            Ok(c) => c,
-            Err(d) => {
-                return ImportResourceStateResponse {
-                    imported: Vec::new(),
-                    diagnostics: d.into(),
-                }
-            }
+        note_capabilities("ImportResourceState", req.client_capabilities);
+        let imported = match self.ready(Kind::Resource, &req.type_name) {
+            Ok(c) => resource::import(&c.ctx(&stop), &req.id).await,
+            Err(diagnostics) => Err(diagnostics),
         };
-        let stop = self.request_stop();
-        match resource::import(&self.ctx(&c, &stop), &req.id).await {
+        match imported {
             Ok(state) => ImportResourceStateResponse {
                 imported: vec![ImportedResource {
                     type_name: TYPE_NAME.to_owned(),
@@ -328,44 +351,31 @@ impl ProviderServer for EksProvider {
         }
     }
 
-    async fn validate_data_resource_config(&self, req: ValidateConfigRequest) -> Diagnostics {
-        if req.type_name != TYPE_NAME && req.type_name != encryption_configs::TYPE_NAME {
-            return unknown_type("data source", &req.type_name);
-        }
-        Diagnostics::new()
+    async fn validate_data_resource_config(
+        &self,
+        _stop: CancellationToken,
+        req: ValidateConfigRequest,
+    ) -> Diagnostics {
+        Kind::DataSource
+            .check(&req.type_name)
+            .err()
+            .unwrap_or_default()
     }
 
-    async fn read_data_source(&self, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
-        if req.type_name != TYPE_NAME && req.type_name != encryption_configs::TYPE_NAME {
-            return ReadDataSourceResponse {
-                state: None,
-                diagnostics: unknown_type("data source", &req.type_name),
-            };
-        }
-        let c = match self.configured() {
-            Ok(c) => c,
-            Err(d) => {
-                return ReadDataSourceResponse {
-                    state: None,
-                    diagnostics: d.into(),
-                }
+    async fn read_data_source(
+        &self,
+        stop: CancellationToken,
+        req: ReadDataSourceRequest,
+    ) -> ReadDataSourceResponse {
+        note_capabilities("ReadDataSource", req.client_capabilities);
+        let (state, diagnostics) = match self.ready(Kind::DataSource, &req.type_name) {
+            Ok(c) if req.type_name == encryption_configs::TYPE_NAME => {
+                encryption_configs::data_source::read(&c.ctx(&stop), &req.config).await
             }
-        };
-        let stop = self.request_stop();
-        let ctx = self.ctx(&c, &stop);
-        let (state, diagnostics) = if req.type_name == encryption_configs::TYPE_NAME {
-            encryption_configs::data_source::read(&ctx, &req.config).await
-        } else {
-            data_source::read(&ctx, &req.config).await
+            Ok(c) => data_source::read(&c.ctx(&stop), &req.config).await,
+            Err(diagnostics) => (None, diagnostics),
         };
         ReadDataSourceResponse { state, diagnostics }
-    }
-
-    async fn stop_provider(&self) -> Option<String> {
-        let mut current = self.stop.lock().unwrap_or_else(|p| p.into_inner());
-        current.cancel();
-        *current = CancellationToken::new();
-        None
     }
 }
 
@@ -373,18 +383,107 @@ impl ProviderServer for EksProvider {
 mod tests {
     use super::*;
 
-    /// Issue 9: StopProvider cancels the work in flight, and later requests
-    /// on the same server get a fresh context, as in terraform-plugin-go.
+    fn stop() -> CancellationToken {
+        CancellationToken::new()
+    }
+
+    fn read(type_name: &str) -> ReadResourceRequest {
+        ReadResourceRequest {
+            type_name: type_name.to_owned(),
+            current_state: DynamicValue::null(),
+            private: b"kept".to_vec(),
+            client_capabilities: ClientCapabilities::default(),
+        }
+    }
+
+    fn plan(type_name: &str) -> PlanResourceChangeRequest {
+        PlanResourceChangeRequest {
+            type_name: type_name.to_owned(),
+            prior_state: DynamicValue::null(),
+            proposed_new_state: DynamicValue::null(),
+            config: DynamicValue::null(),
+            prior_private: Vec::new(),
+            client_capabilities: ClientCapabilities {
+                deferral_allowed: true,
+                write_only_attributes_allowed: false,
+            },
+        }
+    }
+
+    fn apply(type_name: &str) -> ApplyResourceChangeRequest {
+        ApplyResourceChangeRequest {
+            type_name: type_name.to_owned(),
+            prior_state: DynamicValue::Msgpack(vec![0x80]),
+            planned_state: DynamicValue::null(),
+            config: DynamicValue::null(),
+            planned_private: Vec::new(),
+        }
+    }
+
+    /// The one error diagnostic of a response, as (summary, detail).
+    fn only_error(d: &Diagnostics) -> (&str, &str) {
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert!(d.has_errors());
+        (&d.0[0].summary, &d.0[0].detail)
+    }
+
+    /// Issue 13: read, plan and apply check that the provider is configured,
+    /// as import and the data sources do, and say so clearly.
     #[tokio::test]
-    async fn stop_provider_is_per_request() {
+    async fn read_plan_apply_on_an_unconfigured_provider() {
         let p = EksProvider::new();
-        let in_flight = p.request_stop();
-        assert!(p.stop_provider().await.is_none());
-        assert!(in_flight.is_cancelled(), "work in flight is stopped");
-        let later = p.request_stop();
-        assert!(!later.is_cancelled(), "a later request starts afresh");
-        p.stop_provider().await;
-        assert!(later.is_cancelled());
-        assert!(!p.request_stop().is_cancelled());
+        let r = p.read_resource(stop(), read(TYPE_NAME)).await;
+        let (summary, detail) = only_error(&r.diagnostics);
+        assert_eq!(summary, "Provider not configured");
+        assert!(detail.contains(TYPE_NAME) && detail.contains("ConfigureProvider"));
+        // A failed refresh keeps the state and its private data.
+        assert_eq!(r.new_state, Some(DynamicValue::null()));
+        assert_eq!(r.private, b"kept");
+
+        let planned = p.plan_resource_change(stop(), plan(TYPE_NAME)).await;
+        assert_eq!(
+            only_error(&planned.diagnostics).0,
+            "Provider not configured"
+        );
+        assert_eq!(planned.planned_state, None);
+
+        let applied = p.apply_resource_change(stop(), apply(TYPE_NAME)).await;
+        assert_eq!(
+            only_error(&applied.diagnostics).0,
+            "Provider not configured"
+        );
+        // Nothing was applied: the prior state stays.
+        assert_eq!(applied.new_state, Some(DynamicValue::Msgpack(vec![0x80])));
+    }
+
+    /// Issue 13: read, plan and apply reject a type this provider does not
+    /// serve, as validate, upgrade and import do, naming the type and the
+    /// ones it has. The type check comes first.
+    #[tokio::test]
+    async fn read_plan_apply_with_an_unknown_type_name() {
+        let p = EksProvider::new();
+        let r = p.read_resource(stop(), read("eks_cluster")).await;
+        let (summary, detail) = only_error(&r.diagnostics);
+        assert_eq!(summary, "Unknown resource type");
+        assert!(detail.contains("\"eks_cluster\""), "{detail}");
+        assert!(detail.contains(TYPE_NAME), "{detail}");
+
+        let planned = p.plan_resource_change(stop(), plan("eks_cluster")).await;
+        assert_eq!(only_error(&planned.diagnostics).0, "Unknown resource type");
+        let applied = p.apply_resource_change(stop(), apply("eks_cluster")).await;
+        assert_eq!(only_error(&applied.diagnostics).0, "Unknown resource type");
+    }
+
+    #[test]
+    fn data_sources_have_both_type_names() {
+        assert!(Kind::DataSource.check(TYPE_NAME).is_ok());
+        assert!(Kind::DataSource
+            .check(encryption_configs::TYPE_NAME)
+            .is_ok());
+        assert!(Kind::Resource.check(encryption_configs::TYPE_NAME).is_err());
+        let d = Kind::DataSource.check("eks_x").err().unwrap_or_default();
+        let (summary, detail) = only_error(&d);
+        assert_eq!(summary, "Unknown data source type");
+        assert!(detail.contains(encryption_configs::TYPE_NAME), "{detail}");
     }
 }

@@ -2,10 +2,12 @@
 //! a thin tfplugin6 adapter that converts wire types to the provider-facing
 //! types in [`crate::tfprotov6`] and back.
 
+mod fromproto;
 pub mod handshake;
 pub(crate) mod plugin;
 mod provider_grpc;
 pub mod tls;
+mod toproto;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -50,6 +50,21 @@ impl Diagnostic {
         }
     }
 
+    /// The answer to an RPC the provider does not implement: which RPC,
+    /// for which name, and what to do about it. `feature` names what the
+    /// RPC serves, in the plural ("ephemeral resources"). It names no
+    /// provider, so every provider's default methods can use it.
+    pub fn unsupported_rpc(rpc: &str, feature: &str, name: &str) -> Self {
+        Self::error(
+            format!("{rpc} is not supported"),
+            format!(
+                "Terraform called {rpc} for {name:?}, but this provider does not support \
+                 {feature}. Remove what uses it from the configuration, or check the \
+                 provider's documentation for what it offers."
+            ),
+        )
+    }
+
     /// Points the diagnostic at an attribute.
     pub fn with_attribute(mut self, path: AttributePath) -> Self {
         self.attribute = Some(path);

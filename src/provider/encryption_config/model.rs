@@ -1,252 +1,214 @@
-//! The resource's value as plain Rust data, in both directions. Every
-//! attribute can be null, unknown (during planning) or known, so each is a
-//! [`Cfg`].
+//! The resource's value as plain Rust data, in both directions, declared
+//! once: each attribute's schema name, kind, type and description, its
+//! reading and its writing come from one line group of `model!` below, so
+//! adding an attribute touches that place (and the docs it describes).
+//!
+//! Every attribute can be null, unknown (during planning) or known, so each
+//! is a [`Maybe`], read and written with [`crate::tfprotov6::value::convert`].
 
 use std::time::Duration;
 
-use super::plan::Cfg;
-use crate::tfprotov6::{AttributePath, Diagnostic, Value};
+use crate::tfprotov6::value::{
+    ConvertError, FromValue, IntoValue, Maybe, ObjectBuilder, ObjectReader,
+};
+use crate::tfprotov6::{Attribute, AttributePath, Diagnostic, Type, Value};
 
-/// `eks_encryption_config` as state, plan or configuration.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Model {
-    /// `id`.
-    pub id: Cfg<String>,
-    /// `cluster_name`.
-    pub cluster_name: Cfg<String>,
-    /// `key_arn`, as written.
-    pub key_arn: Cfg<String>,
-    /// `resources`.
-    pub resources: Cfg<Vec<String>>,
-    /// `deletion_protection`.
-    pub deletion_protection: Cfg<bool>,
-    /// `preflight`.
-    pub preflight: Cfg<bool>,
-    /// `require_key_rotation`.
-    pub require_key_rotation: Cfg<bool>,
-    /// `cluster_arn`.
-    pub cluster_arn: Cfg<String>,
-    /// `cluster_version`.
-    pub cluster_version: Cfg<String>,
-    /// `resolved_key_arn`.
-    pub resolved_key_arn: Cfg<String>,
-    /// `key_type`.
-    pub key_type: Cfg<String>,
-    /// `key_state`.
-    pub key_state: Cfg<String>,
-    /// `update_id`.
-    pub update_id: Cfg<String>,
-    /// `cluster_created_at`.
-    pub cluster_created_at: Cfg<String>,
-    /// The `timeouts` block.
-    pub timeouts: Cfg<Timeouts>,
-}
-
-/// The `timeouts` block.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct Timeouts {
-    /// `create`.
-    pub create: Cfg<String>,
-    /// `update`.
-    pub update: Cfg<String>,
-}
-
-impl<T> Cfg<T> {
-    /// The known value, if any.
-    pub fn known(&self) -> Option<&T> {
-        match self {
-            Cfg::Known(v) => Some(v),
-            _ => None,
+/// Declares a model struct whose fields are schema attributes: the struct
+/// (each field a [`Maybe`], documented with its schema description), its
+/// [`FromValue`] and [`IntoValue`] (the attribute name is the field name),
+/// and `schema_attributes()`, the schema's attributes in this order.
+/// Single nested blocks, listed after `blocks`, are read and written the
+/// same way; their schema is the block's own.
+macro_rules! model {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $field:ident: $ty:ty => $kind:ident($schema_type:expr, $desc:literal), )*
         }
-    }
+        $( blocks { $( $(#[$bmeta:meta])* $block:ident: $bty:ty, )* } )?
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct $name {
+            $( #[doc = $desc] pub $field: Maybe<$ty>, )*
+            $($( $(#[$bmeta])* pub $block: Maybe<$bty>, )*)?
+        }
 
-    /// Whether the value is unknown.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Cfg::Unknown)
-    }
+        impl $name {
+            /// The schema attributes, in declaration order, each with its
+            /// description.
+            pub fn schema_attributes() -> Vec<Attribute> {
+                vec![$( Attribute::$kind(stringify!($field), $schema_type, $desc) ),*]
+            }
+        }
 
-    /// Whether the value is null.
-    pub fn is_null(&self) -> bool {
-        matches!(self, Cfg::Null)
-    }
+        impl FromValue for $name {
+            fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvertError> {
+                let r = ObjectReader::new(v, path)?;
+                Ok(Self {
+                    $( $field: r.get(stringify!($field))?, )*
+                    $($( $block: r.get(stringify!($block))?, )*)?
+                })
+            }
+        }
 
-    /// `Known(v)` for `Some(v)`, `Null` for `None`.
-    pub fn from_option(v: Option<T>) -> Self {
-        v.map_or(Cfg::Null, Cfg::Known)
+        impl IntoValue for $name {
+            fn into_value(self) -> Value {
+                ObjectBuilder::new()
+                    $( .attr(stringify!($field), self.$field) )*
+                    $($( .attr(stringify!($block), self.$block) )*)?
+                    .build()
+            }
+        }
+    };
+}
+
+model! {
+    /// `eks_encryption_config` as state, plan or configuration.
+    pub struct Model {
+        id: String => computed(Type::String, "The cluster name; also the import id."),
+        cluster_name: String => required(
+            Type::String,
+            "Name of the EKS cluster, in the provider's region. Changing it means a \
+             different cluster and plans a replacement (which `deletion_protection` \
+             guards)."
+        ),
+        key_arn: String => optional(
+            Type::String,
+            "The customer managed KMS key: a key ARN, an alias ARN or `alias/NAME`. \
+             Must be a symmetric `ENCRYPT_DECRYPT` key, Enabled, in the cluster's region. \
+             Null (the default) means EKS's AWS owned key, the default envelope \
+             encryption on Kubernetes 1.28+. Once a CMK is set it can never be removed \
+             or changed; the alias and ARN forms of the same key are interchangeable."
+        ),
+        resources: Vec<String> => optional_computed(
+            Type::list(Type::String),
+            "Kubernetes resources to encrypt with the key. Only `[\"secrets\"]` is \
+             supported by EKS, and it is the default."
+        ),
+        deletion_protection: bool => optional_computed(
+            Type::Bool,
+            "When `true` (the default), destroying or replacing this resource while a \
+             CMK is associated fails at plan time. Set it to `false` and apply before \
+             removing the resource; the CMK stays on the cluster either way."
+        ),
+        preflight: bool => optional(
+            Type::Bool,
+            "When `true` (the default), before an association is planned (or before \
+             it is applied, when the plan could not tell: the cluster or the key did \
+             not exist yet) the provider makes a KMS `CreateGrant` call with \
+             `DryRun = true`, as the caller, for the cluster's IAM role: a refusal is an \
+             error on `key_arn` at plan instead of a failed association. Set `false` \
+             for callers that may not call CreateGrant with DryRun. The key's custody \
+             warnings (expiring imported material, custom key store) are given either \
+             way."
+        ),
+        require_key_rotation: bool => optional(
+            Type::Bool,
+            "When `true`, a key without automatic rotation is an error at plan \
+             (`Automatic key rotation is required`) instead of a warning. Default \
+             `false`."
+        ),
+        cluster_arn: String => computed(Type::String, "The cluster's ARN."),
+        cluster_version: String => computed(
+            Type::String,
+            "The cluster's Kubernetes version, e.g. `1.31`."
+        ),
+        resolved_key_arn: String => computed(
+            Type::String,
+            "The key ARN EKS actually uses (aliases resolved). Null without a CMK."
+        ),
+        key_type: String => computed(
+            Type::String,
+            "`CUSTOMER_MANAGED` when a CMK is associated, `AWS_OWNED` on Kubernetes \
+             1.28+ without a CMK, `NONE` below 1.28 without a CMK (no envelope \
+             encryption)."
+        ),
+        key_state: String => computed(
+            Type::String,
+            "The KMS state of the CMK at the last refresh (`Enabled`, `Disabled`, \
+             `PendingDeletion`, ...). Null without a CMK."
+        ),
+        update_id: String => computed(
+            Type::String,
+            "The id of the EKS update that associated the key, when known."
+        ),
+        cluster_created_at: String => computed(
+            Type::String,
+            "When EKS created the cluster (RFC 3339). A cluster deleted and recreated \
+             under the same name keeps its ARN but not this time, so the provider \
+             notices the new cluster and plans the key association again."
+        ),
+    }
+    blocks {
+        /// The `timeouts` block.
+        timeouts: Timeouts,
     }
 }
 
-fn path(name: &str) -> AttributePath {
-    AttributePath::attr(name)
+model! {
+    /// The `timeouts` block.
+    pub struct Timeouts {
+        create: String => optional(
+            Type::String,
+            "How long a create may wait for the association update, as a duration such as \
+             `90m` or `2h` (at most `24h`). Default `2h`."
+        ),
+        update: String => optional(
+            Type::String,
+            "How long an update may wait for the association update, as a duration such \
+             as `90m` or `2h` (at most `24h`). Default `2h`."
+        ),
+    }
 }
 
-fn wrong_type(p: AttributePath, want: &str, got: &Value) -> Diagnostic {
+/// The diagnostic for a value that does not fit the resource's type: a bug
+/// or a corrupted state, on the attribute it concerns.
+fn wrong_type(e: ConvertError) -> Diagnostic {
     Diagnostic::error(
         "Unexpected value type",
-        format!(
-            "{p}: expected {want}, got {}. This is a bug in the provider or a corrupted state; \
-             please report it.",
-            got.kind_name()
-        ),
+        format!("{e}. This is a bug in the provider or a corrupted state; please report it."),
     )
-    .with_attribute(p)
-}
-
-fn read_string(v: Option<&Value>, p: AttributePath) -> Result<Cfg<String>, Diagnostic> {
-    match v {
-        None | Some(Value::Null) => Ok(Cfg::Null),
-        Some(Value::Unknown) => Ok(Cfg::Unknown),
-        Some(Value::String(s)) => Ok(Cfg::Known(s.clone())),
-        Some(other) => Err(wrong_type(p, "string", other)),
-    }
-}
-
-fn read_bool(v: Option<&Value>, p: AttributePath) -> Result<Cfg<bool>, Diagnostic> {
-    match v {
-        None | Some(Value::Null) => Ok(Cfg::Null),
-        Some(Value::Unknown) => Ok(Cfg::Unknown),
-        Some(Value::Bool(b)) => Ok(Cfg::Known(*b)),
-        Some(other) => Err(wrong_type(p, "bool", other)),
-    }
-}
-
-fn read_string_list(v: Option<&Value>, p: AttributePath) -> Result<Cfg<Vec<String>>, Diagnostic> {
-    match v {
-        None | Some(Value::Null) => Ok(Cfg::Null),
-        Some(Value::Unknown) => Ok(Cfg::Unknown),
-        Some(Value::List(items)) | Some(Value::Set(items)) | Some(Value::Tuple(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    Value::String(s) => out.push(s.clone()),
-                    Value::Unknown => return Ok(Cfg::Unknown),
-                    other => {
-                        return Err(wrong_type(p.child_index(i as i64), "string", other));
-                    }
-                }
-            }
-            Ok(Cfg::Known(out))
-        }
-        Some(other) => Err(wrong_type(p, "list of string", other)),
-    }
-}
-
-fn string_value(v: &Cfg<String>) -> Value {
-    match v {
-        Cfg::Null => Value::Null,
-        Cfg::Unknown => Value::Unknown,
-        Cfg::Known(s) => Value::String(s.clone()),
-    }
+    .with_attribute(e.path)
 }
 
 impl Model {
     /// Reads a value; `Ok(None)` for a null object (no resource).
     pub fn from_value(v: &Value) -> Result<Option<Model>, Diagnostic> {
-        match v {
-            Value::Null => return Ok(None),
-            Value::Object(_) => {}
-            Value::Unknown => {
-                return Err(Diagnostic::error(
-                    "Unexpected unknown resource",
-                    "Terraform sent a wholly unknown value for eks_encryption_config; please \
-                     report this as a bug.",
-                ))
-            }
-            other => return Err(wrong_type(AttributePath::root(), "object", other)),
+        match v.unwrap_dynamic() {
+            Value::Null => Ok(None),
+            Value::Unknown => Err(Diagnostic::error(
+                "Unexpected unknown resource",
+                "Terraform sent a wholly unknown value for eks_encryption_config; please \
+                 report this as a bug.",
+            )),
+            _ => <Model as FromValue>::from_value(v, &AttributePath::root())
+                .map(Some)
+                .map_err(wrong_type),
         }
-        let get = |n: &str| v.get_attr(n);
-        let timeouts = match get("timeouts") {
-            None | Some(Value::Null) => Cfg::Null,
-            Some(Value::Unknown) => Cfg::Unknown,
-            Some(t @ Value::Object(_)) => {
-                let tp = path("timeouts");
-                Cfg::Known(Timeouts {
-                    create: read_string(t.get_attr("create"), tp.child_attr("create"))?,
-                    update: read_string(t.get_attr("update"), tp.child_attr("update"))?,
-                })
-            }
-            Some(other) => return Err(wrong_type(path("timeouts"), "object", other)),
-        };
-        Ok(Some(Model {
-            id: read_string(get("id"), path("id"))?,
-            cluster_name: read_string(get("cluster_name"), path("cluster_name"))?,
-            key_arn: read_string(get("key_arn"), path("key_arn"))?,
-            resources: read_string_list(get("resources"), path("resources"))?,
-            deletion_protection: read_bool(
-                get("deletion_protection"),
-                path("deletion_protection"),
-            )?,
-            preflight: read_bool(get("preflight"), path("preflight"))?,
-            require_key_rotation: read_bool(
-                get("require_key_rotation"),
-                path("require_key_rotation"),
-            )?,
-            cluster_arn: read_string(get("cluster_arn"), path("cluster_arn"))?,
-            cluster_version: read_string(get("cluster_version"), path("cluster_version"))?,
-            resolved_key_arn: read_string(get("resolved_key_arn"), path("resolved_key_arn"))?,
-            key_type: read_string(get("key_type"), path("key_type"))?,
-            key_state: read_string(get("key_state"), path("key_state"))?,
-            update_id: read_string(get("update_id"), path("update_id"))?,
-            cluster_created_at: read_string(get("cluster_created_at"), path("cluster_created_at"))?,
-            timeouts,
-        }))
     }
 
     /// Writes the model as a value of the resource's type.
     pub fn to_value(&self) -> Value {
-        let timeouts = match &self.timeouts {
-            Cfg::Null => Value::Null,
-            Cfg::Unknown => Value::Unknown,
-            Cfg::Known(t) => Value::object([
-                ("create", string_value(&t.create)),
-                ("update", string_value(&t.update)),
-            ]),
-        };
-        let resources = match &self.resources {
-            Cfg::Null => Value::Null,
-            Cfg::Unknown => Value::Unknown,
-            Cfg::Known(r) => Value::list(r.iter().map(|s| Value::String(s.clone()))),
-        };
-        let bool_value = |v: &Cfg<bool>| match v {
-            Cfg::Null => Value::Null,
-            Cfg::Unknown => Value::Unknown,
-            Cfg::Known(b) => Value::Bool(*b),
-        };
-        let protection = bool_value(&self.deletion_protection);
-        Value::object([
-            ("id", string_value(&self.id)),
-            ("cluster_name", string_value(&self.cluster_name)),
-            ("key_arn", string_value(&self.key_arn)),
-            ("resources", resources),
-            ("deletion_protection", protection),
-            ("preflight", bool_value(&self.preflight)),
-            (
-                "require_key_rotation",
-                bool_value(&self.require_key_rotation),
-            ),
-            ("cluster_arn", string_value(&self.cluster_arn)),
-            ("cluster_version", string_value(&self.cluster_version)),
-            ("resolved_key_arn", string_value(&self.resolved_key_arn)),
-            ("key_type", string_value(&self.key_type)),
-            ("key_state", string_value(&self.key_state)),
-            ("update_id", string_value(&self.update_id)),
-            ("cluster_created_at", string_value(&self.cluster_created_at)),
-            ("timeouts", timeouts),
-        ])
+        self.clone().into_value()
+    }
+
+    /// The configured timeout for a create (`true`) or an update, as
+    /// written, if any.
+    pub fn configured_timeout(&self, create: bool) -> Option<&String> {
+        let t = self.timeouts.known()?;
+        if create {
+            t.create.known()
+        } else {
+            t.update.known()
+        }
     }
 
     /// The configured timeout for a create (`true`) or an update, or
     /// [`DEFAULT_TIMEOUT`]. Never above [`MAX_DURATION`] (validation
     /// refuses larger values before any apply).
     pub fn timeout(&self, create: bool) -> Duration {
-        let configured = self.timeouts.known().and_then(|t| {
-            if create {
-                t.create.known()
-            } else {
-                t.update.known()
-            }
-        });
-        configured
+        self.configured_timeout(create)
             .and_then(|s| parse_duration(s).ok())
             .unwrap_or(DEFAULT_TIMEOUT)
             .min(MAX_DURATION)
@@ -254,17 +216,17 @@ impl Model {
 
     /// `preflight`, defaulting to true.
     pub fn preflight_on(&self) -> bool {
-        !matches!(self.preflight, Cfg::Known(false))
+        !matches!(self.preflight, Maybe::Known(false))
     }
 
     /// `require_key_rotation`, defaulting to false.
     pub fn rotation_required(&self) -> bool {
-        matches!(self.require_key_rotation, Cfg::Known(true))
+        matches!(self.require_key_rotation, Maybe::Known(true))
     }
 
     /// `deletion_protection`, defaulting to true.
     pub fn protection(&self) -> bool {
-        !matches!(self.deletion_protection, Cfg::Known(false))
+        !matches!(self.deletion_protection, Maybe::Known(false))
     }
 }
 
@@ -335,23 +297,23 @@ mod tests {
     #[test]
     fn round_trips_through_value() {
         let m = Model {
-            id: Cfg::Known("c".into()),
-            cluster_name: Cfg::Known("c".into()),
-            key_arn: Cfg::Unknown,
-            resources: Cfg::Known(vec!["secrets".into()]),
-            deletion_protection: Cfg::Known(true),
-            preflight: Cfg::Known(false),
-            require_key_rotation: Cfg::Null,
-            cluster_arn: Cfg::Null,
-            cluster_version: Cfg::Known("1.31".into()),
-            resolved_key_arn: Cfg::Unknown,
-            key_type: Cfg::Unknown,
-            key_state: Cfg::Null,
-            update_id: Cfg::Null,
-            cluster_created_at: Cfg::Known("2026-01-01T00:00:00Z".into()),
-            timeouts: Cfg::Known(Timeouts {
-                create: Cfg::Known("5m".into()),
-                update: Cfg::Null,
+            id: Maybe::Known("c".into()),
+            cluster_name: Maybe::Known("c".into()),
+            key_arn: Maybe::Unknown,
+            resources: Maybe::Known(vec!["secrets".into()]),
+            deletion_protection: Maybe::Known(true),
+            preflight: Maybe::Known(false),
+            require_key_rotation: Maybe::Null,
+            cluster_arn: Maybe::Null,
+            cluster_version: Maybe::Known("1.31".into()),
+            resolved_key_arn: Maybe::Unknown,
+            key_type: Maybe::Unknown,
+            key_state: Maybe::Null,
+            update_id: Maybe::Null,
+            cluster_created_at: Maybe::Known("2026-01-01T00:00:00Z".into()),
+            timeouts: Maybe::Known(Timeouts {
+                create: Maybe::Known("5m".into()),
+                update: Maybe::Null,
             }),
         };
         let back = Model::from_value(&m.to_value()).unwrap().unwrap();
@@ -401,9 +363,9 @@ mod tests {
             );
         }
         let m = Model {
-            timeouts: Cfg::Known(Timeouts {
-                create: Cfg::Known("3000000000000000h".into()),
-                update: Cfg::Null,
+            timeouts: Maybe::Known(Timeouts {
+                create: Maybe::Known("3000000000000000h".into()),
+                update: Maybe::Null,
             }),
             ..Model::from_value(&Value::object([("cluster_name", Value::string("c"))]))
                 .unwrap()

@@ -13,11 +13,7 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-#[cfg(test)]
-use super::plan::Cfg;
-use super::plan::{
-    self, ApplyFacts, ApplyStep, KeyFacts, KeyLookup, LiveCluster, PendingAssociation,
-};
+use super::plan::{self, ApplyFacts, ApplyStep, KeyLookup, LiveCluster, PendingAssociation};
 use crate::aws::{AwsClients, AwsError, ClusterInfo, UpdateInfo};
 use crate::provider::errors::{OpError, INTERRUPTED};
 use crate::tfprotov6::{AttributePath, Diagnostic};
@@ -85,9 +81,9 @@ pub struct Associated {
     pub key: KeyLookup,
 }
 
-/// The fresh facts an apply starts from: the cluster (with the guard's
-/// view of it) and the configured key.
-pub type Fresh = (Option<(ClusterInfo, LiveCluster)>, KeyLookup);
+/// The fresh facts an apply starts from: the cluster and the configured
+/// key.
+pub type Fresh = (Option<LiveCluster>, KeyLookup);
 
 impl Ctx<'_> {
     /// This context with an apply deadline.
@@ -166,26 +162,19 @@ impl Ctx<'_> {
 
     /// The cluster as the guard sees it: status, version, CMK and any
     /// update in progress. `None` when the cluster does not exist.
-    pub async fn live(
-        &self,
-        name: &str,
-        cached: bool,
-    ) -> Result<Option<(ClusterInfo, LiveCluster)>, OpError> {
+    pub async fn live(&self, name: &str, cached: bool) -> Result<Option<LiveCluster>, OpError> {
         let Some(info) = self.cluster(name, cached).await? else {
             return Ok(None);
         };
         let mut live = LiveCluster {
-            status: info.status.clone(),
-            version: info.version.clone(),
-            cmk_arn: info.encryption.first().map(|e| e.key_arn.clone()),
+            info,
             association_in_progress: None,
             other_update_in_progress: false,
-            created_at: info.created_at.clone(),
         };
-        if info.status == "UPDATING" {
+        if live.info.status == "UPDATING" {
             self.fill_in_progress(name, &mut live).await?;
         }
-        Ok(Some((info, live)))
+        Ok(Some(live))
     }
 
     /// Finds the updates in progress. Every update id of every ListUpdates
@@ -233,15 +222,7 @@ impl Ctx<'_> {
             self.call(self.clients.describe_key(key_id)).await
         };
         match r {
-            Ok(k) => Ok(KeyLookup::Found(KeyFacts {
-                arn: k.arn,
-                state: k.state,
-                spec: k.spec,
-                usage: k.usage,
-                manager: k.manager,
-                deletion_date: k.deletion_date,
-                rotation_enabled: None,
-            })),
+            Ok(k) => Ok(KeyLookup::Found(k)),
             Err(OpError::Aws(e)) if e.is_code("NotFoundException") => Ok(KeyLookup::NotFound {
                 message: e.to_string(),
             }),
@@ -301,14 +282,14 @@ impl Ctx<'_> {
     pub async fn wait_cluster_created(
         &self,
         name: &str,
-        first: Option<(ClusterInfo, LiveCluster)>,
-    ) -> Result<Option<(ClusterInfo, LiveCluster)>, OpError> {
+        first: Option<LiveCluster>,
+    ) -> Result<Option<LiveCluster>, OpError> {
         let mut delay = POLL_START;
         let mut current = first;
         loop {
             match &current {
-                Some((info, _)) if plan::is_creating(&info.status) => {
-                    tracing::info!(cluster = name, status = %info.status, "waiting for the cluster to become ACTIVE");
+                Some(live) if plan::is_creating(&live.info.status) => {
+                    tracing::info!(cluster = name, status = %live.info.status, "waiting for the cluster to become ACTIVE");
                     self.sleep(jitter(delay), None).await?;
                     delay = delay.mul_f64(1.5).min(POLL_CAP);
                     current = self.live(name, false).await?;
@@ -376,10 +357,10 @@ impl Ctx<'_> {
                 region: self.clients.region(),
                 configured,
                 planned,
-                live: live.as_ref().map(|(_, l)| l),
+                live: live.as_ref(),
                 key: &key,
             });
-            let info = live.map(|(i, _)| i);
+            let info = live.map(|l| l.info);
             match step {
                 ApplyStep::Refuse(d) => return Err(OpError::Refused(d)),
                 ApplyStep::Done { key_arn } => {
@@ -1465,6 +1446,7 @@ mod flow_tests {
     #[tokio::test]
     async fn read_removes_the_resource_when_the_cluster_is_gone() {
         use crate::provider::encryption_config::{model::Model, resource, schema};
+        use crate::tfprotov6::value::Maybe;
         use crate::tfprotov6::DynamicValue;
         let gone = mock!(Client::describe_cluster).then_http_response(|| {
             json_error(
@@ -1476,27 +1458,28 @@ mod flow_tests {
         });
         let h = Harness::new(&[&gone]);
         let state = Model {
-            id: Cfg::Known("prod".into()),
-            cluster_name: Cfg::Known("prod".into()),
-            key_arn: Cfg::Known(KEY.into()),
-            resources: Cfg::Known(secrets()),
-            deletion_protection: Cfg::Known(true),
-            preflight: Cfg::Null,
-            require_key_rotation: Cfg::Null,
-            cluster_arn: Cfg::Null,
-            cluster_version: Cfg::Null,
-            resolved_key_arn: Cfg::Known(KEY.into()),
-            key_type: Cfg::Known("CUSTOMER_MANAGED".into()),
-            key_state: Cfg::Known("Enabled".into()),
-            update_id: Cfg::Null,
-            cluster_created_at: Cfg::Null,
-            timeouts: Cfg::Null,
+            id: Maybe::Known("prod".into()),
+            cluster_name: Maybe::Known("prod".into()),
+            key_arn: Maybe::Known(KEY.into()),
+            resources: Maybe::Known(secrets()),
+            deletion_protection: Maybe::Known(true),
+            resolved_key_arn: Maybe::Known(KEY.into()),
+            key_type: Maybe::Known("CUSTOMER_MANAGED".into()),
+            key_state: Maybe::Known("Enabled".into()),
+            ..Model::default()
         };
         let ty = schema::resource_schema().block.value_type();
         let current = DynamicValue::encode(&state.to_value(), &ty).unwrap();
-        let out = resource::read(&h.ctx(), &current).await;
-        assert!(
-            out.state.is_none(),
+        let req = crate::tfprotov6::ReadResourceRequest {
+            type_name: crate::provider::encryption_config::TYPE_NAME.into(),
+            current_state: current,
+            private: Vec::new(),
+            client_capabilities: Default::default(),
+        };
+        let out = resource::read(&h.ctx(), &req).await;
+        assert_eq!(
+            out.new_state,
+            Some(DynamicValue::null()),
             "a missing cluster removes the resource"
         );
         assert!(out.diagnostics.is_empty());

@@ -6,6 +6,9 @@
 //! without a network. The same functions run again at apply time, so an
 //! apply refuses exactly what a plan refuses, with the same messages.
 
+use crate::aws::{ClusterInfo, KeyInfo};
+use crate::provider::preflight;
+use crate::tfprotov6::value::Maybe;
 use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics};
 
 /// Diagnostic summaries. Tests and docs rely on these exact words.
@@ -96,34 +99,19 @@ pub fn has_default_envelope_encryption(version: &str) -> bool {
     }
 }
 
-/// A configuration value that may be null or not yet known.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub enum Cfg<T> {
-    /// Not set.
-    #[default]
-    Null,
-    /// Set, but only known at apply time.
-    Unknown,
-    /// Set and known.
-    Known(T),
-}
-
-/// What EKS reports about the cluster.
+/// What EKS reports about the cluster: DescribeCluster's answer, and the
+/// updates in progress (read only while the cluster is UPDATING).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveCluster {
-    /// ACTIVE, UPDATING, CREATING, DELETING, FAILED or PENDING.
-    pub status: String,
-    /// Kubernetes version, e.g. `1.31`.
-    pub version: String,
-    /// The CMK ARN in the cluster's encryption config, if any.
-    pub cmk_arn: Option<String>,
+    /// DescribeCluster's answer: status (ACTIVE, UPDATING, CREATING,
+    /// DELETING, FAILED or PENDING), Kubernetes version, the CMK in its
+    /// encryption config, and `createdAt`, which tells a cluster recreated
+    /// under the same name (and ARN) from the old one.
+    pub info: ClusterInfo,
     /// An AssociateEncryptionConfig update still in progress, with its key.
     pub association_in_progress: Option<PendingAssociation>,
     /// Another kind of update is in progress.
     pub other_update_in_progress: bool,
-    /// The cluster's `createdAt` (RFC 3339), which tells a cluster
-    /// recreated under the same name (and ARN) from the old one.
-    pub created_at: Option<String>,
 }
 
 /// An association EKS is still working on (for example after an
@@ -142,7 +130,7 @@ pub struct PendingAssociation {
 impl LiveCluster {
     /// The CMK the cluster has or is getting, when EKS says which.
     fn effective_cmk(&self) -> Option<&str> {
-        self.cmk_arn.as_deref().or(self
+        self.info.cmk_arn().or(self
             .association_in_progress
             .as_ref()
             .and_then(|p| p.key_arn.as_deref()))
@@ -150,10 +138,13 @@ impl LiveCluster {
 }
 
 /// What KMS said about the configured key.
+// A lookup lives for one decision; boxing the common variant would only add
+// an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyLookup {
     /// DescribeKey answered.
-    Found(KeyFacts),
+    Found(KeyInfo),
     /// The key does not exist (or is in another region or account and not
     /// shared).
     NotFound {
@@ -165,25 +156,6 @@ pub enum KeyLookup {
         /// KMS's message.
         message: String,
     },
-}
-
-/// The facts about a KMS key that decide whether it can protect a cluster.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyFacts {
-    /// The key's ARN (what an alias resolves to).
-    pub arn: String,
-    /// Enabled, Disabled, PendingDeletion, PendingImport, Unavailable, ...
-    pub state: String,
-    /// SYMMETRIC_DEFAULT, RSA_2048, ...
-    pub spec: String,
-    /// ENCRYPT_DECRYPT, SIGN_VERIFY, ...
-    pub usage: String,
-    /// CUSTOMER or AWS.
-    pub manager: String,
-    /// For PendingDeletion: when the key will be deleted.
-    pub deletion_date: Option<String>,
-    /// Automatic rotation; `None` when the check was denied or skipped.
-    pub rotation_enabled: Option<bool>,
 }
 
 /// What the prior state says.
@@ -202,7 +174,7 @@ impl Prior {
     /// an earlier cluster of the same name (same ARN) that was deleted and
     /// recreated. Unknown creation times count as the same cluster.
     pub fn same_cluster(&self, live: &LiveCluster) -> bool {
-        match (&self.cluster_created_at, &live.created_at) {
+        match (&self.cluster_created_at, &live.info.created_at) {
             (Some(recorded), Some(now)) => recorded == now,
             _ => true,
         }
@@ -257,26 +229,26 @@ pub fn check_cluster(name: &str, region: &str, live: Option<&LiveCluster>) -> Di
             )
             .with_attribute(AttributePath::attr("cluster_name")),
         ),
-        Some(c) if is_creating(&c.status) => d.push(
+        Some(c) if is_creating(&c.info.status) => d.push(
             Diagnostic::warning(
                 summary::CLUSTER_CREATING,
                 format!(
                     "Cluster {name:?} is {}. The apply waits (within the create/update \
                      timeout) for it to become ACTIVE, then runs every check again before \
                      associating the key.",
-                    c.status
+                    c.info.status
                 ),
             )
             .with_attribute(AttributePath::attr("cluster_name")),
         ),
-        Some(c) if c.status != "ACTIVE" && c.status != "UPDATING" => d.push(
+        Some(c) if c.info.status != "ACTIVE" && c.info.status != "UPDATING" => d.push(
             Diagnostic::error(
                 summary::CLUSTER_NOT_READY,
                 format!(
                     "Cluster {name:?} is {}; its encryption can only be changed while it is \
                      ACTIVE (or UPDATING, in which case the apply waits). Wait until the \
                      cluster is ACTIVE and run the plan again.",
-                    c.status
+                    c.info.status
                 ),
             )
             .with_attribute(AttributePath::attr("cluster_name")),
@@ -319,7 +291,7 @@ pub fn check_key(configured: &str, lookup: &KeyLookup, region: &str) -> Diagnost
             return d;
         }
         KeyLookup::AccessDenied { message } => {
-            let account = crate::provider::preflight::account_of(configured)
+            let account = preflight::account_of(configured)
                 .map(|a| {
                     format!(
                         " The key belongs to account {a}: when that is not the cluster's \
@@ -393,21 +365,20 @@ pub fn check_key(configured: &str, lookup: &KeyLookup, region: &str) -> Diagnost
             facts.arn, facts.usage
         )));
     }
-    if !d.has_errors() && facts.rotation_enabled == Some(false) {
-        d.push(
-            Diagnostic::warning(
-                summary::ROTATION_OFF,
-                format!(
-                    "Automatic rotation is off for {}. EKS can never switch to another key, so \
-                     KMS key rotation is the way to renew key material: enable it with \
-                     aws kms enable-key-rotation or enable_key_rotation = true on aws_kms_key.",
-                    facts.arn
-                ),
-            )
-            .with_attribute(key_path()),
-        );
-    }
     d
+}
+
+/// The warning for a key without automatic rotation.
+fn rotation_off(key_arn: &str) -> Diagnostic {
+    Diagnostic::warning(
+        summary::ROTATION_OFF,
+        format!(
+            "Automatic rotation is off for {key_arn}. EKS can never switch to another key, so \
+             KMS key rotation is the way to renew key material: enable it with \
+             aws kms enable-key-rotation or enable_key_rotation = true on aws_kms_key."
+        ),
+    )
+    .with_attribute(key_path())
 }
 
 fn downgrade(cluster: &str, cmk: &str) -> Diagnostic {
@@ -435,38 +406,90 @@ fn key_change(cluster: &str, current: &str, wanted: &str) -> Diagnostic {
     .with_attribute(key_path())
 }
 
-/// Decides a create or update of the association.
-///
-/// `prior` is `None` on create. `live` is what EKS reports now. `key` is
-/// the lookup of the configured key, present when the configured key is
-/// known. Callers run [`check_cluster`] first and only call this for a
-/// usable cluster.
-pub fn decide_change(
-    cluster: &str,
-    prior: Option<&Prior>,
-    config_key: &Cfg<String>,
-    live: &LiveCluster,
-    key: Option<&KeyLookup>,
-    region: &str,
-) -> Decision {
+/// The facts a create or update of the association is decided on.
+#[derive(Clone, Debug)]
+pub struct ChangeFacts<'a> {
+    /// The cluster name.
+    pub cluster: &'a str,
+    /// The provider's region, for messages.
+    pub region: &'a str,
+    /// The prior state; `None` on create.
+    pub prior: Option<&'a Prior>,
+    /// `key_arn` as configured.
+    pub config_key: &'a Maybe<String>,
+    /// What EKS reports now.
+    pub live: &'a LiveCluster,
+    /// The lookup of the configured key, present when it is known.
+    pub key: Option<&'a KeyLookup>,
+    /// Whether the looked-up key rotates automatically; `None` when KMS
+    /// would not say or when it was not asked (see [`rotation_matters`]).
+    pub rotation: Option<bool>,
+    /// `require_key_rotation`.
+    pub require_rotation: bool,
+}
+
+/// Whether the decision on `f` depends on the key's rotation status, so
+/// that the status is asked of KMS (GetKeyRotationStatus) only then: before
+/// associating the key (a warning, or an error with `require_key_rotation`)
+/// and before adopting it with `require_key_rotation`.
+pub fn rotation_matters(f: &ChangeFacts<'_>) -> bool {
+    let unchecked = decide_change(&ChangeFacts {
+        rotation: None,
+        ..f.clone()
+    });
+    !unchecked.diagnostics.has_errors()
+        && match unchecked.action {
+            Action::Associate { .. } => true,
+            Action::Adopt { .. } => f.require_rotation,
+            Action::Nothing | Action::DecideAtApply => false,
+        }
+}
+
+/// Decides a create or update of the association. Callers run
+/// [`check_cluster`] first and only call this for a usable cluster.
+pub fn decide_change(f: &ChangeFacts<'_>) -> Decision {
+    let mut decision = decide_key(f);
+    let (Action::Associate { key_arn } | Action::Adopt { key_arn }) = &decision.action else {
+        return decision;
+    };
+    match (f.rotation, f.require_rotation) {
+        (Some(false), true) => {
+            decision
+                .diagnostics
+                .push(preflight::rotation_required(key_arn));
+            decision.action = Action::Nothing;
+        }
+        (Some(false), false) if matches!(decision.action, Action::Associate { .. }) => {
+            decision.diagnostics.push(rotation_off(key_arn));
+        }
+        _ => {}
+    }
+    decision
+}
+
+/// The key half of [`decide_change`]: which CMK the cluster has, and what
+/// the configured key asks for.
+fn decide_key(f: &ChangeFacts<'_>) -> Decision {
+    let (cluster, live) = (f.cluster, f.live);
     let mut diagnostics = Diagnostics::new();
     // The CMK the cluster has: EKS's word only. A CMK the state recorded
     // but EKS does not report means the cluster was recreated (or the
     // state is wrong): the key must go on again, as an in-place update.
     let current = live.effective_cmk().map(str::to_owned);
     // The state's record counts only for the cluster EKS reports now.
-    let recorded = prior
+    let recorded = f
+        .prior
         .filter(|p| p.same_cluster(live))
         .and_then(|p| p.cmk_arn.as_ref());
 
-    let action = match config_key {
-        Cfg::Null => match current {
+    let action = match f.config_key {
+        Maybe::Null => match current {
             Some(cmk) => {
                 diagnostics.push(downgrade(cluster, &cmk));
                 Action::Nothing
             }
             None => {
-                if !has_default_envelope_encryption(&live.version) {
+                if !has_default_envelope_encryption(&live.info.version) {
                     diagnostics.warning(
                         summary::NO_ENVELOPE,
                         format!(
@@ -474,16 +497,16 @@ pub fn decide_change(
                              key, so its Kubernetes secrets have no envelope encryption. EKS \
                              encrypts by default only from 1.28; set key_arn to a customer \
                              managed key, or upgrade the cluster.",
-                            live.version
+                            live.info.version
                         ),
                     );
                 }
                 Action::Nothing
             }
         },
-        Cfg::Unknown => Action::DecideAtApply,
-        Cfg::Known(configured) => {
-            let Some(lookup) = key else {
+        Maybe::Unknown => Action::DecideAtApply,
+        Maybe::Known(configured) => {
+            let Some(lookup) = f.key else {
                 return Decision {
                     action: Action::DecideAtApply,
                     diagnostics,
@@ -491,13 +514,13 @@ pub fn decide_change(
             };
             // An AWS managed key in place of a CMK is a downgrade whatever
             // else is true; other key problems are reported as such.
-            let key_diags = check_key(configured, lookup, region);
+            let key_diags = check_key(configured, lookup, f.region);
             let facts = match lookup {
-                KeyLookup::Found(f) => Some(f),
+                KeyLookup::Found(k) => Some(k),
                 _ => None,
             };
             match (&current, facts) {
-                (Some(cmk), Some(f)) if f.arn == *cmk => {
+                (Some(cmk), Some(k)) if k.arn == *cmk => {
                     // Same key (possibly written as an alias): nothing to do,
                     // even if the key is now unhealthy; refresh warns about that.
                     if recorded == Some(cmk) {
@@ -508,15 +531,15 @@ pub fn decide_change(
                         }
                     }
                 }
-                (Some(cmk), Some(f)) => {
-                    if f.manager != "CUSTOMER" {
+                (Some(cmk), Some(k)) => {
+                    if k.manager != "CUSTOMER" {
                         diagnostics.push(downgrade(cluster, cmk));
                     } else {
-                        diagnostics.push(key_change(cluster, cmk, &f.arn));
+                        diagnostics.push(key_change(cluster, cmk, &k.arn));
                     }
                     Action::Nothing
                 }
-                (None, Some(f))
+                (None, Some(k))
                     if live
                         .association_in_progress
                         .as_ref()
@@ -527,14 +550,14 @@ pub fn decide_change(
                     // the apply waits for it and compares the key after.
                     diagnostics.extend(key_diags.clone());
                     Action::Adopt {
-                        key_arn: f.arn.clone(),
+                        key_arn: k.arn.clone(),
                     }
                 }
                 (Some(_), None) | (None, _) => {
                     diagnostics.extend(key_diags.clone());
                     match facts {
-                        Some(f) if !key_diags.has_errors() => Action::Associate {
-                            key_arn: f.arn.clone(),
+                        Some(k) if !key_diags.has_errors() => Action::Associate {
+                            key_arn: k.arn.clone(),
                         },
                         _ => Action::Nothing,
                     }
@@ -629,10 +652,10 @@ pub fn decide_apply(f: &ApplyFacts<'_>) -> ApplyStep {
             return ApplyStep::Refuse(key_moved(f.configured, planned, &k.arn).into());
         }
     }
-    if let Some(cmk) = &live.cmk_arn {
+    if let Some(cmk) = live.info.cmk_arn() {
         return match found {
-            Some(k) if k.arn == *cmk => ApplyStep::Done {
-                key_arn: cmk.clone(),
+            Some(k) if k.arn == cmk => ApplyStep::Done {
+                key_arn: cmk.to_owned(),
             },
             Some(k) if k.manager != "CUSTOMER" => {
                 ApplyStep::Refuse(downgrade(f.cluster, cmk).into())
@@ -656,7 +679,7 @@ pub fn decide_apply(f: &ApplyFacts<'_>) -> ApplyStep {
     let Some(k) = found.filter(|_| key_diags.is_empty()) else {
         return ApplyStep::Refuse(key_diags);
     };
-    if live.other_update_in_progress || live.status != "ACTIVE" {
+    if live.other_update_in_progress || live.info.status != "ACTIVE" {
         return ApplyStep::AwaitOther;
     }
     ApplyStep::Associate {
@@ -703,12 +726,10 @@ pub fn forget_warning(cluster: &str, cmk: &str) -> Diagnostic {
 }
 
 /// Warnings about the health of a CMK that protects a cluster, for refresh.
-pub fn key_health_warnings(cluster: &str, facts: &KeyFacts) -> Diagnostics {
+pub fn key_health_warnings(cluster: &str, facts: &KeyInfo) -> Diagnostics {
     let mut d = Diagnostics::new();
     match facts.state.as_str() {
-        "Unavailable" => d.push(crate::provider::preflight::unavailable_warning(
-            cluster, &facts.arn,
-        )),
+        "Unavailable" => d.push(preflight::unavailable_warning(cluster, &facts.arn)),
         "Disabled" => d.push(
             Diagnostic::warning(
                 summary::KEY_DISABLED,
@@ -850,18 +871,20 @@ mod tests {
     const ALIAS_A: &str = "alias/team-a";
 
     fn key(arn: &str) -> KeyLookup {
-        KeyLookup::Found(KeyFacts {
+        KeyLookup::Found(KeyInfo {
+            key_id: arn.rsplit('/').next().unwrap_or_default().into(),
             arn: arn.into(),
             state: "Enabled".into(),
             spec: "SYMMETRIC_DEFAULT".into(),
             usage: "ENCRYPT_DECRYPT".into(),
             manager: "CUSTOMER".into(),
             deletion_date: None,
-            rotation_enabled: Some(true),
+            enabled: true,
+            custody: Default::default(),
         })
     }
 
-    fn key_with(arn: &str, f: impl FnOnce(&mut KeyFacts)) -> KeyLookup {
+    fn key_with(arn: &str, f: impl FnOnce(&mut KeyInfo)) -> KeyLookup {
         let KeyLookup::Found(mut facts) = key(arn) else {
             unreachable!()
         };
@@ -871,13 +894,31 @@ mod tests {
 
     fn live(cmk: Option<&str>) -> LiveCluster {
         LiveCluster {
-            status: "ACTIVE".into(),
-            version: "1.31".into(),
-            cmk_arn: cmk.map(str::to_owned),
+            info: ClusterInfo {
+                name: "c".into(),
+                arn: "arn:aws:eks:us-east-1:123456789012:cluster/c".into(),
+                version: "1.31".into(),
+                status: "ACTIVE".into(),
+                encryption: cmk
+                    .map(|k| crate::aws::EncryptionInfo {
+                        key_arn: k.into(),
+                        resources: vec!["secrets".into()],
+                    })
+                    .into_iter()
+                    .collect(),
+                created_at: None,
+                role_arn: None,
+            },
             association_in_progress: None,
             other_update_in_progress: false,
-            created_at: None,
         }
+    }
+
+    /// `live(cmk)`, changed by `f`.
+    fn live_with(cmk: Option<&str>, f: impl FnOnce(&mut LiveCluster)) -> LiveCluster {
+        let mut l = live(cmk);
+        f(&mut l);
+        l
     }
 
     fn prior(cmk: Option<&str>, protection: bool) -> Prior {
@@ -889,14 +930,13 @@ mod tests {
     }
 
     fn pending(key: Option<&str>) -> LiveCluster {
-        LiveCluster {
-            status: "UPDATING".into(),
-            association_in_progress: Some(PendingAssociation {
+        live_with(None, |l| {
+            l.info.status = "UPDATING".into();
+            l.association_in_progress = Some(PendingAssociation {
                 update_id: "u1".into(),
                 key_arn: key.map(str::to_owned),
-            }),
-            ..live(None)
-        }
+            });
+        })
     }
 
     fn summaries(d: &Diagnostics) -> Vec<(bool, String, Option<String>)> {
@@ -915,8 +955,8 @@ mod tests {
         (true, s.into(), Some("key_arn".into()))
     }
 
-    fn known(s: &str) -> Cfg<String> {
-        Cfg::Known(s.into())
+    fn known(s: &str) -> Maybe<String> {
+        Maybe::Known(s.into())
     }
 
     /// One row per case of the guard's decision table.
@@ -925,7 +965,7 @@ mod tests {
         struct Row {
             name: &'static str,
             prior: Option<Prior>,
-            config: Cfg<String>,
+            config: Maybe<String>,
             live: LiveCluster,
             key: Option<KeyLookup>,
             action: Action,
@@ -935,7 +975,7 @@ mod tests {
             Row {
                 name: "create, no key, no CMK, 1.28+",
                 prior: None,
-                config: Cfg::Null,
+                config: Maybe::Null,
                 live: live(None),
                 key: None,
                 action: Action::Nothing,
@@ -944,11 +984,8 @@ mod tests {
             Row {
                 name: "create, no key, no CMK, below 1.28 warns",
                 prior: None,
-                config: Cfg::Null,
-                live: LiveCluster {
-                    version: "1.27".into(),
-                    ..live(None)
-                },
+                config: Maybe::Null,
+                live: live_with(None, |l| l.info.version = "1.27".into()),
                 key: None,
                 action: Action::Nothing,
                 diags: vec![(false, summary::NO_ENVELOPE.into(), None)],
@@ -974,7 +1011,7 @@ mod tests {
             Row {
                 name: "create, no key, live CMK is a downgrade",
                 prior: None,
-                config: Cfg::Null,
+                config: Maybe::Null,
                 live: live(Some(A)),
                 key: None,
                 action: Action::Nothing,
@@ -1019,7 +1056,7 @@ mod tests {
             Row {
                 name: "update, CMK, no key is a downgrade",
                 prior: Some(prior(Some(A), true)),
-                config: Cfg::Null,
+                config: Maybe::Null,
                 live: live(Some(A)),
                 key: None,
                 action: Action::Nothing,
@@ -1064,7 +1101,7 @@ mod tests {
             Row {
                 name: "update, state lost the CMK but EKS has it: still a downgrade",
                 prior: Some(prior(None, true)),
-                config: Cfg::Null,
+                config: Maybe::Null,
                 live: live(Some(A)),
                 key: None,
                 action: Action::Nothing,
@@ -1073,7 +1110,7 @@ mod tests {
             Row {
                 name: "update, no key to no key",
                 prior: Some(prior(None, true)),
-                config: Cfg::Null,
+                config: Maybe::Null,
                 live: live(None),
                 key: None,
                 action: Action::Nothing,
@@ -1082,7 +1119,7 @@ mod tests {
             Row {
                 name: "unknown key, no CMK: decide at apply",
                 prior: None,
-                config: Cfg::Unknown,
+                config: Maybe::Unknown,
                 live: live(None),
                 key: None,
                 action: Action::DecideAtApply,
@@ -1091,7 +1128,7 @@ mod tests {
             Row {
                 name: "unknown key, CMK: decide at apply",
                 prior: Some(prior(Some(A), true)),
-                config: Cfg::Unknown,
+                config: Maybe::Unknown,
                 live: live(Some(A)),
                 key: None,
                 action: Action::DecideAtApply,
@@ -1136,15 +1173,6 @@ mod tests {
                 diags: vec![err(summary::KEY_NOT_USABLE)],
             },
             Row {
-                name: "rotation off warns but associates",
-                prior: None,
-                config: known(A),
-                live: live(None),
-                key: Some(key_with(A, |f| f.rotation_enabled = Some(false))),
-                action: Action::Associate { key_arn: A.into() },
-                diags: vec![(false, summary::ROTATION_OFF.into(), Some("key_arn".into()))],
-            },
-            Row {
                 name: "update, state records CMK A, EKS reports none (cluster recreated): \
                        associates again",
                 prior: Some(prior(Some(A), true)),
@@ -1166,7 +1194,7 @@ mod tests {
             Row {
                 name: "update, state records CMK A, EKS reports none, no key: nothing to refuse",
                 prior: Some(prior(Some(A), true)),
-                config: Cfg::Null,
+                config: Maybe::Null,
                 live: live(None),
                 key: None,
                 action: Action::Nothing,
@@ -1179,10 +1207,9 @@ mod tests {
                     ..prior(Some(A), true)
                 }),
                 config: known(A),
-                live: LiveCluster {
-                    created_at: Some("2026-06-01T00:00:00Z".into()),
-                    ..live(Some(A))
-                },
+                live: live_with(Some(A), |l| {
+                    l.info.created_at = Some("2026-06-01T00:00:00Z".into())
+                }),
                 key: Some(key(A)),
                 action: Action::Adopt { key_arn: A.into() },
                 diags: vec![],
@@ -1194,10 +1221,9 @@ mod tests {
                     ..prior(Some(A), true)
                 }),
                 config: known(A),
-                live: LiveCluster {
-                    created_at: Some("2026-01-01T00:00:00Z".into()),
-                    ..live(Some(A))
-                },
+                live: live_with(Some(A), |l| {
+                    l.info.created_at = Some("2026-01-01T00:00:00Z".into())
+                }),
                 key: Some(key(A)),
                 action: Action::Nothing,
                 diags: vec![],
@@ -1252,29 +1278,109 @@ mod tests {
                 action: Action::Nothing,
                 diags: vec![],
             },
-            Row {
-                name: "rotation check denied: no warning",
-                prior: None,
-                config: known(A),
-                live: live(None),
-                key: Some(key_with(A, |f| f.rotation_enabled = None)),
-                action: Action::Associate { key_arn: A.into() },
-                diags: vec![],
-            },
         ];
         for row in rows {
-            let d = decide_change(
-                "c",
-                row.prior.as_ref(),
-                &row.config,
-                &row.live,
-                row.key.as_ref(),
-                "us-east-1",
-            );
+            let d = decide_change(&ChangeFacts {
+                cluster: "c",
+                region: "us-east-1",
+                prior: row.prior.as_ref(),
+                config_key: &row.config,
+                live: &row.live,
+                key: row.key.as_ref(),
+                rotation: None,
+                require_rotation: false,
+            });
             assert_eq!(summaries(&d.diagnostics), row.diags, "{}", row.name);
             // Error rows too: a refusal must never carry an AWS change.
             assert_eq!(d.action, row.action, "{}", row.name);
         }
+    }
+
+    /// The rotation rows: the status is gathered before the decision (only
+    /// when it matters) and decides like any other fact.
+    #[test]
+    fn rotation_table() {
+        let rotation_off = (
+            false,
+            summary::ROTATION_OFF.to_owned(),
+            Some("key_arn".into()),
+        );
+        let required = err(preflight::summary::ROTATION_REQUIRED);
+        let recorded = prior(Some(A), true);
+        type Diags = Vec<(bool, String, Option<String>)>;
+        type RotationRow<'a> = (
+            &'a str,
+            Option<&'a Prior>,
+            LiveCluster,
+            Option<bool>,
+            bool,
+            Action,
+            Diags,
+        );
+        #[rustfmt::skip]
+        let rows: Vec<RotationRow<'_>> = vec![
+            ("associate, rotation on", None, live(None), Some(true), false,
+             Action::Associate { key_arn: A.into() }, vec![]),
+            ("associate, rotation off: warns but associates", None, live(None), Some(false), false,
+             Action::Associate { key_arn: A.into() }, vec![rotation_off]),
+            ("associate, rotation check denied: no warning", None, live(None), None, false,
+             Action::Associate { key_arn: A.into() }, vec![]),
+            ("associate, rotation required and off: refused", None, live(None), Some(false), true,
+             Action::Nothing, vec![required.clone()]),
+            ("associate, rotation required and on", None, live(None), Some(true), true,
+             Action::Associate { key_arn: A.into() }, vec![]),
+            ("associate, rotation required but not known: associates", None, live(None), None, true,
+             Action::Associate { key_arn: A.into() }, vec![]),
+            ("adopt, rotation off: no warning", None, live(Some(A)), Some(false), false,
+             Action::Adopt { key_arn: A.into() }, vec![]),
+            ("adopt, rotation required and off: refused", None, live(Some(A)), Some(false), true,
+             Action::Nothing, vec![required]),
+            ("nothing to do, rotation required and off: nothing", Some(&recorded), live(Some(A)),
+             Some(false), true, Action::Nothing, vec![]),
+        ];
+        for (name, prior, live, rotation, require_rotation, action, diags) in rows {
+            let f = ChangeFacts {
+                cluster: "c",
+                region: "us-east-1",
+                prior,
+                config_key: &known(A),
+                live: &live,
+                key: Some(&key(A)),
+                rotation,
+                require_rotation,
+            };
+            let d = decide_change(&f);
+            assert_eq!(summaries(&d.diagnostics), diags, "{name}");
+            assert_eq!(d.action, action, "{name}");
+        }
+        // The status is asked for only where it can change the outcome.
+        let asks = |prior: Option<&Prior>, live: &LiveCluster, key: &KeyLookup, require| {
+            rotation_matters(&ChangeFacts {
+                cluster: "c",
+                region: "us-east-1",
+                prior,
+                config_key: &known(A),
+                live,
+                key: Some(key),
+                rotation: None,
+                require_rotation: require,
+            })
+        };
+        assert!(
+            asks(None, &live(None), &key(A), false),
+            "before associating"
+        );
+        assert!(!asks(None, &live(Some(A)), &key(A), false), "adopting");
+        assert!(
+            asks(None, &live(Some(A)), &key(A), true),
+            "adopting, required"
+        );
+        assert!(
+            !asks(Some(&recorded), &live(Some(A)), &key(A), true),
+            "no change"
+        );
+        let disabled = key_with(A, |f| f.state = "Disabled".into());
+        assert!(!asks(None, &live(None), &disabled, true), "a refused key");
     }
 
     #[test]
@@ -1348,10 +1454,7 @@ mod tests {
             ("FAILED", summary::CLUSTER_NOT_READY, true),
             ("DELETING", summary::CLUSTER_NOT_READY, true),
         ] {
-            let c = LiveCluster {
-                status: status.into(),
-                ..live(None)
-            };
+            let c = live_with(None, |l| l.info.status = status.into());
             let d = check_cluster("c", "r", Some(&c));
             assert_eq!(
                 (d.0[0].summary.as_str(), d.has_errors()),
@@ -1360,11 +1463,10 @@ mod tests {
             );
             assert_eq!(d.0[0].attribute, Some(AttributePath::attr("cluster_name")));
         }
-        let busy = LiveCluster {
-            status: "UPDATING".into(),
-            other_update_in_progress: true,
-            ..live(None)
-        };
+        let busy = live_with(None, |l| {
+            l.info.status = "UPDATING".into();
+            l.other_update_in_progress = true;
+        });
         let d = check_cluster("c", "r", Some(&busy));
         assert!(!d.has_errors());
         assert_eq!(d.0[0].summary, summary::UPDATE_IN_PROGRESS);
@@ -1428,10 +1530,7 @@ mod tests {
         // Issue 10: a disconnected custom key store makes the key Unavailable.
         f.state = "Unavailable".into();
         let d = key_health_warnings("c", &f);
-        assert_eq!(
-            d.0[0].summary,
-            crate::provider::preflight::summary::KEY_UNAVAILABLE
-        );
+        assert_eq!(d.0[0].summary, preflight::summary::KEY_UNAVAILABLE);
         assert!(!d.has_errors());
     }
 
@@ -1555,11 +1654,10 @@ mod tests {
             (
                 "another update running: await it",
                 Some(A),
-                Some(LiveCluster {
-                    status: "UPDATING".into(),
-                    other_update_in_progress: true,
-                    ..live(None)
-                }),
+                Some(live_with(None, |l| {
+                    l.info.status = "UPDATING".into();
+                    l.other_update_in_progress = true;
+                })),
                 key(A),
                 ApplyStep::AwaitOther,
             ),
@@ -1571,10 +1669,7 @@ mod tests {
             ("cluster gone", None, key(A), summary::CLUSTER_NOT_FOUND),
             (
                 "cluster deleting",
-                Some(LiveCluster {
-                    status: "DELETING".into(),
-                    ..live(None)
-                }),
+                Some(live_with(None, |l| l.info.status = "DELETING".into())),
                 key(A),
                 summary::CLUSTER_NOT_READY,
             ),
@@ -1674,13 +1769,12 @@ mod tests {
                     any::<bool>(),
                 )
                     .prop_map(
-                        |(status, cmk_arn, association_in_progress, other)| LiveCluster {
-                            status: status.into(),
-                            version: "1.31".into(),
-                            cmk_arn,
-                            association_in_progress,
-                            other_update_in_progress: other,
-                            created_at: None,
+                        |(status, cmk_arn, association_in_progress, other)| {
+                            live_with(cmk_arn.as_deref(), |l| {
+                                l.info.status = status.into();
+                                l.association_in_progress = association_in_progress;
+                                l.other_update_in_progress = other;
+                            })
                         },
                     ),
             )
@@ -1701,10 +1795,10 @@ mod tests {
                 let step = apply_step(planned.as_deref(), l.clone(), k.clone(), configured);
                 if let ApplyStep::Associate { key_arn } = &step {
                     let l = l.expect("a cluster");
-                    prop_assert!(l.cmk_arn.is_none());
+                    prop_assert!(l.info.cmk_arn().is_none());
                     prop_assert!(l.association_in_progress.is_none());
                     prop_assert!(!l.other_update_in_progress);
-                    prop_assert_eq!(l.status.as_str(), "ACTIVE");
+                    prop_assert_eq!(l.info.status.as_str(), "ACTIVE");
                     if let Some(p) = &planned {
                         prop_assert_eq!(key_arn, p);
                     }
@@ -1731,7 +1825,16 @@ mod tests {
             ) {
                 let Some(l) = l else { return Ok(()) };
                 let p = prior(recorded.as_deref(), true);
-                let d = decide_change("c", Some(&p), &known(A), &l, Some(&k), "r");
+                let d = decide_change(&ChangeFacts {
+                    cluster: "c",
+                    region: "r",
+                    prior: Some(&p),
+                    config_key: &known(A),
+                    live: &l,
+                    key: Some(&k),
+                    rotation: None,
+                    require_rotation: false,
+                });
                 if let Action::Associate { key_arn } = &d.action {
                     prop_assert!(d.diagnostics.has_errors() || l.effective_cmk().is_none());
                     prop_assert!(l.association_in_progress.is_none());

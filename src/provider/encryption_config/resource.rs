@@ -10,14 +10,19 @@ use tokio::time::Instant;
 
 use super::model::{parse_duration, Model, DEFAULT_TIMEOUT};
 use super::ops::Ctx;
-use super::plan::{self, Action, Cfg, KeyLookup, KeyType, Prior};
+use super::plan::{self, Action, ChangeFacts, KeyLookup, KeyType, Prior};
 use super::schema::resource_schema;
 use crate::aws::ClusterInfo;
 use crate::provider::errors::{
     decode_diagnostic, op_diagnostic, op_diagnostics, OpError, TIMED_OUT,
 };
 use crate::provider::preflight;
-use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Type};
+use crate::tfprotov6::value::Maybe;
+use crate::tfprotov6::{
+    ApplyResourceChangeRequest, ApplyResourceChangeResponse, AttributePath, Diagnostic,
+    Diagnostics, DynamicValue, PlanResourceChangeRequest, PlanResourceChangeResponse,
+    ReadResourceRequest, ReadResourceResponse, Type,
+};
 
 /// The only `resources` value EKS accepts.
 pub const SECRETS: &str = "secrets";
@@ -92,7 +97,7 @@ pub fn validate(config: &DynamicValue) -> Diagnostics {
             return d;
         }
     };
-    if let Cfg::Known(name) = &m.cluster_name {
+    if let Maybe::Known(name) = &m.cluster_name {
         let ok = !name.is_empty()
             && name.len() <= 100
             && name.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -112,7 +117,7 @@ pub fn validate(config: &DynamicValue) -> Diagnostics {
             );
         }
     }
-    if let Cfg::Known(key) = &m.key_arn {
+    if let Maybe::Known(key) = &m.key_arn {
         if let Err(why) = plan::validate_key_arn(key) {
             d.push(
                 Diagnostic::error(INVALID_KEY_ARN, why)
@@ -120,7 +125,7 @@ pub fn validate(config: &DynamicValue) -> Diagnostics {
             );
         }
     }
-    if let Cfg::Known(r) = &m.resources {
+    if let Maybe::Known(r) = &m.resources {
         if r.len() != 1 || r[0] != SECRETS {
             d.push(
                 Diagnostic::error(
@@ -134,9 +139,9 @@ pub fn validate(config: &DynamicValue) -> Diagnostics {
             );
         }
     }
-    if let Cfg::Known(t) = &m.timeouts {
+    if let Maybe::Known(t) = &m.timeouts {
         for (name, v) in [("create", &t.create), ("update", &t.update)] {
-            if let Cfg::Known(s) = v {
+            if let Maybe::Known(s) = v {
                 if let Err(why) = parse_duration(s) {
                     d.push(
                         Diagnostic::error("Invalid timeout", why)
@@ -151,34 +156,29 @@ pub fn validate(config: &DynamicValue) -> Diagnostics {
 
 // ---- plan ---------------------------------------------------------------------
 
-/// The result of planning: the planned state, replacement paths and
-/// diagnostics.
-pub struct Planned {
-    /// The planned state (None for a destroy).
-    pub state: Option<DynamicValue>,
-    /// Attributes forcing replacement.
-    pub requires_replace: Vec<AttributePath>,
-    /// Errors and warnings.
-    pub diagnostics: Diagnostics,
+/// PlanResourceChange: runs the guard against live facts. The planned
+/// state is null for a destroy and when the plan is refused.
+pub async fn plan(ctx: &Ctx<'_>, req: &PlanResourceChangeRequest) -> PlanResourceChangeResponse {
+    let mut out = PlanResourceChangeResponse {
+        planned_private: req.prior_private.clone(),
+        ..PlanResourceChangeResponse::default()
+    };
+    plan_into(ctx, req, &mut out).await;
+    out.planned_state.get_or_insert_with(DynamicValue::null);
+    out
 }
 
-/// PlanResourceChange: runs the guard against live facts.
-pub async fn plan(
+async fn plan_into(
     ctx: &Ctx<'_>,
-    prior_state: &DynamicValue,
-    proposed: &DynamicValue,
-    config: &DynamicValue,
-) -> Planned {
-    let mut out = Planned {
-        state: None,
-        requires_replace: Vec::new(),
-        diagnostics: Diagnostics::new(),
-    };
-    let (prior, proposed, config) = match decode_change(prior_state, proposed, config) {
+    req: &PlanResourceChangeRequest,
+    out: &mut PlanResourceChangeResponse,
+) {
+    let decoded = decode_change(&req.prior_state, &req.proposed_new_state, &req.config);
+    let (prior, proposed, config) = match decoded {
         Ok(v) => v,
         Err(e) => {
             out.diagnostics.push(e);
-            return out;
+            return;
         }
     };
     let Some(mut planned) = proposed else {
@@ -192,7 +192,7 @@ pub async fn plan(
                 out.diagnostics.push(plan::forget_warning(&cluster, cmk));
             }
         }
-        return out;
+        return;
     };
     let config = config.unwrap_or_else(|| planned.clone());
 
@@ -200,10 +200,10 @@ pub async fn plan(
     // configuration: removing `deletion_protection = false` from the
     // configuration turns protection back on rather than keeping the old value.
     if config.deletion_protection.is_null() {
-        planned.deletion_protection = Cfg::Known(true);
+        planned.deletion_protection = Maybe::Known(true);
     }
     if config.resources.is_null() {
-        planned.resources = Cfg::Known(vec![SECRETS.to_owned()]);
+        planned.resources = Maybe::Known(vec![SECRETS.to_owned()]);
     }
     planned.id = planned.cluster_name.clone();
 
@@ -218,16 +218,16 @@ pub async fn plan(
             out.diagnostics
                 .extend(plan::decide_destroy(&cluster, &prior_facts(p)));
             if out.diagnostics.has_errors() {
-                return out;
+                return;
             }
             prior = None;
         }
     }
 
-    let Cfg::Known(cluster) = planned.cluster_name.clone() else {
+    let Maybe::Known(cluster) = planned.cluster_name.clone() else {
         set_unknown_computed(&mut planned, true);
-        out.state = encode_or_push(&planned, &mut out.diagnostics);
-        return out;
+        out.planned_state = encode_or_push(&planned, &mut out.diagnostics);
+        return;
     };
 
     let live = match ctx.live(&cluster, true).await {
@@ -235,7 +235,7 @@ pub async fn plan(
         Err(e) => {
             out.diagnostics
                 .push(op_diagnostic(&format!("reading cluster {cluster:?}"), e));
-            return out;
+            return;
         }
     };
     if live.is_none() && prior.is_none() {
@@ -246,7 +246,7 @@ pub async fn plan(
             &cluster,
             ctx.clients.region(),
         ));
-        if let Cfg::Known(k) = &config.key_arn {
+        if let Maybe::Known(k) = &config.key_arn {
             match ctx.key(k, true).await {
                 Ok(KeyLookup::NotFound { message })
                     if preflight::may_appear_later(k, ctx.clients.region()) =>
@@ -264,41 +264,42 @@ pub async fn plan(
                 Err(e) => {
                     out.diagnostics
                         .push(op_diagnostic(&format!("reading KMS key {k:?}"), e));
-                    return out;
+                    return;
                 }
             }
         }
         if out.diagnostics.has_errors() {
-            return out;
+            return;
         }
         set_unknown_computed(&mut planned, true);
-        out.state = encode_or_push(&planned, &mut out.diagnostics);
-        return out;
+        out.planned_state = encode_or_push(&planned, &mut out.diagnostics);
+        return;
     }
     out.diagnostics.extend(plan::check_cluster(
         &cluster,
         ctx.clients.region(),
-        live.as_ref().map(|(_, l)| l),
+        live.as_ref(),
     ));
-    let Some((info, live)) = live else {
-        return out;
+    let Some(live) = live else {
+        return;
     };
+    let info = &live.info;
     if out.diagnostics.has_errors() {
-        return out;
+        return;
     }
 
     let key = match &config.key_arn {
-        Cfg::Known(k) => match ctx.key(k, true).await {
+        Maybe::Known(k) => match ctx.key(k, true).await {
             Ok(l) => Some(l),
             Err(e) => {
                 out.diagnostics
                     .push(op_diagnostic(&format!("reading KMS key {k:?}"), e));
-                return out;
+                return;
             }
         },
         _ => None,
     };
-    if let (Some(KeyLookup::NotFound { message }), Cfg::Known(k)) = (&key, &config.key_arn) {
+    if let (Some(KeyLookup::NotFound { message }), Maybe::Known(k)) = (&key, &config.key_arn) {
         if !preflight::may_appear_later(k, ctx.clients.region()) {
             out.diagnostics.extend(plan::check_key(
                 k,
@@ -307,7 +308,7 @@ pub async fn plan(
                 },
                 ctx.clients.region(),
             ));
-            return out;
+            return;
         }
         // A key or alias created in this run: decided at apply, where a key
         // still missing is refused before anything is sent.
@@ -317,31 +318,44 @@ pub async fn plan(
             message,
         ));
         set_unknown_computed(&mut planned, false);
-        planned.cluster_arn = Cfg::Known(info.arn.clone());
-        planned.cluster_version = Cfg::Known(info.version.clone());
-        planned.cluster_created_at = Cfg::from_option(info.created_at.clone());
-        out.state = encode_or_push(&planned, &mut out.diagnostics);
-        return out;
+        planned.cluster_arn = Maybe::Known(info.arn.clone());
+        planned.cluster_version = Maybe::Known(info.version.clone());
+        planned.cluster_created_at = Maybe::from(info.created_at.clone());
+        out.planned_state = encode_or_push(&planned, &mut out.diagnostics);
+        return;
     }
     let prior_f = prior.as_ref().map(prior_facts);
-    let decision = plan::decide_change(
-        &cluster,
-        prior_f.as_ref(),
-        &config.key_arn,
-        &live,
-        key.as_ref(),
-        ctx.clients.region(),
-    );
+    let mut facts = ChangeFacts {
+        cluster: &cluster,
+        region: ctx.clients.region(),
+        prior: prior_f.as_ref(),
+        config_key: &config.key_arn,
+        live: &live,
+        key: key.as_ref(),
+        rotation: None,
+        require_rotation: config.rotation_required(),
+    };
+    if let (true, Some(KeyLookup::Found(k))) = (plan::rotation_matters(&facts), &key) {
+        match ctx.rotation(&k.arn).await {
+            Ok(r) => facts.rotation = r,
+            Err(e) => {
+                out.diagnostics
+                    .push(op_diagnostic("checking key rotation", e));
+                return;
+            }
+        }
+    }
+    let decision = plan::decide_change(&facts);
     out.diagnostics.extend(decision.diagnostics);
     if out.diagnostics.has_errors() {
-        return out;
+        return;
     }
 
-    planned.cluster_arn = Cfg::Known(info.arn.clone());
-    planned.cluster_version = Cfg::Known(info.version.clone());
-    planned.cluster_created_at = Cfg::from_option(info.created_at.clone());
+    planned.cluster_arn = Maybe::Known(info.arn.clone());
+    planned.cluster_version = Maybe::Known(info.version.clone());
+    planned.cluster_created_at = Maybe::from(info.created_at.clone());
     match &decision.action {
-        Action::Nothing => match (&prior, &live.cmk_arn) {
+        Action::Nothing => match (&prior, info.cmk_arn()) {
             (Some(p), _) => {
                 // No change to the cluster: keep what refresh recorded.
                 planned.resolved_key_arn = p.resolved_key_arn.clone();
@@ -352,67 +366,27 @@ pub async fn plan(
                 planned.cluster_version = p.cluster_version.clone();
             }
             (None, _) => {
-                planned.resolved_key_arn = Cfg::Null;
-                planned.key_type = Cfg::Known(KeyType::without_cmk(&live.version).as_str().into());
-                planned.key_state = Cfg::Null;
-                planned.update_id = Cfg::Null;
+                planned.resolved_key_arn = Maybe::Null;
+                planned.key_type =
+                    Maybe::Known(KeyType::without_cmk(&info.version).as_str().into());
+                planned.key_state = Maybe::Null;
+                planned.update_id = Maybe::Null;
             }
         },
         Action::Adopt { key_arn } => {
-            planned.resolved_key_arn = Cfg::Known(key_arn.clone());
-            planned.key_type = Cfg::Known(KeyType::CustomerManaged.as_str().into());
+            planned.resolved_key_arn = Maybe::Known(key_arn.clone());
+            planned.key_type = Maybe::Known(KeyType::CustomerManaged.as_str().into());
             planned.key_state = match &key {
-                Some(KeyLookup::Found(f)) => Cfg::Known(f.state.clone()),
-                _ => Cfg::Unknown,
+                Some(KeyLookup::Found(f)) => Maybe::Known(f.state.clone()),
+                _ => Maybe::Unknown,
             };
-            planned.update_id = Cfg::Unknown;
-            if config.rotation_required() {
-                match ctx.rotation(key_arn).await {
-                    Ok(Some(false)) => {
-                        out.diagnostics.push(preflight::rotation_required(key_arn));
-                        return out;
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        out.diagnostics
-                            .push(op_diagnostic("checking key rotation", e));
-                        return out;
-                    }
-                }
-            }
+            planned.update_id = Maybe::Unknown;
         }
         Action::Associate { key_arn } => {
-            planned.resolved_key_arn = Cfg::Known(key_arn.clone());
-            planned.key_type = Cfg::Known(KeyType::CustomerManaged.as_str().into());
-            planned.key_state = Cfg::Known("Enabled".into());
-            planned.update_id = Cfg::Unknown;
-            match ctx.rotation(key_arn).await {
-                Ok(Some(false)) if config.rotation_required() => {
-                    out.diagnostics.push(preflight::rotation_required(key_arn));
-                    return out;
-                }
-                Ok(Some(false)) => {
-                    if let Some(KeyLookup::Found(f)) = &key {
-                        let mut f = f.clone();
-                        f.rotation_enabled = Some(false);
-                        out.diagnostics.extend(plan::check_key(
-                            config
-                                .key_arn
-                                .known()
-                                .map(String::as_str)
-                                .unwrap_or(key_arn),
-                            &KeyLookup::Found(f),
-                            ctx.clients.region(),
-                        ));
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    out.diagnostics
-                        .push(op_diagnostic("checking key rotation", e));
-                    return out;
-                }
-            }
+            planned.resolved_key_arn = Maybe::Known(key_arn.clone());
+            planned.key_type = Maybe::Known(KeyType::CustomerManaged.as_str().into());
+            planned.key_state = Maybe::Known("Enabled".into());
+            planned.update_id = Maybe::Unknown;
             // The association preflight: can EKS create its grant, and can
             // the key stay usable?
             match preflight::gather(
@@ -430,28 +404,27 @@ pub async fn plan(
                 Err(e) => {
                     out.diagnostics
                         .push(op_diagnostic("running the association preflight", e));
-                    return out;
+                    return;
                 }
             }
             if out.diagnostics.has_errors() {
-                return out;
+                return;
             }
         }
         Action::DecideAtApply => set_unknown_computed(&mut planned, false),
     }
-    out.state = encode_or_push(&planned, &mut out.diagnostics);
-    out
+    out.planned_state = encode_or_push(&planned, &mut out.diagnostics);
 }
 
 fn set_unknown_computed(m: &mut Model, cluster_too: bool) {
-    m.resolved_key_arn = Cfg::Unknown;
-    m.key_type = Cfg::Unknown;
-    m.key_state = Cfg::Unknown;
-    m.update_id = Cfg::Unknown;
+    m.resolved_key_arn = Maybe::Unknown;
+    m.key_type = Maybe::Unknown;
+    m.key_state = Maybe::Unknown;
+    m.update_id = Maybe::Unknown;
     if cluster_too {
-        m.cluster_arn = Cfg::Unknown;
-        m.cluster_version = Cfg::Unknown;
-        m.cluster_created_at = Cfg::Unknown;
+        m.cluster_arn = Maybe::Unknown;
+        m.cluster_version = Maybe::Unknown;
+        m.cluster_created_at = Maybe::Unknown;
     }
 }
 
@@ -467,24 +440,22 @@ fn encode_or_push(m: &Model, d: &mut Diagnostics) -> Option<DynamicValue> {
 
 // ---- apply: create and update ---------------------------------------------------
 
-/// The result of an apply.
-pub struct Applied {
-    /// The new state; `None` removes the resource (or records nothing).
-    pub state: Option<DynamicValue>,
-    /// Errors and warnings.
-    pub diagnostics: Diagnostics,
+/// An apply's response: the new state (`None` removes the resource, or
+/// records nothing) and the diagnostics.
+fn applied(state: Option<DynamicValue>, diagnostics: Diagnostics) -> ApplyResourceChangeResponse {
+    ApplyResourceChangeResponse {
+        new_state: Some(state.unwrap_or_else(DynamicValue::null)),
+        private: Vec::new(),
+        diagnostics,
+    }
 }
 
 /// ApplyResourceChange: dispatches to create, update or delete. A value
 /// that cannot be decoded is an error that keeps the prior state as it
 /// was, never a null state (which would drop the resource).
-pub async fn apply(
-    ctx: &Ctx<'_>,
-    prior_state: &DynamicValue,
-    planned_state: &DynamicValue,
-    config: &DynamicValue,
-) -> Applied {
-    match decode_change(prior_state, planned_state, config) {
+pub async fn apply(ctx: &Ctx<'_>, req: &ApplyResourceChangeRequest) -> ApplyResourceChangeResponse {
+    let prior_state = &req.prior_state;
+    match decode_change(prior_state, &req.planned_state, &req.config) {
         Ok((prior, Some(planned), config)) => {
             let config = config.unwrap_or_else(|| planned.clone());
             match prior {
@@ -495,14 +466,8 @@ pub async fn apply(
             }
         }
         Ok((Some(prior), None, _)) => delete(prior_state, &prior),
-        Ok((None, None, _)) => Applied {
-            state: None,
-            diagnostics: Diagnostics::new(),
-        },
-        Err(e) => Applied {
-            state: keep(prior_state),
-            diagnostics: e.into(),
-        },
+        Ok((None, None, _)) => applied(None, Diagnostics::new()),
+        Err(e) => applied(keep(prior_state), e.into()),
     }
 }
 
@@ -527,17 +492,7 @@ struct Timeout {
 impl Timeout {
     fn of(m: &Model, create: bool) -> Self {
         let which = if create { "create" } else { "update" };
-        let configured = m
-            .timeouts
-            .known()
-            .and_then(|t| {
-                if create {
-                    t.create.known()
-                } else {
-                    t.update.known()
-                }
-            })
-            .cloned();
+        let configured = m.configured_timeout(create).cloned();
         Timeout {
             which,
             configured,
@@ -589,18 +544,12 @@ impl Timeout {
 /// Create: associate (or adopt) the key. On any error nothing is recorded,
 /// so a retry plans a create again and waits for an association EKS may
 /// still be running, never starting a second one.
-async fn create(ctx: &Ctx<'_>, planned: Model, config: Model) -> Applied {
+async fn create(ctx: &Ctx<'_>, planned: Model, config: Model) -> ApplyResourceChangeResponse {
     let timeout = Timeout::of(&planned, true);
     let ctx = ctx.with_deadline(timeout.deadline());
     match converge(&ctx, None, &planned, &config, &timeout).await {
-        Ok((state, diagnostics)) => Applied {
-            state: Some(state),
-            diagnostics,
-        },
-        Err(diagnostics) => Applied {
-            state: None,
-            diagnostics,
-        },
+        Ok((state, diagnostics)) => applied(Some(state), diagnostics),
+        Err(diagnostics) => applied(None, diagnostics),
     }
 }
 
@@ -613,7 +562,7 @@ async fn converge(
     timeout: &Timeout,
 ) -> Result<(DynamicValue, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new();
-    let Cfg::Known(cluster) = planned.cluster_name.clone() else {
+    let Maybe::Known(cluster) = planned.cluster_name.clone() else {
         return Err(Diagnostic::error(
             "cluster_name not known",
             "cluster_name must be known at apply time.",
@@ -648,23 +597,23 @@ async fn converge(
     diags.extend(plan::check_cluster(
         &cluster,
         ctx.clients.region(),
-        live.as_ref().map(|(_, l)| l),
+        live.as_ref(),
     ));
     if diags.has_errors() {
         return Err(Diagnostics(
             diags.0.into_iter().filter(Diagnostic::is_error).collect(),
         ));
     }
-    let Some((info, live)) = live else {
+    let Some(live) = live else {
         return Err(diags);
     };
     let key = match &config.key_arn {
-        Cfg::Known(k) => Some(
+        Maybe::Known(k) => Some(
             ctx.key(k, false)
                 .await
                 .map_err(|e| fail(format!("reading KMS key {k:?}"), e))?,
         ),
-        Cfg::Unknown => {
+        Maybe::Unknown => {
             return Err(Diagnostic::error(
                 "key_arn not known",
                 "key_arn must be known at apply time.",
@@ -672,15 +621,15 @@ async fn converge(
             .with_attribute(AttributePath::attr("key_arn"))
             .into())
         }
-        Cfg::Null => None,
+        Maybe::Null => None,
     };
     // Only a key that was unknown at plan may be resolved now: a key the
     // plan showed must still be the one key_arn names.
     let planned_key = match (&config.key_arn, &planned.resolved_key_arn) {
-        (Cfg::Known(_), Cfg::Known(arn)) => Some(arn.as_str()),
+        (Maybe::Known(_), Maybe::Known(arn)) => Some(arn.as_str()),
         _ => None,
     };
-    if let (Some(want), Some(KeyLookup::Found(f)), Cfg::Known(configured)) =
+    if let (Some(want), Some(KeyLookup::Found(f)), Maybe::Known(configured)) =
         (planned_key, &key, &config.key_arn)
     {
         if f.arn != want {
@@ -688,14 +637,17 @@ async fn converge(
         }
     }
     let prior_f = prior.map(prior_facts);
-    let decision = plan::decide_change(
-        &cluster,
-        prior_f.as_ref(),
-        &config.key_arn,
-        &live,
-        key.as_ref(),
-        ctx.clients.region(),
-    );
+    // Rotation is checked below, only for a key the plan could not check.
+    let decision = plan::decide_change(&ChangeFacts {
+        cluster: &cluster,
+        region: ctx.clients.region(),
+        prior: prior_f.as_ref(),
+        config_key: &config.key_arn,
+        live: &live,
+        key: key.as_ref(),
+        rotation: None,
+        require_rotation: config.rotation_required(),
+    });
     // Warnings were shown at plan time already; keep only errors here.
     let errors: Vec<Diagnostic> = decision
         .diagnostics
@@ -729,8 +681,8 @@ async fn converge(
             ctx.clients,
             ctx.stop,
             &cluster,
-            &info.arn,
-            info.role_arn.as_deref(),
+            &live.info.arn,
+            live.info.role_arn.as_deref(),
             key_arn,
             config.preflight_on(),
         )
@@ -748,7 +700,7 @@ async fn converge(
     let (update_id, fresh_info, key) = match (&decision.action, &config.key_arn, key) {
         (
             Action::Associate { key_arn } | Action::Adopt { key_arn },
-            Cfg::Known(configured),
+            Maybe::Known(configured),
             Some(k),
         ) => {
             let done = ctx
@@ -757,7 +709,7 @@ async fn converge(
                     configured,
                     planned_key,
                     &resources,
-                    Some((Some((info, live)), k)),
+                    Some((Some(live), k)),
                 )
                 .await
                 .map_err(|e| fail(format!("associating {key_arn} with cluster {cluster:?}"), e))?;
@@ -765,7 +717,7 @@ async fn converge(
         }
         (Action::Nothing, _, k) => (
             prior.and_then(|p| p.update_id.known().cloned()),
-            Some(info),
+            Some(live.info),
             k,
         ),
         _ => {
@@ -792,18 +744,18 @@ async fn converge(
     };
     let mut state = planned.clone();
     fill_from_live(&mut state, &info);
-    state.update_id = Cfg::from_option(update_id);
+    state.update_id = Maybe::from(update_id);
     match (&info.encryption.first(), &key) {
         (Some(e), Some(KeyLookup::Found(f))) if f.arn == e.key_arn => {
-            state.key_state = Cfg::Known(f.state.clone())
+            state.key_state = Maybe::Known(f.state.clone())
         }
         (Some(e), _) => {
             state.key_state = match ctx.key(&e.key_arn, false).await {
-                Ok(KeyLookup::Found(f)) => Cfg::Known(f.state),
-                _ => Cfg::Null,
+                Ok(KeyLookup::Found(f)) => Maybe::Known(f.state),
+                _ => Maybe::Null,
             }
         }
-        (None, _) => state.key_state = Cfg::Null,
+        (None, _) => state.key_state = Maybe::Null,
     }
     state.key_arn = config.key_arn.clone();
     let encoded = encode(&state).map_err(Diagnostics::from)?;
@@ -812,25 +764,25 @@ async fn converge(
 
 /// Fills the attributes EKS reports.
 fn fill_from_live(state: &mut Model, info: &ClusterInfo) {
-    state.id = Cfg::Known(info.name.clone());
-    state.cluster_arn = Cfg::Known(info.arn.clone());
-    state.cluster_version = Cfg::Known(info.version.clone());
-    state.cluster_created_at = Cfg::from_option(info.created_at.clone());
+    state.id = Maybe::Known(info.name.clone());
+    state.cluster_arn = Maybe::Known(info.arn.clone());
+    state.cluster_version = Maybe::Known(info.version.clone());
+    state.cluster_created_at = Maybe::from(info.created_at.clone());
     match info.encryption.first() {
         Some(e) => {
-            state.resolved_key_arn = Cfg::Known(e.key_arn.clone());
-            state.key_type = Cfg::Known(KeyType::CustomerManaged.as_str().into());
+            state.resolved_key_arn = Maybe::Known(e.key_arn.clone());
+            state.key_type = Maybe::Known(KeyType::CustomerManaged.as_str().into());
             if !e.resources.is_empty() {
-                state.resources = Cfg::Known(e.resources.clone());
+                state.resources = Maybe::Known(e.resources.clone());
             }
         }
         None => {
-            state.resolved_key_arn = Cfg::Null;
-            state.key_type = Cfg::Known(KeyType::without_cmk(&info.version).as_str().into());
+            state.resolved_key_arn = Maybe::Null;
+            state.key_type = Maybe::Known(KeyType::without_cmk(&info.version).as_str().into());
         }
     }
     if state.resources.is_null() || state.resources.is_unknown() {
-        state.resources = Cfg::Known(vec![SECRETS.to_owned()]);
+        state.resources = Maybe::Known(vec![SECRETS.to_owned()]);
     }
 }
 
@@ -838,44 +790,34 @@ fn fill_from_live(state: &mut Model, info: &ClusterInfo) {
 
 /// ReadResource: refreshes from EKS and KMS; a missing cluster removes the
 /// resource from state. Warns when the CMK is disabled or pending deletion.
-pub async fn read(ctx: &Ctx<'_>, current: &DynamicValue) -> Applied {
+pub async fn read(ctx: &Ctx<'_>, req: &ReadResourceRequest) -> ReadResourceResponse {
+    let (state, diagnostics) = refresh(ctx, &req.current_state).await;
+    ReadResourceResponse {
+        new_state: Some(state.unwrap_or_else(DynamicValue::null)),
+        private: req.private.clone(),
+        diagnostics,
+    }
+}
+
+async fn refresh(ctx: &Ctx<'_>, current: &DynamicValue) -> (Option<DynamicValue>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut state = match decode(current, "state") {
         Ok(Some(m)) => m,
-        Ok(None) => {
-            return Applied {
-                state: None,
-                diagnostics: diags,
-            }
-        }
-        Err(e) => {
-            return Applied {
-                state: Some(current.clone()),
-                diagnostics: e.into(),
-            }
-        }
+        Ok(None) => return (None, diags),
+        Err(e) => return (Some(current.clone()), e.into()),
     };
     let Some(cluster) = state.cluster_name.known().cloned() else {
-        return Applied {
-            state: Some(current.clone()),
-            diagnostics: diags,
-        };
+        return (Some(current.clone()), diags);
     };
     let info = match ctx.cluster(&cluster, true).await {
         Ok(Some(i)) => i,
         Ok(None) => {
             tracing::info!(cluster, "cluster is gone; removing from state");
-            return Applied {
-                state: None,
-                diagnostics: diags,
-            };
+            return (None, diags);
         }
         Err(e) => {
             diags.push(op_diagnostic(&format!("reading cluster {cluster:?}"), e));
-            return Applied {
-                state: Some(current.clone()),
-                diagnostics: diags,
-            };
+            return (Some(current.clone()), diags);
         }
     };
     fill_from_live(&mut state, &info);
@@ -884,23 +826,20 @@ pub async fn read(ctx: &Ctx<'_>, current: &DynamicValue) -> Applied {
             // Keep the configured form (e.g. an alias) while it still
             // resolves to the key EKS uses; otherwise record EKS's key.
             let mut facts = None;
-            if let Cfg::Known(configured) = &state.key_arn {
+            if let Maybe::Known(configured) = &state.key_arn {
                 if configured != &live_cmk {
                     match ctx.key(configured, true).await {
                         Ok(KeyLookup::Found(f)) if f.arn == live_cmk => facts = Some(f),
-                        Ok(_) => state.key_arn = Cfg::Known(live_cmk.clone()),
+                        Ok(_) => state.key_arn = Maybe::Known(live_cmk.clone()),
                         Err(e) => {
                             diags
                                 .push(op_diagnostic(&format!("reading KMS key {configured:?}"), e));
-                            return Applied {
-                                state: Some(current.clone()),
-                                diagnostics: diags,
-                            };
+                            return (Some(current.clone()), diags);
                         }
                     }
                 }
             } else {
-                state.key_arn = Cfg::Known(live_cmk.clone());
+                state.key_arn = Maybe::Known(live_cmk.clone());
             }
             if facts.is_none() {
                 match ctx.key(&live_cmk, true).await {
@@ -915,7 +854,7 @@ pub async fn read(ctx: &Ctx<'_>, current: &DynamicValue) -> Applied {
                                  cannot be recovered; otherwise grant kms:DescribeKey."
                             ),
                         );
-                        state.key_state = Cfg::Null;
+                        state.key_state = Maybe::Null;
                     }
                     Err(e) => {
                         diags.push(op_diagnostic(&format!("reading KMS key {live_cmk}"), e));
@@ -924,25 +863,19 @@ pub async fn read(ctx: &Ctx<'_>, current: &DynamicValue) -> Applied {
             }
             if let Some(f) = facts {
                 diags.extend(plan::key_health_warnings(&cluster, &f));
-                state.key_state = Cfg::Known(f.state);
+                state.key_state = Maybe::Known(f.state);
             }
         }
         None => {
-            state.key_arn = Cfg::Null;
-            state.key_state = Cfg::Null;
+            state.key_arn = Maybe::Null;
+            state.key_state = Maybe::Null;
         }
     }
     match encode(&state) {
-        Ok(v) => Applied {
-            state: Some(v),
-            diagnostics: diags,
-        },
+        Ok(v) => (Some(v), diags),
         Err(e) => {
             diags.push(e);
-            Applied {
-                state: Some(current.clone()),
-                diagnostics: diags,
-            }
+            (Some(current.clone()), diags)
         }
     }
 }
@@ -958,18 +891,12 @@ async fn update(
     prior: Model,
     planned: Model,
     config: Model,
-) -> Applied {
+) -> ApplyResourceChangeResponse {
     let timeout = Timeout::of(&planned, false);
     let ctx = ctx.with_deadline(timeout.deadline());
     match converge(&ctx, Some(&prior), &planned, &config, &timeout).await {
-        Ok((state, diagnostics)) => Applied {
-            state: Some(state),
-            diagnostics,
-        },
-        Err(diagnostics) => Applied {
-            state: Some(prior_state.clone()),
-            diagnostics,
-        },
+        Ok((state, diagnostics)) => applied(Some(state), diagnostics),
+        Err(diagnostics) => applied(Some(prior_state.clone()), diagnostics),
     }
 }
 
@@ -978,24 +905,18 @@ async fn update(
 /// Delete: only forgets. A protected CMK is refused here too, for cores
 /// that do not plan destroys (Terraform < 1.3); the resource then stays in
 /// state.
-fn delete(prior_state: &DynamicValue, prior: &Model) -> Applied {
+fn delete(prior_state: &DynamicValue, prior: &Model) -> ApplyResourceChangeResponse {
     let cluster = prior.cluster_name.known().cloned().unwrap_or_default();
     let facts = prior_facts(prior);
     let refused = plan::decide_destroy(&cluster, &facts);
     if refused.has_errors() {
-        return Applied {
-            state: Some(prior_state.clone()),
-            diagnostics: refused,
-        };
+        return applied(Some(prior_state.clone()), refused);
     }
     let mut diagnostics = Diagnostics::new();
     if let Some(cmk) = &facts.cmk_arn {
         diagnostics.push(plan::forget_warning(&cluster, cmk));
     }
-    Applied {
-        state: None,
-        diagnostics,
-    }
+    applied(None, diagnostics)
 }
 
 // ---- import ---------------------------------------------------------------------
@@ -1028,32 +949,21 @@ pub async fn import(ctx: &Ctx<'_>, id: &str) -> Result<DynamicValue, Diagnostics
         Err(e) => return Err(op_diagnostic(&format!("reading cluster {cluster:?}"), e).into()),
     };
     let mut state = Model {
-        id: Cfg::Known(cluster.to_owned()),
-        cluster_name: Cfg::Known(cluster.to_owned()),
-        key_arn: Cfg::Null,
-        resources: Cfg::Null,
-        deletion_protection: Cfg::Known(true),
-        preflight: Cfg::Null,
-        require_key_rotation: Cfg::Null,
-        cluster_arn: Cfg::Null,
-        cluster_version: Cfg::Null,
-        resolved_key_arn: Cfg::Null,
-        key_type: Cfg::Null,
-        key_state: Cfg::Null,
-        update_id: Cfg::Null,
-        cluster_created_at: Cfg::Null,
-        timeouts: Cfg::Null,
+        id: Maybe::Known(cluster.to_owned()),
+        cluster_name: Maybe::Known(cluster.to_owned()),
+        deletion_protection: Maybe::Known(true),
+        ..Model::default()
     };
     fill_from_live(&mut state, &info);
     if let Some(e) = info.encryption.first() {
-        state.key_arn = Cfg::Known(e.key_arn.clone());
-        state.update_id = Cfg::from_option(
+        state.key_arn = Maybe::Known(e.key_arn.clone());
+        state.update_id = Maybe::from(
             ctx.association_update_id(cluster, Some(&e.key_arn))
                 .await
                 .map_err(|e| Diagnostics::from(op_diagnostic("listing cluster updates", e)))?,
         );
         if let Ok(KeyLookup::Found(f)) = ctx.key(&e.key_arn, false).await {
-            state.key_state = Cfg::Known(f.state);
+            state.key_state = Maybe::Known(f.state);
         }
     }
     encode(&state).map_err(Diagnostics::from)
@@ -1091,16 +1001,29 @@ mod tests {
         };
         // A map where the object is expected: does not decode.
         let garbage = DynamicValue::Msgpack(vec![0x81, 0xa1, b'x', 0x01]);
-        let out = apply(&ctx, &garbage, &garbage, &garbage).await;
+        let req = ApplyResourceChangeRequest {
+            type_name: crate::provider::encryption_config::TYPE_NAME.into(),
+            prior_state: garbage.clone(),
+            planned_state: garbage.clone(),
+            config: garbage.clone(),
+            planned_private: Vec::new(),
+        };
+        let out = apply(&ctx, &req).await;
         assert!(out.diagnostics.has_errors());
         assert_eq!(
-            out.state,
+            out.new_state,
             Some(garbage.clone()),
             "apply keeps the prior state"
         );
-        let out = read(&ctx, &garbage).await;
+        let req = ReadResourceRequest {
+            type_name: crate::provider::encryption_config::TYPE_NAME.into(),
+            current_state: garbage.clone(),
+            private: Vec::new(),
+            client_capabilities: Default::default(),
+        };
+        let out = read(&ctx, &req).await;
         assert!(out.diagnostics.has_errors());
-        assert_eq!(out.state, Some(garbage), "read keeps the current state");
+        assert_eq!(out.new_state, Some(garbage), "read keeps the current state");
     }
 
     /// Issue 9: the timeout message names the configured time, the update,

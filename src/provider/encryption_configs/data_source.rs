@@ -217,8 +217,7 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::EncryptionInfo;
-    use crate::provider::encryption_config::plan::KeyFacts;
+    use crate::aws::{EncryptionInfo, KeyInfo};
 
     const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/k1";
 
@@ -242,14 +241,16 @@ mod tests {
     }
 
     fn found(state: &str) -> KeyLookup {
-        KeyLookup::Found(KeyFacts {
+        KeyLookup::Found(KeyInfo {
+            key_id: "k1".into(),
             arn: KEY.into(),
             state: state.into(),
             spec: "SYMMETRIC_DEFAULT".into(),
             usage: "ENCRYPT_DECRYPT".into(),
             manager: "CUSTOMER".into(),
             deletion_date: None,
-            rotation_enabled: None,
+            enabled: state == "Enabled",
+            custody: Default::default(),
         })
     }
 

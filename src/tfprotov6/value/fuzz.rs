@@ -1,17 +1,56 @@
 //! Invariant checks for fuzzing the decoders.
 //!
-//! The cargo-fuzz target and a stable proptest stand-in both feed arbitrary
-//! bytes to [`check_msgpack`] and [`check_json`]. These decode the bytes
-//! against a few schema-like types and, whenever decoding succeeds, check
-//! that the value encodes again and decodes back to itself (in both
-//! formats, where JSON can hold it). The decoders never panic; these
-//! functions panic only when such a round-trip invariant is broken, which is
-//! what a fuzzer should report.
+//! The cargo-fuzz target and the stable property tests (`testing`'s
+//! `codec_properties!`, run for each codec) feed arbitrary bytes to
+//! [`check`]. It decodes the bytes against a few schema-like types with one
+//! [`Codec`] and, whenever decoding succeeds, checks that the value encodes
+//! again and decodes back to itself (in both formats, where JSON can hold
+//! it). The decoders never panic; these functions panic only when such a
+//! round-trip invariant is broken, which is what a fuzzer should report.
 
+use super::error::{DecodeError, EncodeError};
 use super::json::{decode_json, encode_json};
 use super::msgpack::{decode, encode};
 use super::types::Type;
 use super::value::Value;
+
+/// One encoding of Terraform values, as the functions the checks need.
+#[derive(Clone, Copy)]
+pub struct Codec {
+    /// `msgpack` or `JSON`, for messages.
+    pub name: &'static str,
+    /// Encodes a value of a type.
+    pub encode: fn(&Value, &Type) -> Result<Vec<u8>, EncodeError>,
+    /// Decodes bytes as a value of a type.
+    pub decode: fn(&[u8], &Type) -> Result<Value, DecodeError>,
+    /// Whether the encoding can hold unknown values (JSON, the state
+    /// encoding, cannot).
+    pub holds_unknowns: bool,
+    /// How deeply arrays and objects may nest in an encoding that is to be
+    /// decoded again, if the format's parser has a lower limit than the
+    /// value depth limit: type JSON nests inside value JSON, so a value near
+    /// the depth limit in msgpack may be too deep for the JSON parser, which
+    /// is not a bug.
+    pub nesting_limit: Option<usize>,
+}
+
+/// cty's msgpack encoding, of every request value.
+pub const MSGPACK: Codec = Codec {
+    name: "msgpack",
+    encode,
+    decode,
+    holds_unknowns: true,
+    nesting_limit: None,
+};
+
+/// The JSON encoding of (raw) state.
+pub const JSON: Codec = Codec {
+    name: "JSON",
+    encode: encode_json,
+    decode: decode_json,
+    holds_unknowns: false,
+    nesting_limit: Some(100),
+};
 
 /// The types fuzz input is decoded with: a resource-like object with nested
 /// blocks and every kind of attribute, and the dynamic pseudo-type.
@@ -47,70 +86,51 @@ pub fn schema_types() -> Vec<Type> {
     vec![resource, Type::Dynamic]
 }
 
-/// Decodes `bytes` as msgpack with each of [`schema_types`] and checks the
+/// Decodes `bytes` with `codec` as each of [`schema_types`] and checks the
 /// round-trip invariants of whatever decodes.
-pub fn check_msgpack(bytes: &[u8]) {
-    check_msgpack_with(bytes, &schema_types());
+pub fn check(codec: Codec, bytes: &[u8]) {
+    check_with(codec, bytes, &schema_types());
 }
 
-/// Decodes `bytes` as JSON with each of [`schema_types`] and checks the
-/// round-trip invariants of whatever decodes.
-pub fn check_json(bytes: &[u8]) {
-    check_json_with(bytes, &schema_types());
-}
-
-/// Decodes `bytes` as msgpack with each of `types` (e.g. a real resource
+/// Decodes `bytes` with `codec` as each of `types` (e.g. a real resource
 /// schema's type) and checks the round-trip invariants of whatever decodes.
-pub fn check_msgpack_with(bytes: &[u8], types: &[Type]) {
+pub fn check_with(codec: Codec, bytes: &[u8], types: &[Type]) {
     for ty in types {
-        if let Ok(value) = decode(bytes, ty) {
-            check_value(&value, ty);
+        if let Ok(value) = (codec.decode)(bytes, ty) {
+            assert!(
+                codec.holds_unknowns || value.is_fully_known(),
+                "{} decoded to an unknown value",
+                codec.name
+            );
+            assert_round_trip(MSGPACK, &value, ty);
+            if value.is_fully_known() {
+                assert_round_trip(JSON, &value, ty);
+            }
         }
     }
 }
 
-/// Decodes `bytes` as JSON with each of `types` and checks the round-trip
-/// invariants of whatever decodes.
-pub fn check_json_with(bytes: &[u8], types: &[Type]) {
-    for ty in types {
-        if let Ok(value) = decode_json(bytes, ty) {
-            assert!(value.is_fully_known(), "JSON decoded to an unknown value");
-            check_value(&value, ty);
-        }
-    }
-}
-
-/// A decoded value must encode, and decode back to itself, in msgpack and
-/// (when fully known and not too deep for a JSON parser) in JSON.
-fn check_value(value: &Value, ty: &Type) {
-    let bytes = match encode(value, ty) {
+/// `value` encodes with `codec`, and (unless the encoding nests deeper than
+/// the codec's parser allows) decodes back to itself.
+pub fn assert_round_trip(codec: Codec, value: &Value, ty: &Type) {
+    let bytes = match (codec.encode)(value, ty) {
         Ok(bytes) => bytes,
-        Err(e) => panic!("decoded value does not encode as msgpack: {e}"),
+        Err(e) => panic!("the value does not encode as {}: {e}", codec.name),
     };
-    match decode(&bytes, ty) {
-        Ok(again) => assert_eq!(&again, value, "msgpack round trip changed the value"),
-        Err(e) => panic!("re-encoded msgpack does not decode: {e}"),
-    }
-    if !value.is_fully_known() {
+    if codec
+        .nesting_limit
+        .is_some_and(|limit| nesting(&bytes) >= limit)
+    {
         return;
     }
-    let json = match encode_json(value, ty) {
-        Ok(json) => json,
-        Err(e) => panic!("known value does not encode as JSON: {e}"),
-    };
-    // Type JSON nests inside value JSON, so a value near the depth limit
-    // in msgpack may be too deep for the JSON parser; that is not a bug.
-    if json_depth(&json) >= 100 {
-        return;
-    }
-    match decode_json(&json, ty) {
-        Ok(again) => assert_eq!(&again, value, "JSON round trip changed the value"),
-        Err(e) => panic!("encoded JSON does not decode: {e}"),
+    match (codec.decode)(&bytes, ty) {
+        Ok(again) => assert_eq!(&again, value, "{} round trip changed the value", codec.name),
+        Err(e) => panic!("the {} encoding does not decode: {e}", codec.name),
     }
 }
 
 /// How deeply arrays and objects nest in JSON text.
-fn json_depth(json: &[u8]) -> usize {
+fn nesting(json: &[u8]) -> usize {
     let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
     for &b in json {
         if in_string {

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use super::error::{DecodeError, EncodeError, MAX_VALUE_DEPTH};
-use super::msgpack::{check_no_extra_attributes, index_i64};
+use super::msgpack::{check_no_extra_attributes, index_i64, tuple_length_mismatch};
 use super::path::{PathRef, ToAttributePath};
 use super::types::Type;
 use super::value::{Number, Value, NULL};
@@ -141,15 +141,8 @@ fn from_json(
             let Json::Array(items) = json else {
                 return Err(expected("tuple"));
             };
-            if items.len() != element_tys.len() {
-                return Err(DecodeError::ty(
-                    path,
-                    format!(
-                        "expected a tuple of {} elements, got {}",
-                        element_tys.len(),
-                        items.len()
-                    ),
-                ));
+            if let Some(msg) = tuple_length_mismatch(element_tys.len(), items.len()) {
+                return Err(DecodeError::ty(path, msg));
             }
             let elements = items
                 .iter()
@@ -290,15 +283,8 @@ fn write_value(
             Type::Tuple(element_tys),
             Value::List(elements) | Value::Set(elements) | Value::Tuple(elements),
         ) => {
-            if element_tys.len() != elements.len() {
-                return Err(EncodeError::mismatch(
-                    path,
-                    format!(
-                        "expected a tuple of {} elements, got {}",
-                        element_tys.len(),
-                        elements.len()
-                    ),
-                ));
+            if let Some(msg) = tuple_length_mismatch(element_tys.len(), elements.len()) {
+                return Err(EncodeError::mismatch(path, msg));
             }
             out.push('[');
             for (i, (element, element_ty)) in elements.iter().zip(element_tys).enumerate() {
@@ -353,7 +339,7 @@ fn write_value(
 mod tests {
     use super::super::fuzz;
     use super::super::path::AttributePath;
-    use super::super::testing::{arb_type_and_value, arb_value};
+    use super::super::testing::codec_properties;
     use super::*;
     use proptest::prelude::*;
 
@@ -573,45 +559,14 @@ mod tests {
         assert!(decode_json(dynamic.as_bytes(), &Type::Dynamic).is_err());
     }
 
+    codec_properties!(fuzz::JSON);
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
         #[test]
-        fn round_trip((ty, value) in arb_type_and_value(false)) {
-            let bytes = encode_json(&value, &ty).unwrap();
-            let decoded = decode_json(&bytes, &ty).unwrap();
-            prop_assert_eq!(&decoded, &value);
-            prop_assert_eq!(encode_json(&decoded, &ty).unwrap(), bytes);
-        }
-
-        /// The fuzz target's JSON logic, on stable: valid state JSON of the
-        /// fuzz schema, then the same with a few bytes changed and cut short.
-        #[test]
-        fn fuzz_target_on_mutated_schema_values(
-            value in arb_value(&fuzz::schema_types()[0], false, 2),
-            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
-            cut in any::<prop::sample::Index>(),
-        ) {
-            let ty = &fuzz::schema_types()[0];
-            let mut bytes = encode_json(&value, ty).unwrap();
-            prop_assert_eq!(&decode_json(&bytes, ty).unwrap(), &value);
-            fuzz::check_json(&bytes);
-            for (at, byte) in edits {
-                let i = at.index(bytes.len());
-                bytes[i] = byte;
-            }
-            fuzz::check_json(&bytes);
-            fuzz::check_json(&bytes[..cut.index(bytes.len() + 1)]);
-        }
-
-        #[test]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-            fuzz::check_json(&bytes);
-        }
-
-        #[test]
         fn arbitrary_text_never_panics(text in "[\\[\\]{}\":,a-z0-9 .eE+-]{0,200}") {
-            fuzz::check_json(text.as_bytes());
+            fuzz::check(fuzz::JSON, text.as_bytes());
         }
     }
 }

@@ -186,15 +186,8 @@ pub(crate) fn encode_into(
             Type::Tuple(element_tys),
             Value::List(elements) | Value::Set(elements) | Value::Tuple(elements),
         ) => {
-            if element_tys.len() != elements.len() {
-                return Err(EncodeError::mismatch(
-                    path,
-                    format!(
-                        "expected a tuple of {} elements, got {}",
-                        element_tys.len(),
-                        elements.len()
-                    ),
-                ));
+            if let Some(msg) = tuple_length_mismatch(element_tys.len(), elements.len()) {
+                return Err(EncodeError::mismatch(path, msg));
             }
             infallible(rmp::encode::write_array_len(
                 out,
@@ -246,6 +239,12 @@ pub(crate) fn check_no_extra_attributes(
         )),
         None => Ok(()),
     }
+}
+
+/// The error message when a tuple type of `expected` elements meets a
+/// sequence of `got` elements, if the lengths differ.
+pub(crate) fn tuple_length_mismatch(expected: usize, got: usize) -> Option<String> {
+    (expected != got).then(|| format!("expected a tuple of {expected} elements, got {got}"))
 }
 
 pub(crate) fn index_i64(i: usize) -> i64 {
@@ -504,14 +503,8 @@ impl<'a> Reader<'a> {
                 let len = self
                     .array_len(marker, path)?
                     .ok_or_else(|| expected("tuple"))?;
-                if len != element_tys.len() {
-                    return Err(DecodeError::ty(
-                        path,
-                        format!(
-                            "expected a tuple of {} elements, got {len}",
-                            element_tys.len()
-                        ),
-                    ));
+                if let Some(msg) = tuple_length_mismatch(element_tys.len(), len) {
+                    return Err(DecodeError::ty(path, msg));
                 }
                 let mut elements = Vec::new();
                 for (i, element_ty) in element_tys.iter().enumerate() {
@@ -630,9 +623,8 @@ fn to_usize(n: u32) -> usize {
 mod tests {
     use super::super::fuzz;
     use super::super::path::AttributePath;
-    use super::super::testing::{arb_type_and_value, arb_value, hex, unhex};
+    use super::super::testing::{codec_properties, hex, unhex};
     use super::*;
-    use proptest::prelude::*;
 
     fn check(ty: &Type, value: &Value, bytes_hex: &str) {
         let encoded = encode(value, ty).unwrap();
@@ -764,6 +756,10 @@ mod tests {
         );
         check(&dynamic, &Value::Null, "c0");
         check(&dynamic, &Value::Unknown, "d40000");
+    }
+
+    #[test]
+    fn dynamic_inside_collections() {
         check(
             &Type::list(Type::Dynamic),
             &Value::list([Value::dynamic(Type::String, Value::string("hello"))]),
@@ -795,6 +791,11 @@ mod tests {
             ]),
             "9292c40822737472696e6722a568656c6c6f92c40822737472696e6722a5776f726c64",
         );
+    }
+
+    #[test]
+    fn dynamic_forms() {
+        let dynamic = Type::Dynamic;
         // A plain value in a dynamic position is written with its implied type.
         assert_eq!(
             hex(&encode(&Value::string("hello"), &dynamic).unwrap()),
@@ -1054,63 +1055,10 @@ mod tests {
     #[test]
     fn fuzz_seeds_do_not_panic() {
         for seed in fuzz::seed_inputs() {
-            fuzz::check_msgpack(&seed);
-            fuzz::check_json(&seed);
+            fuzz::check(fuzz::MSGPACK, &seed);
+            fuzz::check(fuzz::JSON, &seed);
         }
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
-
-        #[test]
-        fn round_trip((ty, value) in arb_type_and_value(true)) {
-            let bytes = encode(&value, &ty).unwrap();
-            let decoded = decode(&bytes, &ty).unwrap();
-            prop_assert_eq!(&decoded, &value);
-            // Encoding is deterministic and stable.
-            prop_assert_eq!(encode(&decoded, &ty).unwrap(), bytes);
-        }
-
-        #[test]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-            fuzz::check_msgpack(&bytes);
-        }
-
-        /// The fuzz target's logic, on stable: valid encodings of the fuzz
-        /// schema, then the same with a few bytes changed and cut short.
-        #[test]
-        fn fuzz_target_on_mutated_schema_values(
-            value in arb_value(&fuzz::schema_types()[0], true, 2),
-            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
-            cut in any::<prop::sample::Index>(),
-        ) {
-            let ty = &fuzz::schema_types()[0];
-            let mut bytes = encode(&value, ty).unwrap();
-            prop_assert_eq!(&decode(&bytes, ty).unwrap(), &value);
-            fuzz::check_msgpack(&bytes);
-            for (at, byte) in edits {
-                let i = at.index(bytes.len());
-                bytes[i] = byte;
-            }
-            fuzz::check_msgpack(&bytes);
-            fuzz::check_msgpack(&bytes[..cut.index(bytes.len() + 1)]);
-        }
-
-        #[test]
-        fn mutated_encodings_never_panic(
-            (ty, value) in arb_type_and_value(true),
-            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
-            cut in any::<prop::sample::Index>(),
-        ) {
-            let mut bytes = encode(&value, &ty).unwrap();
-            for (at, byte) in edits {
-                let i = at.index(bytes.len());
-                bytes[i] = byte;
-            }
-            let _ = decode(&bytes, &ty);
-            fuzz::check_msgpack(&bytes);
-            let cut = cut.index(bytes.len() + 1);
-            let _ = decode(&bytes[..cut], &ty);
-        }
-    }
+    codec_properties!(fuzz::MSGPACK);
 }

@@ -1,7 +1,10 @@
-//! Test helpers: hex, and proptest strategies for (type, value) pairs.
+//! Test helpers: hex, proptest strategies for (type, value) pairs, and the
+//! property tests every codec passes ([`codec_properties!`]).
 
 use proptest::prelude::*;
+use proptest::sample::Index;
 
+use super::fuzz::{self, Codec};
 use super::types::Type;
 use super::value::{Number, Value};
 
@@ -122,3 +125,114 @@ pub(crate) fn arb_type_and_value(unknown: bool) -> BoxedStrategy<(Type, Value)> 
         .prop_flat_map(move |t| arb_value(&t, unknown, 2).prop_map(move |v| (t.clone(), v)))
         .boxed()
 }
+
+/// A few byte edits: (where, the new byte).
+pub(crate) fn arb_edits() -> impl Strategy<Value = Vec<(Index, u8)>> {
+    proptest::collection::vec((any::<Index>(), any::<u8>()), 1..4)
+}
+
+/// `bytes` (not empty) with `edits` applied.
+fn edited(mut bytes: Vec<u8>, edits: &[(Index, u8)]) -> Vec<u8> {
+    for (at, byte) in edits {
+        let i = at.index(bytes.len());
+        bytes[i] = *byte;
+    }
+    bytes
+}
+
+/// Encoding a value and decoding it gives the value back, and encoding is
+/// deterministic: the decoded value encodes to the same bytes.
+pub(crate) fn round_trip(codec: Codec, ty: &Type, value: &Value) -> Result<(), TestCaseError> {
+    let bytes = (codec.encode)(value, ty).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let decoded = (codec.decode)(&bytes, ty).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(&decoded, value);
+    prop_assert_eq!((codec.encode)(&decoded, ty).ok(), Some(bytes));
+    Ok(())
+}
+
+/// The fuzz target's logic, on stable: a valid encoding of a value of the
+/// fuzz schema passes [`fuzz::check`], and so does the same with a few bytes
+/// changed, and that cut short.
+pub(crate) fn fuzz_target_on_mutated_schema_value(
+    codec: Codec,
+    value: &Value,
+    edits: &[(Index, u8)],
+    cut: Index,
+) -> Result<(), TestCaseError> {
+    let ty = &fuzz::schema_types()[0];
+    let bytes = (codec.encode)(value, ty).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(&(codec.decode)(&bytes, ty).ok(), &Some(value.clone()));
+    fuzz::check(codec, &bytes);
+    let bytes = edited(bytes, edits);
+    fuzz::check(codec, &bytes);
+    fuzz::check(codec, &bytes[..cut.index(bytes.len() + 1)]);
+    Ok(())
+}
+
+/// An encoding of a value of any type, with a few bytes changed, and that
+/// cut short, either fails to decode as that type or passes the round-trip
+/// checks ([`fuzz::check_with`]); decoding never panics.
+pub(crate) fn mutated_encoding(
+    codec: Codec,
+    ty: &Type,
+    value: &Value,
+    edits: &[(Index, u8)],
+    cut: Index,
+) -> Result<(), TestCaseError> {
+    let bytes = (codec.encode)(value, ty).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let bytes = edited(bytes, edits);
+    let types = std::slice::from_ref(ty);
+    fuzz::check_with(codec, &bytes, types);
+    fuzz::check_with(codec, &bytes[..cut.index(bytes.len() + 1)], types);
+    Ok(())
+}
+
+/// The property tests every value codec passes, as `#[test]` functions of
+/// the calling test module, for `$codec` (a [`Codec`] constant of
+/// `value::fuzz`). Each test is one of the functions above; the macro only
+/// states their inputs.
+macro_rules! codec_properties {
+    ($codec:expr) => {
+        mod codec_properties {
+            use proptest::prelude::*;
+
+            use crate::tfprotov6::value::fuzz;
+            use crate::tfprotov6::value::testing::{self, arb_edits, arb_type_and_value, arb_value};
+
+            const CODEC: fuzz::Codec = $codec;
+
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(512))]
+
+                #[test]
+                fn round_trip((ty, value) in arb_type_and_value(CODEC.holds_unknowns)) {
+                    testing::round_trip(CODEC, &ty, &value)?;
+                }
+
+                #[test]
+                fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                    fuzz::check(CODEC, &bytes);
+                }
+
+                #[test]
+                fn fuzz_target_on_mutated_schema_values(
+                    value in arb_value(&fuzz::schema_types()[0], CODEC.holds_unknowns, 2),
+                    edits in arb_edits(),
+                    cut in any::<prop::sample::Index>(),
+                ) {
+                    testing::fuzz_target_on_mutated_schema_value(CODEC, &value, &edits, cut)?;
+                }
+
+                #[test]
+                fn mutated_encodings_never_panic(
+                    (ty, value) in arb_type_and_value(CODEC.holds_unknowns),
+                    edits in arb_edits(),
+                    cut in any::<prop::sample::Index>(),
+                ) {
+                    testing::mutated_encoding(CODEC, &ty, &value, &edits, cut)?;
+                }
+            }
+        }
+    };
+}
+pub(crate) use codec_properties;
