@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! startup --out DIR [--runs 200] [--warmup 5] [--rss-runs 5] [--idle-ms 2000]
-//!         --target NAME=PATH[@PROTOCOL] ...
+//!         --target NAME=PATH[@PROTOCOL] ... [--floor NAME=PATH ...]
 //! ```
 //!
 //! For every target and both modes (`tls`: `PLUGIN_CLIENT_CERT` holds a
@@ -30,9 +30,15 @@
 //! TLS set-up steps, through the library's public API, to explain the TLS-on
 //! start-up cost.
 //!
-//! The floor under the handshake: for the target named `eks`, exec to the
-//! first line of `BIN --version` (process spawn, loading and relocation,
-//! Rust start-up; no runtime, socket or TLS), timed the same way.
+//! The floors under the handshake, timed the same way and interleaved: for
+//! the target named `eks`, exec to the first line of `BIN --version`
+//! (process spawn, loading and relocation, Rust start-up; no runtime, socket
+//! or TLS), and each `--floor NAME=PATH`, a program that does nothing
+//! (`/bin/true`, a Rust hello-world built like the provider): exec to its
+//! first line, or to end of file if it prints none. For these, the whole
+//! process's CPU time and minor page faults come from
+//! `getrusage(RUSAGE_CHILDREN)` around its `wait`; for the handshakes, the
+//! minor page faults by the handshake line from `/proc/PID/stat`.
 //!
 //! Binary size: the file as built, and a `strip`ped copy (the peers keep
 //! symbols; ours is already stripped).
@@ -84,6 +90,8 @@ struct Opts {
     idle: Duration,
     probe_runs: usize,
     targets: Vec<Target>,
+    /// `--floor NAME=PATH`: programs that do nothing, timed like `--version`.
+    floors: Vec<(String, PathBuf)>,
 }
 
 fn parse_args() -> Res<Option<Opts>> {
@@ -96,6 +104,7 @@ fn parse_args() -> Res<Option<Opts>> {
         idle: Duration::from_millis(2000),
         probe_runs: 30,
         targets: Vec::new(),
+        floors: Vec::new(),
     };
     let mut out = None;
     let num = |v: Option<String>, flag: &str| -> Res<usize> {
@@ -117,6 +126,13 @@ fn parse_args() -> Res<Option<Opts>> {
             "--rss-runs" => opts.rss_runs = num(args.next(), "--rss-runs")?,
             "--probe-runs" => opts.probe_runs = num(args.next(), "--probe-runs")?,
             "--idle-ms" => opts.idle = Duration::from_millis(num(args.next(), "--idle-ms")? as u64),
+            "--floor" => {
+                let spec = args.next().ok_or("--floor needs NAME=PATH")?;
+                let (name, path) = spec
+                    .split_once('=')
+                    .ok_or(format!("--floor {spec}: expected NAME=PATH"))?;
+                opts.floors.push((name.to_owned(), PathBuf::from(path)));
+            }
             "--target" => {
                 let spec = args.next().ok_or("--target needs NAME=PATH[@PROTOCOL]")?;
                 let (name, rest) = spec
@@ -243,6 +259,8 @@ struct Started {
     child: Child,
     elapsed: Duration,
     cpu_ns: Option<u64>,
+    /// Minor page faults when the line arrived.
+    minflt: Option<u64>,
     line: String,
 }
 
@@ -280,12 +298,14 @@ fn start(reader: &LineReader, t: &Target, mode: Mode, cert: &str, scratch: &Path
         }
     };
     let cpu_ns = cpu_ns(child.id());
+    let minflt = minflt(child.id());
     let elapsed = at.duration_since(t0);
     check_line(t, mode, &line).map_err(|e| format!("{e}\n{}", stderr_tail(&err_path)))?;
     Ok(Started {
         child,
         elapsed,
         cpu_ns,
+        minflt,
         line,
     })
 }
@@ -452,28 +472,78 @@ fn probe_tls() {
     );
 }
 
-/// Exec to the first stdout line of `BIN --version`: spawning the process,
-/// loading and relocating the binary and Rust's start-up, with no runtime,
-/// socket or TLS. The floor under the handshake time of the same binary.
-fn version_line(reader: &LineReader, t: &Target) -> Res<f64> {
+/// One exec-to-first-line sample: the wall time, and the whole process's
+/// CPU time and minor page faults (`getrusage(RUSAGE_CHILDREN)` around its
+/// `wait`, so it includes exec and exit; the harness reaps one child at a
+/// time, so the difference is this child's alone).
+struct LineSample {
+    wall_us: f64,
+    cpu_us: f64,
+    minflt: f64,
+}
+
+fn children_usage() -> (f64, f64) {
+    use nix::sys::resource::{getrusage, UsageWho};
+    match getrusage(UsageWho::RUSAGE_CHILDREN) {
+        Ok(u) => {
+            let t = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 * 1e6 + tv.tv_usec() as f64;
+            (
+                t(u.user_time()) + t(u.system_time()),
+                u.minor_page_faults() as f64,
+            )
+        }
+        Err(_) => (f64::NAN, f64::NAN),
+    }
+}
+
+/// Exec to the first stdout line (or to end of file, for a program that
+/// prints nothing, like `/bin/true`) of `BIN ARGS`, in an empty environment:
+/// spawning the process, loading and relocating the binary and the
+/// language's start-up. For `eks --version`, the floor under the handshake
+/// time of the same binary, with no runtime, socket or TLS; for the floor
+/// programs, what this harness measures for a process that does nothing.
+fn first_line(reader: &LineReader, path: &Path, args: &[String]) -> Res<LineSample> {
+    let (cpu0, flt0) = children_usage();
     let t0 = Instant::now();
-    let mut child = Command::new(&t.path)
-        .arg("--version")
+    let mut child = Command::new(path)
+        .args(args)
         .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("starting {} --version: {e}", t.path.display()))?;
+        .map_err(|e| format!("starting {}: {e}", path.display()))?;
     let stdout = child.stdout.take().expect("stdout is piped");
     reader.tx.send(stdout).map_err(|e| e.to_string())?;
     let r = reader.rx.recv_timeout(HANDSHAKE_TIMEOUT);
-    let _ = child.kill();
-    let _ = child.wait();
-    match r {
-        Ok((at, Ok(line))) if !line.is_empty() => Ok(at.duration_since(t0).as_secs_f64() * 1e6),
-        _ => Err(format!("{} --version printed no line", t.path.display())),
+    if r.is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(format!(
+            "{} {args:?}: no line within {HANDSHAKE_TIMEOUT:?}",
+            path.display()
+        ));
     }
+    // These programs exit by themselves right after their line: wait, so the
+    // CPU and page faults cover the whole process, exit included.
+    child.wait().map_err(|e| e.to_string())?;
+    let (cpu1, flt1) = children_usage();
+    match r {
+        Ok((at, Ok(_))) => Ok(LineSample {
+            wall_us: at.duration_since(t0).as_secs_f64() * 1e6,
+            cpu_us: cpu1 - cpu0,
+            minflt: flt1 - flt0,
+        }),
+        _ => Err(format!("{} {args:?} printed no line", path.display())),
+    }
+}
+
+/// Minor page faults of a running process so far (`/proc/PID/stat`, the
+/// 10th field: all its threads).
+fn minflt(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    rest.split_whitespace().nth(7)?.parse().ok()
 }
 
 fn run(opts: &Opts) -> Res<()> {
@@ -489,6 +559,7 @@ fn run(opts: &Opts) -> Res<()> {
     // Handshake timing, interleaved.
     let mut wall: BTreeMap<(String, Mode), Vec<f64>> = BTreeMap::new();
     let mut cpu: BTreeMap<(String, Mode), Vec<f64>> = BTreeMap::new();
+    let mut faults: BTreeMap<(String, Mode), Vec<f64>> = BTreeMap::new();
     let mut lines: BTreeMap<(String, Mode), String> = BTreeMap::new();
     let mut csv = String::from("target,mode,run,handshake_us,cpu_us\n");
     eprintln!(
@@ -499,7 +570,7 @@ fn run(opts: &Opts) -> Res<()> {
         for t in &opts.targets {
             for &mode in &modes {
                 let s = start(&reader, t, mode, &cert, scratch.path())?;
-                let (elapsed, cpu_ns) = (s.elapsed, s.cpu_ns);
+                let (elapsed, cpu_ns, flt) = (s.elapsed, s.cpu_ns, s.minflt);
                 lines
                     .entry((t.name.clone(), mode))
                     .or_insert_with(|| s.line.trim_end().to_owned());
@@ -513,6 +584,12 @@ fn run(opts: &Opts) -> Res<()> {
                 if let Some(c) = cpu_us {
                     cpu.entry((t.name.clone(), mode)).or_default().push(c);
                 }
+                if let Some(f) = flt {
+                    faults
+                        .entry((t.name.clone(), mode))
+                        .or_default()
+                        .push(f as f64);
+                }
                 csv.push_str(&format!(
                     "{},{},{},{us:.1},{}\n",
                     t.name,
@@ -524,16 +601,58 @@ fn run(opts: &Opts) -> Res<()> {
         }
     }
 
-    // The floor under our handshake: the same binary's `--version`.
-    let mut version_us: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    // The floors under our handshake: the same binary's `--version`, and
+    // programs that do nothing (`--floor`), through the same harness,
+    // interleaved.
+    let mut first: Vec<(String, PathBuf, Vec<String>)> = opts
+        .floors
+        .iter()
+        .map(|(n, p)| (n.clone(), p.clone(), Vec::new()))
+        .collect();
+    for t in opts.targets.iter().filter(|t| t.name == "eks") {
+        first.push((
+            format!("{} --version", t.name),
+            t.path.clone(),
+            vec!["--version".to_owned()],
+        ));
+    }
+    let mut first_samples: Vec<Vec<LineSample>> = first.iter().map(|_| Vec::new()).collect();
     for run in 0..opts.warmup + opts.runs {
-        for t in opts.targets.iter().filter(|t| t.name == "eks") {
-            let us = version_line(&reader, t)?;
+        for (i, (_, path, args)) in first.iter().enumerate() {
+            let s = first_line(&reader, path, args)?;
             if run >= opts.warmup {
-                version_us.entry(t.name.clone()).or_default().push(us);
+                first_samples[i].push(s);
             }
         }
     }
+    let version_us: BTreeMap<String, Vec<f64>> = first
+        .iter()
+        .zip(&first_samples)
+        .filter_map(|((name, _, _), v)| {
+            let t = name.strip_suffix(" --version")?;
+            Some((t.to_owned(), v.iter().map(|s| s.wall_us).collect()))
+        })
+        .collect();
+    let first_json: Vec<Value> = first
+        .iter()
+        .zip(&first_samples)
+        .map(|((name, path, args), v)| {
+            let wall: Vec<f64> = v.iter().map(|s| s.wall_us).collect();
+            let cpu: Vec<f64> = v.iter().map(|s| s.cpu_us).collect();
+            let flt: Vec<f64> = v.iter().map(|s| s.minflt).collect();
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            json!({
+                "name": name,
+                "path": path,
+                "args": args,
+                "size_bytes": size,
+                "wall_us": summary(&wall),
+                "cpu_us": summary(&cpu),
+                "minflt": summary(&flt),
+                "samples": {"wall_us": wall, "cpu_us": cpu, "minflt": flt},
+            })
+        })
+        .collect();
 
     // Idle memory.
     eprintln!(
@@ -597,6 +716,7 @@ fn run(opts: &Opts) -> Res<()> {
             let key = (t.name.clone(), mode);
             let w = wall.get(&key).cloned().unwrap_or_default();
             let c = cpu.get(&key).cloned().unwrap_or_default();
+            let f = faults.get(&key).cloned().unwrap_or_default();
             let r = rss.get(&key).cloned().unwrap_or_default();
             let pick = |k: &str| -> Vec<f64> {
                 r.iter()
@@ -610,12 +730,13 @@ fn run(opts: &Opts) -> Res<()> {
                     "handshake_line": lines.get(&key),
                     "handshake_us": summary(&w),
                     "handshake_cpu_us": summary(&c),
+                    "handshake_minflt": summary(&f),
                     "vmhwm_kib": summary(&pick("VmHWM")),
                     "vmrss_kib": summary(&pick("VmRSS")),
                     "rss_anon_kib": summary(&pick("RssAnon")),
                     "rss_file_kib": summary(&pick("RssFile")),
                     "threads": summary(&pick("Threads")),
-                    "samples": {"handshake_us": w, "handshake_cpu_us": c, "status_kib": r},
+                    "samples": {"handshake_us": w, "handshake_cpu_us": c, "handshake_minflt": f, "status_kib": r},
                 }),
             );
         }
@@ -636,6 +757,7 @@ fn run(opts: &Opts) -> Res<()> {
         "rss_runs": opts.rss_runs,
         "idle_ms": opts.idle.as_millis() as u64,
         "targets": targets,
+        "first_line": first_json,
         "tls_probe": {"runs": opts.probe_runs, "summary": probe_summary, "samples": probes},
     });
     let json_path = opts.out.join("startup.json");

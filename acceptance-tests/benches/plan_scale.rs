@@ -15,7 +15,8 @@
 //! ```text
 //! plan_scale --out DIR --provider BIN [--terraform PATH] [--sizes 1,10,100,500]
 //!            [--plans 3] [--plans-large 2] [--large 500] [--parallelism-at 100]
-//!            [--peer NAME=SOURCE=BIN ...] [--backends emulator,standin]
+//!            [--peer NAME=SOURCE=BIN ...] [--shaped-peer NAME=SOURCE=BIN ...]
+//!            [--backends emulator,standin]
 //!            [--callgrind-at N] [--valgrind PATH] [--keep-callgrind]
 //!            [--peer-expressions]
 //! plan_scale --standin-serve N    # serve the stand-in for N clusters, print its URL
@@ -48,6 +49,14 @@
 //! `null_resource` with computed-only attributes (the `tf-provider` crate's
 //! null example, or HashiCorp's null provider): it gets the same N, apply and
 //! plans, with its own `dev_overrides` source address.
+//!
+//! Each `--shaped-peer NAME=SOURCE=BIN` is a provider whose
+//! `<TYPE>_encryption_config` (TYPE: the source address's last part) has
+//! `eks_encryption_config`'s schema and no behaviour
+//! (`support/shaped_peer.rs`), configured with the eks configuration's
+//! resource block: Terraform's CPU with it, against ours and the null
+//! peers', separates the cost of the schema and state's size from the cost
+//! of what our provider does.
 //!
 //! Writes `DIR/plan_scale.json` (every run) and `DIR/plan_scale.csv`.
 
@@ -426,7 +435,10 @@ struct Opts {
     plans_large: usize,
     large: usize,
     parallelism_at: usize,
-    peers: Vec<(String, String, PathBuf)>,
+    /// `(name, source, binary, shaped)`: `shaped` peers serve
+    /// `<type>_encryption_config` with `eks_encryption_config`'s schema and
+    /// no behaviour (`support/shaped_peer.rs`) instead of `null_resource`.
+    peers: Vec<(String, String, PathBuf, bool)>,
     /// Which back ends the eks runs use, in order.
     backends: Vec<String>,
     /// N at which one stand-in plan runs under callgrind.
@@ -493,6 +505,28 @@ fn null_config(source: &str, n: usize, expressions: bool) -> String {
 
 resource "null_resource" "bench" {{
   count = {n}{triggers}
+}}
+"#
+    )
+}
+
+/// A shaped peer's configuration: the eks configuration's resource block,
+/// the same attributes from the same expressions, on the peer's
+/// `<TYPE>_encryption_config`, without a provider block.
+fn shaped_config(source: &str, type_name: &str, n: usize) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    {type_name} = {{
+      source = "{source}"
+    }}
+  }}
+}}
+
+resource "{type_name}_encryption_config" "bench" {{
+  count        = {n}
+  cluster_name = format("bench-%04d", count.index)
+  key_arn      = count.index % 2 == 0 ? "alias/bench-a" : "alias/bench-b"
 }}
 "#
     )
@@ -740,7 +774,7 @@ fn run_peer(
     core: &Core,
     n: usize,
     scratch: &Path,
-    (name, source, bin): &(String, String, PathBuf),
+    (name, source, bin, shaped): &(String, String, PathBuf, bool),
     expressions: bool,
 ) -> Res<Value> {
     let name = &if expressions {
@@ -750,9 +784,12 @@ fn run_peer(
     };
     let rusage_dir = scratch.join(format!("rusage-{name}-{n}"));
     let wd = Workdir::new(&format!("bench-{name}-{n}"), None).map_err(err("workdir"))?;
+    // dev_overrides looks for terraform-provider-<TYPE>, TYPE being the
+    // source address's last part.
+    let type_name = source.rsplit('/').next().unwrap_or("null");
     write_wrapper(
         &wd.plugin_dir(),
-        "terraform-provider-null",
+        &format!("terraform-provider-{type_name}"),
         bin,
         &rusage_dir,
     )?;
@@ -760,8 +797,12 @@ fn run_peer(
         .map_err(err("cli config"))?;
     let tf = Terraform::new(core, &wd);
     let dir = wd.config_dir();
-    wd.write_main(&dir, &null_config(source, n, expressions))
-        .map_err(err("main.tf"))?;
+    let main_tf = if *shaped {
+        shaped_config(source, type_name, n)
+    } else {
+        null_config(source, n, expressions)
+    };
+    wd.write_main(&dir, &main_tf).map_err(err("main.tf"))?;
     let mut runs = Vec::new();
     let apply = measure(&tf, &dir, &["apply", "-auto-approve"], &rusage_dir, None)?;
     expect_exit(&apply, &[0], "peer apply")?;
@@ -850,14 +891,17 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Res<Option<Opts>> {
                     .map(|s| s.trim().parse().map_err(|e| format!("--sizes: {e}")))
                     .collect::<Res<_>>()?
             }
-            "--peer" => {
-                let spec = args.next().ok_or("--peer needs NAME=SOURCE=BIN")?;
+            flag @ ("--peer" | "--shaped-peer") => {
+                let spec = args.next().ok_or(format!("{flag} needs NAME=SOURCE=BIN"))?;
                 let mut it = spec.splitn(3, '=');
                 match (it.next(), it.next(), it.next()) {
-                    (Some(n), Some(s), Some(b)) => {
-                        o.peers.push((n.to_owned(), s.to_owned(), PathBuf::from(b)))
-                    }
-                    _ => return Err(format!("--peer {spec}: expected NAME=SOURCE=BIN")),
+                    (Some(n), Some(s), Some(b)) => o.peers.push((
+                        n.to_owned(),
+                        s.to_owned(),
+                        PathBuf::from(b),
+                        flag == "--shaped-peer",
+                    )),
+                    _ => return Err(format!("{flag} {spec}: expected NAME=SOURCE=BIN")),
                 }
             }
             other => return Err(format!("unknown argument {other:?}")),
@@ -903,9 +947,14 @@ fn run(opts: &Opts) -> Res<()> {
             results.push(run_eks(opts, &core, n, scratch.path(), kind)?);
         }
         for peer in &opts.peers {
-            note(&format!("{} null_resource x {n}", peer.0));
+            let what = if peer.3 {
+                "eks_encryption_config-shaped resource"
+            } else {
+                "null_resource"
+            };
+            note(&format!("{} {what} x {n}", peer.0));
             results.push(run_peer(opts, &core, n, scratch.path(), peer, false)?);
-            if opts.peer_expressions && n >= opts.large {
+            if opts.peer_expressions && !peer.3 && n >= opts.large {
                 note(&format!(
                     "{} null_resource x {n}, with the eks expressions",
                     peer.0

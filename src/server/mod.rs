@@ -99,30 +99,6 @@ pub async fn serve<P: ProviderServer>(provider: P, opts: ServeOptions) -> Result
         ignore_interrupts();
     }
 
-    let health = tonic_health::server::health_reporter();
-    let (reporter, health_service) = health;
-    reporter
-        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
-        .await;
-
-    let router = Server::builder()
-        .add_service(health_service)
-        .add_service(provider_grpc::service(provider))
-        .add_service(GrpcControllerServer::new(plugin::Controller {
-            shutdown: if opts.debug {
-                // A debug server outlives each Terraform run; Ctrl-C ends it.
-                CancellationToken::new()
-            } else {
-                shutdown.clone()
-            },
-        }))
-        .add_service(GrpcStdioServer::new(plugin::Stdio {
-            shutdown: shutdown.clone(),
-        }))
-        .add_service(GrpcBrokerServer::new(plugin::Broker {
-            shutdown: shutdown.clone(),
-        }));
-
     let listener = listener::bind(&env)?;
     let tls_config = if opts.debug || env.disable_tls {
         None
@@ -151,6 +127,32 @@ pub async fn serve<P: ProviderServer>(provider: P, opts: ServeOptions) -> Result
         writeln!(out, "{stdout_line}").map_err(ServeError::Stdout)?;
         out.flush().map_err(ServeError::Stdout)?;
     }
+    // Nothing below is needed to print the handshake line, and none of it
+    // can fail: building the gRPC services waits until Terraform has its
+    // line (it connects once it has read it), off the start-up critical
+    // path (issue 14, bench-results/experiments/20261201-handshake).
+    let health = tonic_health::server::health_reporter();
+    let (reporter, health_service) = health;
+    reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
+    let router = Server::builder()
+        .add_service(health_service)
+        .add_service(provider_grpc::service(provider))
+        .add_service(GrpcControllerServer::new(plugin::Controller {
+            shutdown: if opts.debug {
+                // A debug server outlives each Terraform run; Ctrl-C ends it.
+                CancellationToken::new()
+            } else {
+                shutdown.clone()
+            },
+        }))
+        .add_service(GrpcStdioServer::new(plugin::Stdio {
+            shutdown: shutdown.clone(),
+        }))
+        .add_service(GrpcBrokerServer::new(plugin::Broker {
+            shutdown: shutdown.clone(),
+        }));
     tracing::info!(
         network = %listener.network(),
         address = %listener.address(),
