@@ -950,22 +950,12 @@ pub(crate) mod flow_tests {
 
     #[tokio::test(start_paused = true)]
     async fn already_enabled_race_with_the_same_key_succeeds() {
-        let describe = mock!(Client::describe_cluster)
-            .sequence()
-            .output(|| cluster(ClusterStatus::Active, None))
-            .output(|| cluster(ClusterStatus::Active, Some(KEY)))
-            .build();
+        let [describe, associate] = already_enabled_by(KEY, "rid-3");
         let list_rule = mock!(Client::list_updates)
             .sequence()
             .output(|| list(&[]))
             .output(|| list(&["u9"]))
             .build();
-        let associate = refused_with(
-            400,
-            "InvalidParameterException",
-            "Encryption is already enabled on the cluster",
-            "rid-3",
-        );
         let poll = mock!(Client::describe_update).then_output(|| {
             describe_update(update(
                 "u9",
@@ -982,18 +972,8 @@ pub(crate) mod flow_tests {
 
     #[tokio::test(start_paused = true)]
     async fn already_enabled_race_with_another_key_is_a_key_change() {
-        let describe = mock!(Client::describe_cluster)
-            .sequence()
-            .output(|| cluster(ClusterStatus::Active, None))
-            .output(|| cluster(ClusterStatus::Active, Some(OTHER)))
-            .build();
+        let [describe, associate] = already_enabled_by(OTHER, "rid-4");
         let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
-        let associate = refused_with(
-            400,
-            "InvalidParameterException",
-            "Encryption is already enabled on the cluster",
-            "rid-4",
-        );
         let h = Harness::new(&[&describe, &list_rule, &associate]);
         let err = h.associate().await.unwrap_err();
         let OpError::Refused(d) = err else {
@@ -1301,6 +1281,24 @@ pub(crate) mod flow_tests {
                 .output(|| list(&[]))
                 .output(|| list(&["u1"]))
                 .build(),
+        ]
+    }
+
+    /// Someone else associated `key` first: DescribeCluster (no CMK, then
+    /// `key`) and AssociateEncryptionConfig refused "already enabled".
+    fn already_enabled_by(key: &'static str, request_id: &'static str) -> [Rule; 2] {
+        [
+            mock!(Client::describe_cluster)
+                .sequence()
+                .output(|| cluster(ClusterStatus::Active, None))
+                .output(move || cluster(ClusterStatus::Active, Some(key)))
+                .build(),
+            refused_with(
+                400,
+                "InvalidParameterException",
+                "Encryption is already enabled on the cluster",
+                request_id,
+            ),
         ]
     }
 

@@ -1280,6 +1280,14 @@ mod lifecycle_tests {
         d.iter().map(|d| d.summary.as_str()).collect()
     }
 
+    /// Plans `config` over `prior`, expecting no diagnostic: the planned
+    /// state.
+    async fn plan_ok(h: &Harness, prior: Option<&Model>, config: &Model) -> Model {
+        let (planned, out) = plan_with(h, prior, config).await;
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        planned.expect("a planned state")
+    }
+
     /// Plans `config` over `prior`, expecting one error: `summary`, and no
     /// planned state.
     async fn assert_refused(h: &Harness, prior: Option<&Model>, config: &Model, summary: &str) {
@@ -1292,9 +1300,7 @@ mod lifecycle_tests {
     async fn associate_on_a_cluster_without_cmk() {
         let (eks, rot) = (describe(None), rotation(true));
         let h = Harness::with_kms(&[&eks], &[&key_enabled(), &rot]);
-        let (planned, out) = plan_with(&h, None, &config(Some(KEY))).await;
-        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
-        let p = planned.expect("a planned state");
+        let p = plan_ok(&h, None, &config(Some(KEY))).await;
         assert_eq!(p.resolved_key_arn, Maybe::Known(KEY.into()));
         assert_eq!(p.key_type, Maybe::Known("CUSTOMER_MANAGED".into()));
         assert_eq!(p.key_state, Maybe::Known("Enabled".into()));
@@ -1318,9 +1324,7 @@ mod lifecycle_tests {
     async fn adopt_the_cmk_the_cluster_has() {
         let (eks, rot) = (describe(Some(KEY)), rotation(false));
         let h = Harness::with_kms(&[&eks], &[&key_enabled(), &rot]);
-        let (planned, out) = plan_with(&h, None, &config(Some(ALIAS))).await;
-        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
-        let p = planned.expect("a planned state");
+        let p = plan_ok(&h, None, &config(Some(ALIAS))).await;
         assert_eq!(p.key_arn, Maybe::Known(ALIAS.into()), "as configured");
         assert_eq!(p.resolved_key_arn, Maybe::Known(KEY.into()));
         assert_eq!(p.key_state, Maybe::Known("Enabled".into()));
@@ -1383,9 +1387,7 @@ mod lifecycle_tests {
     async fn defaults_and_id() {
         let eks = describe(None);
         let h = Harness::new(&[&eks]);
-        let (planned, out) = plan_with(&h, None, &config(None)).await;
-        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
-        let p = planned.expect("a planned state");
+        let p = plan_ok(&h, None, &config(None)).await;
         assert_eq!(p.id, Maybe::Known("prod".into()));
         assert_eq!(p.deletion_protection, Maybe::Known(true));
         assert_eq!(p.resources, Maybe::Known(vec![SECRETS.into()]));
@@ -1436,9 +1438,7 @@ mod lifecycle_tests {
             key_arn: Maybe::Unknown,
             ..config(None)
         };
-        let (planned, out) = plan_with(&h, None, &unknown).await;
-        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
-        let p = planned.expect("a planned state");
+        let p = plan_ok(&h, None, &unknown).await;
         assert_eq!(p.resolved_key_arn, Maybe::Unknown);
         assert_eq!(p.key_type, Maybe::Unknown);
         assert!(p.cluster_arn.known().is_some(), "the cluster is known");
