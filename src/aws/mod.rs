@@ -39,7 +39,9 @@ pub use error::{AwsError, AwsErrorKind, ConfigError};
 pub use kms::KeyInfo;
 pub use preflight::{DryRunGrant, KeyCustody, EKS_GRANT_OPERATIONS};
 pub use settings::{AuthSettings, RetryModeSetting, TransportSettings, WebIdentity};
-pub use timeouts::{CallTimeouts, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, MAX_BACKOFF};
+pub use timeouts::{
+    human_duration, CallTimeouts, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, MAX_BACKOFF,
+};
 
 /// Helpers shared by the tests of this module: mocked SDK clients that retry
 /// without sleeping, canned HTTP responses, and a fake HTTP client that

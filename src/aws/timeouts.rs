@@ -65,14 +65,15 @@ impl CallTimeouts {
     pub fn describe(&self) -> String {
         format!(
             "attempt_timeout {}, operation_timeout {}",
-            human(self.attempt()),
-            human(self.operation())
+            human_duration(self.attempt()),
+            human_duration(self.operation())
         )
     }
 }
 
-/// `90s`, `5m`, `1m30s`, `250ms`: the forms the provider block accepts.
-pub fn human(d: Duration) -> String {
+/// `90s`, `5m`, `1m30s`, `2h`, `250ms`: a duration written the way the
+/// provider block and the resource's `timeouts` accept it.
+pub fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms % 1000 != 0 {
         return format!("{ms}ms");
@@ -117,9 +118,9 @@ mod tests {
 
     #[test]
     fn human_durations() {
-        assert_eq!(human(Duration::from_secs(300)), "5m");
-        assert_eq!(human(Duration::from_secs(90)), "1m30s");
-        assert_eq!(human(Duration::from_secs(7200)), "2h");
-        assert_eq!(human(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(human_duration(Duration::from_secs(300)), "5m");
+        assert_eq!(human_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(human_duration(Duration::from_secs(7200)), "2h");
+        assert_eq!(human_duration(Duration::from_millis(1500)), "1500ms");
     }
 }

@@ -7,18 +7,13 @@
 //! Kept apart from [`config`](super::config) so that the rest of the block
 //! (region, endpoints, retries, timeouts) evolves independently.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::aws::{AssumeRole, AuthSettings, RetryModeSetting, TransportSettings, WebIdentity};
-use crate::tfprotov6::{
-    Attribute, AttributePath, Block, Diagnostic, Diagnostics, NestedBlock, Type, Value,
-};
+use crate::tfprotov6::{Attribute, Block, NestedBlock, Type};
 
 use super::encryption_config::model::parse_duration;
-
-/// Summary of the diagnostic for a value only known after apply.
-pub const NOT_KNOWN_YET: &str = "Provider configuration not known yet";
+use super::reader::Reader;
 
 fn opt(name: &str, ty: Type, description: &str) -> Attribute {
     Attribute::optional(name, ty, description)
@@ -30,6 +25,17 @@ fn strings() -> Type {
 
 /// Top-level attributes added to the provider block.
 pub fn attributes() -> Vec<Attribute> {
+    [
+        account_guards(),
+        shared_files(),
+        transport(),
+        endpoint_variants(),
+    ]
+    .concat()
+}
+
+/// The account guards, checked with STS before any EKS or KMS call.
+fn account_guards() -> Vec<Attribute> {
     vec![
         opt(
             "allowed_account_ids",
@@ -44,6 +50,12 @@ pub fn attributes() -> Vec<Attribute> {
             "AWS account ids the credentials must not belong to, checked like \
              `allowed_account_ids`. Conflicts with `allowed_account_ids`. Default: none.",
         ),
+    ]
+}
+
+/// Which shared config and credentials files are read.
+fn shared_files() -> Vec<Attribute> {
+    vec![
         opt(
             "shared_config_files",
             Type::list(Type::String),
@@ -56,6 +68,12 @@ pub fn attributes() -> Vec<Attribute> {
             "Paths of the shared credentials files to read. Default: \
              `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.",
         ),
+    ]
+}
+
+/// How calls travel: retries, TLS trust and proxies.
+fn transport() -> Vec<Attribute> {
+    vec![
         opt(
             "retry_mode",
             Type::String,
@@ -91,6 +109,12 @@ pub fn attributes() -> Vec<Attribute> {
              bypass the proxies; `*` bypasses them for every host. Default: `NO_PROXY` or \
              `no_proxy`.",
         ),
+    ]
+}
+
+/// Which AWS endpoints are called: FIPS, dual-stack, the STS region.
+fn endpoint_variants() -> Vec<Attribute> {
+    vec![
         opt(
             "use_fips_endpoint",
             Type::Bool,
@@ -214,161 +238,8 @@ pub fn blocks() -> Vec<NestedBlock> {
     }]
 }
 
-/// Reads typed values of one object, reporting each problem on its path.
-struct Reader<'a> {
-    obj: &'a Value,
-    path: AttributePath,
-    diags: &'a mut Diagnostics,
-}
-
+/// Validated readings of the settings in this module's attributes.
 impl Reader<'_> {
-    fn path(&self, name: &str) -> AttributePath {
-        self.path.child_attr(name)
-    }
-
-    fn error(&mut self, name: &str, summary: &str, detail: String) {
-        let path = self.path(name);
-        self.diags
-            .push(Diagnostic::error(summary, detail).with_attribute(path));
-    }
-
-    /// The value, or None when null/absent (unknown is reported).
-    fn get(&mut self, name: &str) -> Option<&Value> {
-        match self.obj.get_attr(name) {
-            None | Some(Value::Null) => None,
-            Some(Value::Unknown) => {
-                let path = self.path(name);
-                self.diags.push(
-                    Diagnostic::error(
-                        NOT_KNOWN_YET,
-                        format!(
-                            "{path} depends on a value that is only known after apply. The eks \
-                             provider must be configured with known values; use a variable or a \
-                             value from a separate configuration."
-                        ),
-                    )
-                    .with_attribute(path),
-                );
-                None
-            }
-            Some(v) => Some(v),
-        }
-    }
-
-    /// Reports an "Invalid provider attribute" error on `name`.
-    fn invalid(&mut self, name: &str, detail: String) {
-        self.error(name, "Invalid provider attribute", detail);
-    }
-
-    /// The value of `name` through `pick`, or None when null/absent; a value
-    /// `pick` refuses is reported as not being `expected` (e.g. "a string").
-    fn typed<T>(
-        &mut self,
-        name: &str,
-        expected: &str,
-        pick: impl FnOnce(&Value) -> Option<T>,
-    ) -> Option<T> {
-        let value = self.get(name)?;
-        match pick(value) {
-            Some(v) => Some(v),
-            None => {
-                let kind = value.kind_name();
-                self.invalid(name, format!("expected {expected}, got {kind}"));
-                None
-            }
-        }
-    }
-
-    /// One element of the collection `name` as a string. An unknown element
-    /// is reported with `unknown` (given the attribute's path), any other
-    /// non-string with `invalid`.
-    fn element_string(
-        &mut self,
-        name: &str,
-        element: Value,
-        unknown: impl FnOnce(&AttributePath) -> String,
-        invalid: impl FnOnce() -> String,
-    ) -> Option<String> {
-        match element {
-            Value::String(s) => Some(s),
-            Value::Unknown => {
-                let path = self.path(name);
-                self.diags
-                    .push(Diagnostic::error(NOT_KNOWN_YET, unknown(&path)).with_attribute(path));
-                None
-            }
-            _ => {
-                self.invalid(name, invalid());
-                None
-            }
-        }
-    }
-
-    fn string(&mut self, name: &str) -> Option<String> {
-        self.typed(name, "a string", |v| match v {
-            Value::String(s) => Some(s.clone()),
-            _ => None,
-        })
-    }
-
-    fn non_empty_string(&mut self, name: &str) -> Option<String> {
-        let s = self.string(name)?;
-        if s.trim().is_empty() {
-            let path = self.path(name);
-            self.invalid(
-                name,
-                format!("{path} must not be empty; remove it to use the default."),
-            );
-            return None;
-        }
-        Some(s)
-    }
-
-    fn bool(&mut self, name: &str) -> Option<bool> {
-        self.typed(name, "a bool", |v| match v {
-            Value::Bool(b) => Some(*b),
-            _ => None,
-        })
-    }
-
-    /// A list or set of strings (unknown elements are reported).
-    fn strings(&mut self, name: &str) -> Option<Vec<String>> {
-        let elements = self.typed(name, "a list of strings", |v| match v {
-            Value::List(e) | Value::Set(e) => Some(e.clone()),
-            _ => None,
-        })?;
-        elements
-            .into_iter()
-            .map(|e| {
-                self.element_string(
-                    name,
-                    e,
-                    |path| format!("{path} holds a value that is only known after apply."),
-                    || "every element must be a non-null string".into(),
-                )
-            })
-            .collect()
-    }
-
-    fn string_map(&mut self, name: &str) -> Option<BTreeMap<String, String>> {
-        let entries = self.typed(name, "a map of strings", |v| match v {
-            Value::Map(m) | Value::Object(m) => Some(m.clone()),
-            _ => None,
-        })?;
-        entries
-            .into_iter()
-            .map(|(k, v)| {
-                let s = self.element_string(
-                    name,
-                    v,
-                    |path| format!("{path}[{k:?}] is only known after apply."),
-                    || format!("the value of {k:?} must be a non-null string"),
-                )?;
-                Some((k, s))
-            })
-            .collect()
-    }
-
     /// A Go-style duration from 15 minutes to 12 hours (STS's range).
     fn session_duration(&mut self, name: &str) -> Option<Duration> {
         let s = self.string(name)?;
@@ -410,8 +281,7 @@ impl Reader<'_> {
                     name,
                     "Invalid policy",
                     "the policy must be an IAM policy document in JSON, such as \
-                     jsonencode({ Version = \"2012-10-17\", Statement = [...] })."
-                        .into(),
+                     jsonencode({ Version = \"2012-10-17\", Statement = [...] }).",
                 );
                 None
             }
@@ -453,18 +323,9 @@ fn account_ids(r: &mut Reader<'_>, name: &str) -> Vec<String> {
     ids
 }
 
-/// Parses the extra `assume_role` attributes into `role`.
-pub fn parse_assume_role(
-    block: &Value,
-    path: &AttributePath,
-    role: &mut AssumeRole,
-    diags: &mut Diagnostics,
-) {
-    let mut r = Reader {
-        obj: block,
-        path: path.clone(),
-        diags,
-    };
+/// Parses the extra `assume_role` attributes of the block `r` reads into
+/// `role`.
+pub fn parse_assume_role(r: &mut Reader<'_>, role: &mut AssumeRole) {
     role.duration = r.session_duration("duration");
     role.policy = r.policy("policy");
     role.policy_arns = r.policy_arns("policy_arns");
@@ -474,21 +335,11 @@ pub fn parse_assume_role(
 }
 
 /// Parses the top-level settings and the `assume_role_with_web_identity`
-/// block.
-pub fn parse(config: &Value, diags: &mut Diagnostics) -> (AuthSettings, TransportSettings) {
-    let mut r = Reader {
-        obj: config,
-        path: AttributePath::root(),
-        diags,
-    };
+/// block of the provider block `r` reads.
+pub fn parse(r: &mut Reader<'_>) -> (AuthSettings, TransportSettings) {
     let mut auth = r.auth();
     let transport = r.transport();
-    if let Some(block @ Value::Object(_)) = config.get_attr("assume_role_with_web_identity") {
-        let mut w = Reader {
-            obj: block,
-            path: AttributePath::attr("assume_role_with_web_identity"),
-            diags: r.diags,
-        };
+    if let Some(mut w) = r.block("assume_role_with_web_identity") {
         auth.web_identity = Some(w.web_identity());
     }
     (auth, transport)
@@ -510,7 +361,7 @@ impl Reader<'_> {
             self.error(
                 "forbidden_account_ids",
                 "Conflicting account guards",
-                "Set either allowed_account_ids or forbidden_account_ids, not both.".into(),
+                "Set either allowed_account_ids or forbidden_account_ids, not both.",
             );
         }
         for (name, files) in [
@@ -575,7 +426,7 @@ impl Reader<'_> {
             self.error(
                 "web_identity_token_file",
                 "Conflicting web identity token",
-                "Set either web_identity_token or web_identity_token_file, not both.".into(),
+                "Set either web_identity_token or web_identity_token_file, not both.",
             );
         }
         web
@@ -585,6 +436,13 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::reader::NOT_KNOWN_YET;
+    use crate::tfprotov6::{AttributePath, Diagnostics, Value};
+
+    /// [`parse`] over a provider block value.
+    fn parse_config(config: &Value, diags: &mut Diagnostics) -> (AuthSettings, TransportSettings) {
+        parse(&mut Reader::new(config, &AttributePath::root(), diags).unwrap())
+    }
 
     fn strs(items: &[&str]) -> Value {
         Value::set(items.iter().map(|s| Value::string(*s)))
@@ -627,7 +485,7 @@ mod tests {
             ),
         ]);
         let mut diags = Diagnostics::new();
-        let (auth, transport) = parse(&config, &mut diags);
+        let (auth, transport) = parse_config(&config, &mut diags);
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(auth.allowed_account_ids, ["123456789012"]);
         assert!(auth.guards_account());
@@ -664,11 +522,10 @@ mod tests {
         ]);
         let mut role = AssumeRole::default();
         let mut diags = Diagnostics::new();
+        let path = AttributePath::attr("assume_role");
         parse_assume_role(
-            &block,
-            &AttributePath::attr("assume_role"),
+            &mut Reader::new(&block, &path, &mut diags).unwrap(),
             &mut role,
-            &mut diags,
         );
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(role.duration, Some(Duration::from_secs(3600)));
@@ -697,7 +554,7 @@ mod tests {
             ),
         ]);
         let mut diags = Diagnostics::new();
-        parse(&config, &mut diags);
+        parse_config(&config, &mut diags);
         let got: Vec<(String, String)> = diags
             .iter()
             .map(|d| (d.attribute.as_ref().unwrap().to_string(), d.summary.clone()))
@@ -742,7 +599,7 @@ mod tests {
             ("sts_region", Value::Unknown),
         ]);
         let mut diags = Diagnostics::new();
-        parse(&config, &mut diags);
+        parse_config(&config, &mut diags);
         assert_eq!(
             diags.iter().filter(|d| d.summary == NOT_KNOWN_YET).count(),
             2

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use super::encryption_config::model::parse_duration;
+use super::reader::Reader;
 use crate::aws::{CallTimeouts, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT};
-use crate::tfprotov6::{Attribute, AttributePath, Diagnostic, Diagnostics, Type, Value};
+use crate::tfprotov6::{Attribute, Type};
 
 /// The shortest bound accepted: one second.
 const MIN: Duration = Duration::from_secs(1);
@@ -34,71 +35,42 @@ pub fn attributes() -> Vec<Attribute> {
     ]
 }
 
-fn one(config: &Value, name: &str, diags: &mut Diagnostics) -> Option<Duration> {
-    let path = AttributePath::attr(name);
-    match config.get_attr(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => match parse_duration(s) {
-            Ok(d) if d >= MIN => Some(d),
-            Ok(_) => {
-                diags.push(
-                    Diagnostic::error(
-                        format!("Invalid {name}"),
-                        format!("{s:?} is shorter than the minimum of 1s. Use at least \"1s\"."),
-                    )
-                    .with_attribute(path),
-                );
-                None
-            }
-            Err(why) => {
-                diags.push(Diagnostic::error(format!("Invalid {name}"), why).with_attribute(path));
-                None
-            }
-        },
-        Some(Value::Unknown) => {
-            diags.push(
-                Diagnostic::error(
-                    "Provider configuration not known yet",
-                    format!("{name} depends on a value that is only known after apply."),
-                )
-                .with_attribute(path),
+/// One of the two attributes: a duration of at least [`MIN`].
+fn one(r: &mut Reader<'_>, name: &str) -> Option<Duration> {
+    let s = r.duration_setting(name)?;
+    match parse_duration(&s) {
+        Ok(d) if d >= MIN => Some(d),
+        Ok(_) => {
+            r.error(
+                name,
+                format!("Invalid {name}"),
+                format!("{s:?} is shorter than the minimum of 1s. Use at least \"1s\"."),
             );
             None
         }
-        Some(other) => {
-            diags.push(
-                Diagnostic::error(
-                    format!("Invalid {name}"),
-                    format!("expected a duration string, got {}", other.kind_name()),
-                )
-                .with_attribute(path),
-            );
+        Err(why) => {
+            r.error(name, format!("Invalid {name}"), why);
             None
         }
     }
 }
 
-/// Reads and checks the two attributes.
-pub fn parse(config: &Value, diags: &mut Diagnostics) -> CallTimeouts {
-    if config.is_null() {
-        return CallTimeouts::default();
-    }
+/// Reads and checks the two attributes of the provider block `r` reads.
+pub fn parse(r: &mut Reader<'_>) -> CallTimeouts {
     let t = CallTimeouts {
-        attempt: one(config, "attempt_timeout", diags),
-        operation: one(config, "operation_timeout", diags),
+        attempt: one(r, "attempt_timeout"),
+        operation: one(r, "operation_timeout"),
     };
     if t.attempt() > t.operation() {
         let (a, o) = (t.attempt(), t.operation());
-        diags.push(
-            Diagnostic::error(
-                "Invalid attempt_timeout",
-                format!(
-                    "attempt_timeout ({a:?}) is longer than operation_timeout ({o:?}), which \
-                     bounds every attempt. Make attempt_timeout at most operation_timeout \
-                     (defaults: {DEFAULT_ATTEMPT_TIMEOUT:?} and {DEFAULT_OPERATION_TIMEOUT:?})."
-                ),
-            )
-            .with_attribute(AttributePath::attr("attempt_timeout")),
+        r.error(
+            "attempt_timeout",
+            "Invalid attempt_timeout",
+            format!(
+                "attempt_timeout ({a:?}) is longer than operation_timeout ({o:?}), which \
+                 bounds every attempt. Make attempt_timeout at most operation_timeout \
+                 (defaults: {DEFAULT_ATTEMPT_TIMEOUT:?} and {DEFAULT_OPERATION_TIMEOUT:?})."
+            ),
         );
     }
     t
@@ -107,11 +79,17 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> CallTimeouts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tfprotov6::{AttributePath, Diagnostics, Value};
+
+    /// [`parse`] over a provider block value.
+    fn parse_config(config: &Value, diags: &mut Diagnostics) -> CallTimeouts {
+        parse(&mut Reader::new(config, &AttributePath::root(), diags).unwrap())
+    }
 
     #[test]
     fn parses_and_validates() {
         let mut d = Diagnostics::new();
-        let t = parse(
+        let t = parse_config(
             &Value::object([
                 ("attempt_timeout", Value::string("2s")),
                 ("operation_timeout", Value::string("4s")),
@@ -129,7 +107,7 @@ mod tests {
             ("5s", "soon", "operation_timeout"),
         ] {
             let mut d = Diagnostics::new();
-            parse(
+            parse_config(
                 &Value::object([
                     ("attempt_timeout", Value::string(attempt)),
                     ("operation_timeout", Value::string(operation)),
@@ -144,6 +122,8 @@ mod tests {
             );
         }
         let mut d = Diagnostics::new();
-        assert_eq!(parse(&Value::Null, &mut d), CallTimeouts::default());
+        let none = parse_config(&Value::object([("attempt_timeout", Value::Null)]), &mut d);
+        assert_eq!(none, CallTimeouts::default());
+        assert!(d.is_empty(), "{d:?}");
     }
 }

@@ -4,8 +4,9 @@
 use crate::aws::{AssumeRole, Endpoints, ProviderSettings};
 
 use super::access;
+use super::reader::Reader;
 use crate::tfprotov6::{
-    Attribute, AttributePath, Block, Diagnostic, Diagnostics, NestedBlock, Schema, Type, Value,
+    Attribute, AttributePath, Block, Diagnostics, NestedBlock, Schema, Type, Value,
 };
 
 /// The provider block's schema.
@@ -128,63 +129,23 @@ fn endpoints_block() -> NestedBlock {
     }
 }
 
-/// Reads an optional string attribute of an object. Unknown values are
-/// reported, since the provider cannot be configured from them.
-fn string_attr(
-    obj: &Value,
-    name: &str,
-    path: &AttributePath,
-    diags: &mut Diagnostics,
-) -> Option<String> {
-    match obj.get_attr(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Unknown) => {
-            diags.push(
-                Diagnostic::error(
-                    "Provider configuration not known yet",
-                    format!(
-                        "{} depends on a value that is only known after apply. The eks \
-                         provider must be configured with known values; use a variable or a \
-                         value from a separate configuration.",
-                        path.child_attr(name)
-                    ),
-                )
-                .with_attribute(path.child_attr(name)),
-            );
-            None
-        }
-        Some(other) => {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid provider attribute",
-                    format!("expected a string, got {}", other.kind_name()),
-                )
-                .with_attribute(path.child_attr(name)),
-            );
-            None
-        }
-    }
-}
-
 /// Decodes and validates the provider block. Returns settings only when
 /// there are no errors.
 pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics) {
     let mut diags = Diagnostics::new();
-    let root = AttributePath::root();
-    if config.is_null() {
+    let Some(mut r) = Reader::new(config, &AttributePath::root(), &mut diags) else {
         return (Some(ProviderSettings::default()), diags);
+    };
+    let region = r.string("region");
+    let profile = r.string("profile");
+    if let Some(region) = &region {
+        check_region(region, &mut r);
     }
-    let region = string_attr(config, "region", &root, &mut diags);
-    let profile = string_attr(config, "profile", &root, &mut diags);
-    if let Some(r) = &region {
-        check_region(r, &mut diags);
-    }
-    let max_retries = max_retries(config, &mut diags);
-    let assume_role = assume_role(config, &mut diags);
-    let endpoints = endpoints(config, &mut diags);
-    let (auth, transport) = access::parse(config, &mut diags);
-    let timeouts = super::call_timeouts::parse(config, &mut diags);
+    let max_retries = max_retries(&mut r);
+    let assume_role = assume_role(&mut r);
+    let endpoints = endpoints(&mut r);
+    let (auth, transport) = access::parse(&mut r);
+    let timeouts = super::call_timeouts::parse(&mut r);
     if diags.has_errors() {
         return (None, diags);
     }
@@ -204,58 +165,33 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
 }
 
 /// An AWS region name: lower-case letters, digits and '-'.
-fn check_region(r: &str, diags: &mut Diagnostics) {
-    let ok = !r.is_empty()
-        && r.chars()
+fn check_region(region: &str, r: &mut Reader<'_>) {
+    let ok = !region.is_empty()
+        && region
+            .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !ok {
-        diags.push(
-            Diagnostic::error(
-                "Invalid region",
-                format!(
-                    "{r:?} is not an AWS region name. Use a region such as \"us-east-1\" or \
-                     \"eu-west-1\"."
-                ),
-            )
-            .with_attribute(AttributePath::attr("region")),
+        r.error(
+            "region",
+            "Invalid region",
+            format!(
+                "{region:?} is not an AWS region name. Use a region such as \"us-east-1\" or \
+                 \"eu-west-1\"."
+            ),
         );
     }
 }
 
 /// `max_retries`: a whole number from 0 to 100.
-fn max_retries(config: &Value, diags: &mut Diagnostics) -> Option<u32> {
-    match config.get_attr("max_retries") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => match n.to_i64() {
-            Some(v) if (0..=100).contains(&v) => Some(v as u32),
-            _ => {
-                diags.push(
-                    Diagnostic::error(
-                        "Invalid max_retries",
-                        format!("{n} is not a whole number between 0 and 100."),
-                    )
-                    .with_attribute(AttributePath::attr("max_retries")),
-                );
-                None
-            }
-        },
-        Some(Value::Unknown) => {
-            diags.push(
-                Diagnostic::error(
-                    "Provider configuration not known yet",
-                    "max_retries depends on a value that is only known after apply.",
-                )
-                .with_attribute(AttributePath::attr("max_retries")),
-            );
-            None
-        }
-        Some(other) => {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid max_retries",
-                    format!("expected a number, got {}", other.kind_name()),
-                )
-                .with_attribute(AttributePath::attr("max_retries")),
+fn max_retries(r: &mut Reader<'_>) -> Option<u32> {
+    let n = r.number_setting("max_retries")?;
+    match n.to_i64().and_then(|v| u32::try_from(v).ok()) {
+        Some(v) if v <= 100 => Some(v),
+        _ => {
+            r.error(
+                "max_retries",
+                "Invalid max_retries",
+                format!("{n} is not a whole number between 0 and 100."),
             );
             None
         }
@@ -263,70 +199,57 @@ fn max_retries(config: &Value, diags: &mut Diagnostics) -> Option<u32> {
 }
 
 /// The `assume_role` block, when set with a role ARN.
-fn assume_role(config: &Value, diags: &mut Diagnostics) -> Option<AssumeRole> {
-    match config.get_attr("assume_role") {
-        Some(ar @ Value::Object(_)) => {
-            let p = AttributePath::attr("assume_role");
-            let role_arn = string_attr(ar, "role_arn", &p, diags);
-            let session_name = string_attr(ar, "session_name", &p, diags);
-            let external_id = string_attr(ar, "external_id", &p, diags);
-            match role_arn {
-                Some(arn) if arn.starts_with("arn:") && arn.contains(":role/") => {
-                    let mut role = AssumeRole {
-                        role_arn: arn,
-                        session_name,
-                        external_id,
-                        ..AssumeRole::default()
-                    };
-                    access::parse_assume_role(ar, &p, &mut role, diags);
-                    Some(role)
-                }
-                Some(arn) => {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid role_arn",
-                            format!(
-                                "{arn:?} is not an IAM role ARN. Use \
-                                 arn:aws:iam::ACCOUNT:role/NAME."
-                            ),
-                        )
-                        .with_attribute(p.child_attr("role_arn")),
-                    );
-                    None
-                }
-                None => None,
-            }
+fn assume_role(r: &mut Reader<'_>) -> Option<AssumeRole> {
+    let mut block = r.block("assume_role")?;
+    let role_arn = block.string("role_arn");
+    let session_name = block.string("session_name");
+    let external_id = block.string("external_id");
+    match role_arn {
+        Some(arn) if arn.starts_with("arn:") && arn.contains(":role/") => {
+            let mut role = AssumeRole {
+                role_arn: arn,
+                session_name,
+                external_id,
+                ..AssumeRole::default()
+            };
+            access::parse_assume_role(&mut block, &mut role);
+            Some(role)
         }
-        _ => None,
+        Some(arn) => {
+            block.error(
+                "role_arn",
+                "Invalid role_arn",
+                format!("{arn:?} is not an IAM role ARN. Use arn:aws:iam::ACCOUNT:role/NAME."),
+            );
+            None
+        }
+        None => None,
     }
 }
 
 /// The `endpoints` block: http:// or https:// URLs.
-fn endpoints(config: &Value, diags: &mut Diagnostics) -> Endpoints {
+fn endpoints(r: &mut Reader<'_>) -> Endpoints {
     let mut endpoints = Endpoints::default();
-    if let Some(ep @ Value::Object(_)) = config.get_attr("endpoints") {
-        let p = AttributePath::attr("endpoints");
+    if let Some(mut block) = r.block("endpoints") {
         for (name, slot) in [
             ("eks", &mut endpoints.eks),
             ("kms", &mut endpoints.kms),
             ("sts", &mut endpoints.sts),
         ] {
-            let v = string_attr(ep, name, &p, diags);
-            if let Some(url) = &v {
+            let url = block.string(name);
+            if let Some(url) = &url {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid endpoint URL",
-                            format!(
-                                "{url:?} is not an http:// or https:// URL. Use a URL such as \
-                                 \"https://{name}.us-east-1.amazonaws.com\"."
-                            ),
-                        )
-                        .with_attribute(p.child_attr(name)),
+                    block.error(
+                        name,
+                        "Invalid endpoint URL",
+                        format!(
+                            "{url:?} is not an http:// or https:// URL. Use a URL such as \
+                             \"https://{name}.us-east-1.amazonaws.com\"."
+                        ),
                     );
                 }
             }
-            *slot = v;
+            *slot = url;
         }
     }
     endpoints
@@ -369,6 +292,60 @@ mod tests {
         assert_eq!(s.max_retries, Some(3));
         assert_eq!(s.assume_role.unwrap().session_name.as_deref(), Some("s"));
         assert_eq!(s.endpoints.eks.as_deref(), Some("http://127.0.0.1:1"));
+    }
+
+    #[test]
+    fn null_block_is_the_defaults() {
+        let (s, d) = parse_settings(&Value::Null);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(s, Some(ProviderSettings::default()));
+    }
+
+    #[test]
+    fn unknown_and_wrongly_typed_settings() {
+        let v = Value::object([
+            ("region", Value::Unknown),
+            ("max_retries", Value::Unknown),
+            ("assume_role", Value::object([("role_arn", Value::from(1))])),
+            ("attempt_timeout", Value::Bool(true)),
+        ]);
+        let (s, d) = parse_settings(&v);
+        assert!(s.is_none());
+        let got: Vec<[String; 3]> = d
+            .iter()
+            .map(|d| {
+                [
+                    d.attribute.as_ref().unwrap().to_string(),
+                    d.summary.clone(),
+                    d.detail.clone(),
+                ]
+            })
+            .collect();
+        let want = [
+            [
+                "region",
+                "Provider configuration not known yet",
+                "region depends on a value that is only known after apply. The eks provider \
+                 must be configured with known values; use a variable or a value from a \
+                 separate configuration.",
+            ],
+            [
+                "max_retries",
+                "Provider configuration not known yet",
+                "max_retries depends on a value that is only known after apply.",
+            ],
+            [
+                "assume_role.role_arn",
+                "Invalid provider attribute",
+                "expected a string, got number",
+            ],
+            [
+                "attempt_timeout",
+                "Invalid attempt_timeout",
+                "expected a duration string, got bool",
+            ],
+        ];
+        assert_eq!(got, want.map(|row| row.map(str::to_owned)));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod encryption_config;
 pub mod encryption_configs;
 pub mod errors;
 pub mod preflight;
+pub mod reader;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -202,7 +203,7 @@ impl ProviderServer for EksProvider {
                 let (_, d) = config::parse_settings(&v);
                 Diagnostics(
                     d.0.into_iter()
-                        .filter(|d| d.summary != access::NOT_KNOWN_YET)
+                        .filter(|d| d.summary != reader::NOT_KNOWN_YET)
                         .collect(),
                 )
             }

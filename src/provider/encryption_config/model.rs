@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use crate::aws::human_duration;
 use crate::tfprotov6::value::{ConvertError, FromValue, IntoValue, Maybe, ObjectReader};
 use crate::tfprotov6::{Attribute, AttributePath, Diagnostic, Type, Value};
 
@@ -145,18 +146,35 @@ model! {
 }
 
 model! {
-    /// The `timeouts` block.
+    /// The `timeouts` block. The schema descriptions end with the default,
+    /// added by [`Timeouts::attributes`] from [`DEFAULT_TIMEOUT`].
     pub struct Timeouts {
         create: String => optional(
             Type::String,
             "How long a create may wait for the association update, as a duration such as \
-             `90m` or `2h` (at most `24h`). Default `2h`."
+             `90m` or `2h` (at most `24h`)."
         ),
         update: String => optional(
             Type::String,
             "How long an update may wait for the association update, as a duration such \
-             as `90m` or `2h` (at most `24h`). Default `2h`."
+             as `90m` or `2h` (at most `24h`)."
         ),
+    }
+}
+
+impl Timeouts {
+    /// The block's schema attributes, each description ending with the
+    /// default (written from [`DEFAULT_TIMEOUT`], so the docs cannot drift
+    /// from it).
+    pub fn attributes() -> Vec<Attribute> {
+        let default = human_duration(DEFAULT_TIMEOUT);
+        Self::schema_attributes()
+            .into_iter()
+            .map(|a| Attribute {
+                description: format!("{} Default `{default}`.", a.description),
+                ..a
+            })
+            .collect()
     }
 }
 

@@ -14,7 +14,7 @@ use super::ops::Ctx;
 use super::plan::{self, Action, ChangeFacts, Decision, KeyLookup, KeyType, LiveCluster, Prior};
 use super::plan_modifiers as modifiers;
 use super::schema::resource_schema;
-use crate::aws::ClusterInfo;
+use crate::aws::{human_duration, ClusterInfo};
 use crate::provider::errors::{
     decode_diagnostic, op_diagnostic, op_diagnostics, OpError, TIMED_OUT,
 };
@@ -533,7 +533,7 @@ impl Timeout {
             Some(v) => format!("{v} (timeouts.{})", self.which),
             None => format!(
                 "{} (the default of timeouts.{})",
-                super::schema::DEFAULT_TIMEOUT,
+                human_duration(DEFAULT_TIMEOUT),
                 self.which
             ),
         };

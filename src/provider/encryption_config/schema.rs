@@ -4,15 +4,12 @@
 //! its model (see [`super::model`]), so names, reading and writing cannot
 //! drift apart.
 
-use super::model::{Model, Timeouts};
+use super::model::{Model, Timeouts, DEFAULT_TIMEOUT};
+use crate::aws::human_duration;
 use crate::tfprotov6::{Attribute, Block, NestedBlock, Schema, Type};
 
 /// The resource's schema version. Bump it with a state upgrader.
 pub const SCHEMA_VERSION: i64 = 0;
-
-/// Default create and update timeout, as written in the docs; see
-/// [`super::model::DEFAULT_TIMEOUT`] for the reason and the sources.
-pub const DEFAULT_TIMEOUT: &str = "2h";
 
 /// The resource schema.
 pub fn resource_schema() -> Schema {
@@ -31,14 +28,18 @@ pub fn resource_schema() -> Schema {
     }
 }
 
+/// The `timeouts` block; its default is [`DEFAULT_TIMEOUT`] (see there for
+/// the reason and the sources).
 fn timeouts_block() -> Block {
     Block {
-        description: "How long to wait for EKS. Real associations take 45 to 60 minutes and \
-            more, so the default is `2h`. When a timeout runs out, EKS keeps working on the \
-            update: the next apply waits for that same update and never starts a second \
-            association. At most `24h`."
-            .into(),
-        attributes: Timeouts::schema_attributes(),
+        description: format!(
+            "How long to wait for EKS. Real associations take 45 to 60 minutes and more, so \
+             the default is `{}`. When a timeout runs out, EKS keeps working on the update: \
+             the next apply waits for that same update and never starts a second \
+             association. At most `24h`.",
+            human_duration(DEFAULT_TIMEOUT)
+        ),
+        attributes: Timeouts::attributes(),
         ..Block::default()
     }
 }

@@ -6,14 +6,16 @@
 //! object attribute by attribute; [`Value::object`] builds one from
 //! [`IntoValue::into_value`]s.
 //!
-//! Plain types (`String`, `bool`, `Vec<T>`) require a known, non-null
-//! value; [`Maybe<T>`] accepts null and unknown, as every Terraform
-//! attribute may be during planning. Dynamic wrappers are looked through.
+//! Plain types (`String`, `bool`, [`Number`], `Vec<T>`, `BTreeMap<String,
+//! T>`) require a known, non-null value; [`Maybe<T>`] accepts null and
+//! unknown, as every Terraform attribute may be during planning; `Option<T>`
+//! accepts null but not unknown, for values that must be known (provider
+//! configuration). Dynamic wrappers are looked through.
 
 use std::collections::BTreeMap;
 
 use super::path::AttributePath;
-use super::value::{Value, NULL};
+use super::value::{Number, Value, NULL};
 
 /// A typed conversion failure at a path.
 #[derive(thiserror::Error, Debug, Clone, PartialEq)]
@@ -26,6 +28,10 @@ pub struct ConvertError {
     /// Whether the value (or part of it) was merely not yet known: a
     /// [`Maybe`] around it reads as [`Maybe::Unknown`] instead.
     pub unknown: bool,
+    /// The kind of value found where another was expected (`"null"`,
+    /// `"number"`, as [`Value::kind_name`] names them), for callers that
+    /// word their own message.
+    pub found: Option<&'static str>,
 }
 
 impl ConvertError {
@@ -35,6 +41,7 @@ impl ConvertError {
             path: path.clone(),
             message: message.into(),
             unknown: false,
+            found: None,
         }
     }
 
@@ -101,17 +108,20 @@ pub trait IntoValue {
 /// or the error for null (`expected {what}, got null`) or unknown.
 fn known<'a>(v: &'a Value, path: &AttributePath, what: &str) -> Result<&'a Value, ConvertError> {
     match v.unwrap_dynamic() {
-        Value::Null => Err(ConvertError::new(
-            path,
-            format!("expected {what}, got null"),
-        )),
+        Value::Null => Err(ConvertError {
+            found: Some("null"),
+            ..ConvertError::new(path, format!("expected {what}, got null"))
+        }),
         Value::Unknown => Err(ConvertError::not_known(path)),
         v => Ok(v),
     }
 }
 
 fn wrong(v: &Value, path: &AttributePath, what: &str) -> ConvertError {
-    ConvertError::new(path, format!("expected {what}, got {}", v.kind_name()))
+    ConvertError {
+        found: Some(v.kind_name()),
+        ..ConvertError::new(path, format!("expected {what}, got {}", v.kind_name()))
+    }
 }
 
 impl FromValue for bool {
@@ -128,6 +138,25 @@ impl FromValue for String {
         match known(v, path, "string")? {
             Value::String(s) => Ok(s.clone()),
             other => Err(wrong(other, path, "string")),
+        }
+    }
+}
+
+impl FromValue for Number {
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvertError> {
+        match known(v, path, "number")? {
+            Value::Number(n) => Ok(n.clone()),
+            other => Err(wrong(other, path, "number")),
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    /// Null is `None`; unknown is an error, as for `T`.
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvertError> {
+        match v.unwrap_dynamic() {
+            Value::Null => Ok(None),
+            _ => T::from_value(v, path).map(Some),
         }
     }
 }
@@ -160,6 +189,19 @@ impl<T: FromValue> FromValue for Vec<T> {
                 })
                 .collect(),
             other => Err(wrong(other, path, "list")),
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for BTreeMap<String, T> {
+    /// The entries of a map or object, in key order.
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvertError> {
+        match known(v, path, "map")? {
+            Value::Map(entries) | Value::Object(entries) => entries
+                .iter()
+                .map(|(k, e)| Ok((k.clone(), T::from_value(e, &path.child_key(k))?)))
+                .collect(),
+            other => Err(wrong(other, path, "map")),
         }
     }
 }
@@ -220,10 +262,27 @@ impl<'a> ObjectReader<'a> {
         }
     }
 
+    /// The path of the object read.
+    pub fn path(&self) -> &AttributePath {
+        &self.path
+    }
+
     /// The attribute `name`, converted; a missing attribute reads as null.
     pub fn get<T: FromValue>(&self, name: &str) -> Result<T, ConvertError> {
         let v = self.attrs.get(name).unwrap_or(&NULL);
         T::from_value(v, &self.path.child_attr(name))
+    }
+
+    /// A reader of the object attribute `name` (a single nested block):
+    /// null or missing is `Null`, not yet known is `Unknown`, anything but
+    /// an object an error.
+    pub fn object(&self, name: &str) -> Result<Maybe<ObjectReader<'a>>, ConvertError> {
+        let v = self.attrs.get(name).unwrap_or(&NULL);
+        match v.unwrap_dynamic() {
+            Value::Null => Ok(Maybe::Null),
+            Value::Unknown => Ok(Maybe::Unknown),
+            _ => ObjectReader::new(v, &self.path.child_attr(name)).map(Maybe::Known),
+        }
     }
 }
 
@@ -304,6 +363,72 @@ mod tests {
             vec![true, false].into_value(),
             Value::list([Value::Bool(true), Value::Bool(false)])
         );
+    }
+
+    #[test]
+    fn numbers_and_options() {
+        let n = Number::from_value(&Value::from(7), &root()).unwrap();
+        assert_eq!(n.to_i64(), Some(7));
+        let err = Number::from_value(&Value::string("7"), &root()).unwrap_err();
+        assert_eq!(err.to_string(), "(root): expected number, got string");
+        assert_eq!(err.found, Some("string"));
+        // Option: null is None, unknown stays an error, at its path.
+        let read = |v: &Value| Option::<String>::from_value(v, &AttributePath::attr("a"));
+        assert_eq!(read(&Value::Null).unwrap(), None);
+        assert_eq!(read(&Value::string("x")).unwrap(), Some("x".into()));
+        let err = read(&Value::Unknown).unwrap_err();
+        assert!(err.unknown && err.found.is_none());
+        assert_eq!(err.path, AttributePath::attr("a"));
+        let err = read(&Value::Bool(true)).unwrap_err();
+        assert_eq!(err.found, Some("bool"));
+        let v = Value::list([Value::string("a"), Value::Unknown]);
+        let err = Option::<Vec<String>>::from_value(&v, &AttributePath::attr("xs")).unwrap_err();
+        assert!(err.unknown);
+        assert_eq!(err.path.to_string(), "xs[1]");
+        let err = Vec::<String>::from_value(&Value::list([Value::Null]), &root()).unwrap_err();
+        assert_eq!(err.found, Some("null"));
+    }
+
+    #[test]
+    fn maps() {
+        let v = Value::map([("b", Value::string("2")), ("a", Value::string("1"))]);
+        let m = BTreeMap::<String, String>::from_value(&v, &root()).unwrap();
+        assert_eq!(
+            m.into_iter().collect::<Vec<_>>(),
+            [("a".into(), "1".into()), ("b".into(), "2".into())]
+        );
+        let v = Value::object([("k", Value::Bool(true))]);
+        assert!(BTreeMap::<String, bool>::from_value(&v, &root()).unwrap()["k"]);
+        let v = Value::map([("k", Value::from(1))]);
+        let err =
+            BTreeMap::<String, String>::from_value(&v, &AttributePath::attr("tags")).unwrap_err();
+        assert_eq!(err.to_string(), "tags[\"k\"]: expected string, got number");
+        let err = BTreeMap::<String, String>::from_value(&Value::list([]), &root()).unwrap_err();
+        assert_eq!(err.to_string(), "(root): expected map, got list");
+        let v = Value::map([("k", Value::Unknown)]);
+        assert_eq!(
+            Maybe::<BTreeMap<String, String>>::from_value(&v, &root()).unwrap(),
+            Maybe::Unknown
+        );
+    }
+
+    #[test]
+    fn nested_objects() {
+        let v = Value::object([
+            ("block", Value::object([("x", Value::string("1"))])),
+            ("later", Value::Unknown),
+            ("bad", Value::string("s")),
+        ]);
+        let r = ObjectReader::new(&v, &root()).unwrap();
+        let Maybe::Known(block) = r.object("block").unwrap() else {
+            panic!("block is an object")
+        };
+        assert_eq!(block.path(), &AttributePath::attr("block"));
+        assert_eq!(block.get::<String>("x").unwrap(), "1");
+        assert!(r.object("later").unwrap().is_unknown());
+        assert!(r.object("missing").unwrap().is_null());
+        let err = r.object("bad").unwrap_err();
+        assert_eq!(err.to_string(), "bad: expected object, got string");
     }
 
     #[test]
