@@ -198,20 +198,15 @@ impl AwsClients {
             RetryModeSetting::Adaptive => RetryConfig::adaptive(),
         }
         .with_max_attempts(max_attempts);
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region.clone()))
-            .retry_config(retry)
-            .timeout_config(settings.timeouts.sdk_config())
-            .use_fips(variants.fips)
-            .use_dual_stack(variants.dual_stack)
-            .profile_name(&profile.name)
-            .http_client(http_client.clone());
-        if let Some(files) = profile.files.clone() {
-            loader = loader.profile_files(files);
-        }
-        // Resolves settings from the environment and files only: the
-        // credential chain and the identity cache are lazy.
-        let sdk_config = loader.load().await;
+        let sdk_config = load_sdk_config(
+            settings,
+            &profile,
+            &region,
+            retry,
+            variants,
+            http_client.clone(),
+        )
+        .await;
 
         let sts = StsConfig::new(&sdk_config, &sts_region, endpoints.sts.as_deref());
         let (base, source) = match &settings.auth.web_identity {
@@ -408,6 +403,31 @@ fn validate_block(settings: &ProviderSettings) -> Result<Endpoints, ConfigError>
         validate_assume_role(role)?;
     }
     Ok(endpoints)
+}
+
+/// The SDK configuration of the resolved settings, without credentials yet.
+/// It resolves settings from the environment and files only: the credential
+/// chain and the identity cache are lazy.
+async fn load_sdk_config(
+    settings: &ProviderSettings,
+    profile: &SelectedProfile,
+    region: &str,
+    retry: RetryConfig,
+    variants: EndpointVariants,
+    http_client: SharedHttpClient,
+) -> aws_types::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .retry_config(retry)
+        .timeout_config(settings.timeouts.sdk_config())
+        .use_fips(variants.fips)
+        .use_dual_stack(variants.dual_stack)
+        .profile_name(&profile.name)
+        .http_client(http_client);
+    if let Some(files) = profile.files.clone() {
+        loader = loader.profile_files(files);
+    }
+    loader.load().await
 }
 
 /// The selected profile and the shared files it is read from.
