@@ -24,7 +24,9 @@
 //!   and JSON codecs, schemas, diagnostics, and the
 //!   [`ProviderServer`](tfprotov6::ProviderServer) trait, whose default
 //!   methods answer the RPCs a provider does not implement.
-//! - [`provider`]: the `eks` provider block, the `eks_encryption_config`
+//! - [`provider`]: the `eks` provider block (read by one
+//!   [`provider::reader::Reader`] over [`tfprotov6::value::convert`], as the
+//!   resource's model is), the `eks_encryption_config`
 //!   resource and data source, and the check every resource and data
 //!   source call runs first (known type, configured provider). The plan
 //!   decisions are pure functions in `provider::encryption_config::plan`,
