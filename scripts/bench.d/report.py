@@ -8,6 +8,7 @@ apply_calls.json, criterion/**/new/*.json and skipped.txt from RUN_DIR. Stdlib o
 comes from the raw files next to it.
 """
 
+import datetime
 import json
 import os
 import statistics
@@ -78,6 +79,12 @@ def machine_section(m, out, end=None):
     la_end = (end or {}).get("loadavg_at_start")
     if la_end:
         out.append(f"- Load average at the end: {' '.join(la_end)}")
+    t0, t1 = m.get("utc"), (end or {}).get("utc")
+    if t0 and t1:
+        d = datetime.datetime.fromisoformat(t1.replace("Z", "+00:00")) - datetime.datetime.fromisoformat(
+            t0.replace("Z", "+00:00")
+        )
+        out.append(f"- Measured from {t0} to {t1} ({d.total_seconds() / 60:.0f} min, builds excluded)")
     if la and la_end:
         busy = max(float(x) for x in la + la_end) > 1.0
         out.append(
@@ -409,7 +416,9 @@ def peers_section(p, out, facts):
         "computed-only attributes and no remote API; ours refreshes and guards (DescribeCluster per "
         "resource, DescribeKey per key) against the stand-in or the emulator. `eks-shaped` "
         "(acceptance-tests/benches/support/shaped_peer.rs, built with the tf-provider crate) has our "
-        "resource's schema and does nothing: read returns the prior state, plan the proposed one.\n"
+        "resource's schema and does nothing: read returns the prior state, plan the proposed one; "
+        "its wall times, like tf-provider-null's, are that framework's (it serves calls slowly), so only "
+        "its Terraform CPU is compared.\n"
     )
     cols = [("eks", b) for b in ("standin", "emulator") if eks_results(p, b)] + [(x, None) for x in peers]
     names = [f"eks ({BACKEND_LABEL[b]})" if b else n for n, b in cols]
