@@ -229,3 +229,39 @@ fn encryption_config_require_key_rotation() {
         .run(ctx)
     });
 }
+
+/// Issue 13: `key_arn` an alias of the associated key, unchanged since the
+/// apply, and DescribeKey denied to the caller: refresh keeps the alias and
+/// the plan is empty, with a warning that the key could not be checked (it
+/// failed the no-op plan before).
+#[test]
+fn issue13_encryption_config_alias_with_describe_key_denied() {
+    each_core(
+        "issue13_encryption_config_alias_with_describe_key_denied",
+        |ctx| {
+            let em = ctx.emulator();
+            let key = em.create_key(&KeySpec::symmetric().alias("alias/app"))?;
+            em.create_cluster(&ClusterSpec::new("demo"))?;
+            let principal = format!("arn:aws:iam::{CALLER_ACCOUNT}:role/terraform");
+            TestCase::new(vec![
+                Step::new(this("alias/app", ""))
+                    .expect_action(THIS, Action::Create)
+                    .attr_eq(THIS, "resolved_key_arn", key.key_arn.as_str()),
+                Step::new(this("alias/app", ""))
+                    .named("DescribeKey denied")
+                    .before(move |ctx| {
+                        let em = ctx.emulator();
+                        em.set_principal(CALLER_ACCESS_KEY, &principal, &["kms:DescribeKey"])?;
+                        Ok(em.clear_requests()?)
+                    })
+                    .expect_action(THIS, Action::NoOp)
+                    .expect_plan_warning("KMS key could not be checked")
+                    .attr_eq(THIS, "key_arn", "alias/app")
+                    .attr_eq(THIS, "resolved_key_arn", key.key_arn.as_str())
+                    .after(|ctx| ctx.assert_no_mutating_calls()),
+            ])
+            .destroy(Destroy::new().expect_warning(STAYS))
+            .run(ctx)
+        },
+    );
+}

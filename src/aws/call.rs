@@ -289,6 +289,10 @@ mod tests {
     async fn recorded<T>(events: &Events, f: impl Future<Output = T>) -> T {
         let subscriber = tracing_subscriber::registry().with(events.clone());
         let _guard = tracing::subscriber::set_default(subscriber);
+        // Another test thread may have registered the call's callsite while
+        // only the no-op dispatcher existed, caching "never"; recompute the
+        // interest now that this thread's recorder is registered.
+        tracing::callsite::rebuild_interest_cache();
         f.await
     }
 

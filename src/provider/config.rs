@@ -50,79 +50,81 @@ pub fn provider_schema() -> Schema {
             .chain(access::attributes())
             .chain(super::call_timeouts::attributes())
             .collect(),
-            blocks: vec![
-                NestedBlock {
-                    max_items: 1,
-                    ..NestedBlock::single(
-                        "assume_role",
-                        Block {
-                            description: "Assume an IAM role with STS before calling EKS and KMS."
-                                .into(),
-                            attributes: vec![
-                                Attribute::required(
-                                    "role_arn",
-                                    Type::String,
-                                    "ARN of the IAM role to assume.",
-                                ),
-                                Attribute::optional(
-                                    "session_name",
-                                    Type::String,
-                                    "Session name for the assumed role. Default: \
-                                     `terraform-provider-eks`.",
-                                ),
-                                Attribute::optional(
-                                    "external_id",
-                                    Type::String,
-                                    "External id the role's trust policy requires. Default: \
-                                     none.",
-                                ),
-                            ]
-                            .into_iter()
-                            .chain(access::assume_role_attributes())
-                            .collect(),
-                            ..Block::default()
-                        },
-                    )
-                },
-                NestedBlock {
-                    max_items: 1,
-                    ..NestedBlock::single(
-                        "endpoints",
-                        Block {
-                            description: "Custom service endpoints, for VPC endpoints or local \
-                                testing. `AWS_ENDPOINT_URL_EKS`, `AWS_ENDPOINT_URL_KMS`, \
-                                `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL` are honoured \
-                                too; these attributes take precedence."
-                                .into(),
-                            attributes: vec![
-                                Attribute::optional(
-                                    "eks",
-                                    Type::String,
-                                    "EKS endpoint URL. Default: the regional AWS endpoint.",
-                                ),
-                                Attribute::optional(
-                                    "kms",
-                                    Type::String,
-                                    "KMS endpoint URL. Default: the regional AWS endpoint.",
-                                ),
-                                Attribute::optional(
-                                    "sts",
-                                    Type::String,
-                                    "STS endpoint URL, used by `assume_role`, \
-                                     `assume_role_with_web_identity` and the account check. \
-                                     Default: the regional AWS endpoint.",
-                                ),
-                            ],
-                            ..Block::default()
-                        },
-                    )
-                },
-            ]
-            .into_iter()
-            .chain(access::blocks())
-            .collect(),
+            blocks: vec![assume_role_block(), endpoints_block()]
+                .into_iter()
+                .chain(access::blocks())
+                .collect(),
             deprecated: false,
         },
+    }
+}
+
+/// The `assume_role` block.
+fn assume_role_block() -> NestedBlock {
+    NestedBlock {
+        max_items: 1,
+        ..NestedBlock::single(
+            "assume_role",
+            Block {
+                description: "Assume an IAM role with STS before calling EKS and KMS.".into(),
+                attributes: vec![
+                    Attribute::required("role_arn", Type::String, "ARN of the IAM role to assume."),
+                    Attribute::optional(
+                        "session_name",
+                        Type::String,
+                        "Session name for the assumed role. Default: \
+                         `terraform-provider-eks`.",
+                    ),
+                    Attribute::optional(
+                        "external_id",
+                        Type::String,
+                        "External id the role's trust policy requires. Default: \
+                         none.",
+                    ),
+                ]
+                .into_iter()
+                .chain(access::assume_role_attributes())
+                .collect(),
+                ..Block::default()
+            },
+        )
+    }
+}
+
+/// The `endpoints` block.
+fn endpoints_block() -> NestedBlock {
+    NestedBlock {
+        max_items: 1,
+        ..NestedBlock::single(
+            "endpoints",
+            Block {
+                description: "Custom service endpoints, for VPC endpoints or local \
+                    testing. `AWS_ENDPOINT_URL_EKS`, `AWS_ENDPOINT_URL_KMS`, \
+                    `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL` are honoured \
+                    too; these attributes take precedence."
+                    .into(),
+                attributes: vec![
+                    Attribute::optional(
+                        "eks",
+                        Type::String,
+                        "EKS endpoint URL. Default: the regional AWS endpoint.",
+                    ),
+                    Attribute::optional(
+                        "kms",
+                        Type::String,
+                        "KMS endpoint URL. Default: the regional AWS endpoint.",
+                    ),
+                    Attribute::optional(
+                        "sts",
+                        Type::String,
+                        "STS endpoint URL, used by `assume_role`, \
+                         `assume_role_with_web_identity` and the account check. \
+                         Default: the regional AWS endpoint.",
+                    ),
+                ],
+                ..Block::default()
+            },
+        )
     }
 }
 
@@ -176,23 +178,53 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
     let region = string_attr(config, "region", &root, &mut diags);
     let profile = string_attr(config, "profile", &root, &mut diags);
     if let Some(r) = &region {
-        let ok = !r.is_empty()
-            && r.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !ok {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid region",
-                    format!(
-                        "{r:?} is not an AWS region name. Use a region such as \"us-east-1\" or \
-                         \"eu-west-1\"."
-                    ),
-                )
-                .with_attribute(AttributePath::attr("region")),
-            );
-        }
+        check_region(r, &mut diags);
     }
-    let max_retries = match config.get_attr("max_retries") {
+    let max_retries = max_retries(config, &mut diags);
+    let assume_role = assume_role(config, &mut diags);
+    let endpoints = endpoints(config, &mut diags);
+    let (auth, transport) = access::parse(config, &mut diags);
+    let timeouts = super::call_timeouts::parse(config, &mut diags);
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    (
+        Some(ProviderSettings {
+            region,
+            profile,
+            assume_role,
+            endpoints,
+            max_retries,
+            auth,
+            transport,
+            timeouts,
+        }),
+        diags,
+    )
+}
+
+/// An AWS region name: lower-case letters, digits and '-'.
+fn check_region(r: &str, diags: &mut Diagnostics) {
+    let ok = !r.is_empty()
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        diags.push(
+            Diagnostic::error(
+                "Invalid region",
+                format!(
+                    "{r:?} is not an AWS region name. Use a region such as \"us-east-1\" or \
+                     \"eu-west-1\"."
+                ),
+            )
+            .with_attribute(AttributePath::attr("region")),
+        );
+    }
+}
+
+/// `max_retries`: a whole number from 0 to 100.
+fn max_retries(config: &Value, diags: &mut Diagnostics) -> Option<u32> {
+    match config.get_attr("max_retries") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match n.to_i64() {
             Some(v) if (0..=100).contains(&v) => Some(v as u32),
@@ -227,13 +259,17 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
             );
             None
         }
-    };
-    let assume_role = match config.get_attr("assume_role") {
+    }
+}
+
+/// The `assume_role` block, when set with a role ARN.
+fn assume_role(config: &Value, diags: &mut Diagnostics) -> Option<AssumeRole> {
+    match config.get_attr("assume_role") {
         Some(ar @ Value::Object(_)) => {
             let p = AttributePath::attr("assume_role");
-            let role_arn = string_attr(ar, "role_arn", &p, &mut diags);
-            let session_name = string_attr(ar, "session_name", &p, &mut diags);
-            let external_id = string_attr(ar, "external_id", &p, &mut diags);
+            let role_arn = string_attr(ar, "role_arn", &p, diags);
+            let session_name = string_attr(ar, "session_name", &p, diags);
+            let external_id = string_attr(ar, "external_id", &p, diags);
             match role_arn {
                 Some(arn) if arn.starts_with("arn:") && arn.contains(":role/") => {
                     let mut role = AssumeRole {
@@ -242,7 +278,7 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
                         external_id,
                         ..AssumeRole::default()
                     };
-                    access::parse_assume_role(ar, &p, &mut role, &mut diags);
+                    access::parse_assume_role(ar, &p, &mut role, diags);
                     Some(role)
                 }
                 Some(arn) => {
@@ -262,7 +298,11 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
             }
         }
         _ => None,
-    };
+    }
+}
+
+/// The `endpoints` block: http:// or https:// URLs.
+fn endpoints(config: &Value, diags: &mut Diagnostics) -> Endpoints {
     let mut endpoints = Endpoints::default();
     if let Some(ep @ Value::Object(_)) = config.get_attr("endpoints") {
         let p = AttributePath::attr("endpoints");
@@ -271,7 +311,7 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
             ("kms", &mut endpoints.kms),
             ("sts", &mut endpoints.sts),
         ] {
-            let v = string_attr(ep, name, &p, &mut diags);
+            let v = string_attr(ep, name, &p, diags);
             if let Some(url) = &v {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     diags.push(
@@ -289,24 +329,7 @@ pub fn parse_settings(config: &Value) -> (Option<ProviderSettings>, Diagnostics)
             *slot = v;
         }
     }
-    let (auth, transport) = access::parse(config, &mut diags);
-    let timeouts = super::call_timeouts::parse(config, &mut diags);
-    if diags.has_errors() {
-        return (None, diags);
-    }
-    (
-        Some(ProviderSettings {
-            region,
-            profile,
-            assume_role,
-            endpoints,
-            max_retries,
-            auth,
-            transport,
-            timeouts,
-        }),
-        diags,
-    )
+    endpoints
 }
 
 #[cfg(test)]

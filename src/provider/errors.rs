@@ -109,16 +109,12 @@ pub fn op_diagnostic(what: &str, e: OpError) -> Diagnostic {
             },
         ),
         OpError::Diagnostic(d) => *d,
-        OpError::Refused(mut d) => {
-            if d.is_empty() {
-                Diagnostic::error(
-                    "Refused",
-                    format!("The guard refused while {what}. Please report this as a bug."),
-                )
-            } else {
-                d.0.remove(0)
-            }
-        }
+        OpError::Refused(d) => d.0.into_iter().next().unwrap_or_else(|| {
+            Diagnostic::error(
+                "Refused",
+                format!("The guard refused while {what}. Please report this as a bug."),
+            )
+        }),
     }
 }
 

@@ -15,25 +15,9 @@ use crate::aws::{AwsClients, AwsError, DryRunGrant, KeyCustody, EKS_GRANT_OPERAT
 use crate::provider::errors::OpError;
 use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics};
 
-/// Diagnostic summaries. Tests and docs rely on these exact words.
-pub mod summary {
-    /// Warning at plan: the cluster does not exist yet.
-    pub const CLUSTER_NOT_FOUND_YET: &str = "EKS cluster not found yet";
-    /// Warning at plan: the key (or alias) does not exist yet.
-    pub const KEY_NOT_FOUND_YET: &str = "KMS key not found yet";
-    /// Error: the caller cannot create the grant EKS needs.
-    pub const GRANT_DENIED: &str = "EKS could not create its grant on the key";
-    /// Warning: the dry run could not be evaluated.
-    pub const NOT_EVALUATED: &str = "Association preflight not evaluated";
-    /// Warning: imported key material expires.
-    pub const MATERIAL_EXPIRES: &str = "Imported key material expires";
-    /// Warning: the key lives in a custom key store.
-    pub const CUSTOM_KEY_STORE: &str = "Key in a custom key store";
-    /// Warning on refresh: the key is Unavailable.
-    pub const KEY_UNAVAILABLE: &str = "Customer managed key is unavailable";
-    /// Error with `require_key_rotation = true`.
-    pub const ROTATION_REQUIRED: &str = "Automatic key rotation is required";
-}
+/// Diagnostic summaries (one list for the resource: see
+/// [`crate::provider::encryption_config::summary`]).
+pub use crate::provider::encryption_config::summary;
 
 fn key_path() -> AttributePath {
     AttributePath::attr("key_arn")

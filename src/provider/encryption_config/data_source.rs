@@ -2,30 +2,47 @@
 //! encrypted, read-only.
 
 use super::ops::Ctx;
-use super::plan::{self, KeyLookup};
-use super::resource::key_type_of;
+use super::plan::{self, KeyLookup, KeyType};
 use super::schema::data_source_schema;
 use crate::provider::errors::{decode_diagnostic, op_diagnostic};
-use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Value};
+use crate::tfprotov6::value::{IntoValue, Maybe, ObjectReader};
+use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Type, Value};
+
+fn ty() -> &'static Type {
+    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+    TYPE.get_or_init(|| data_source_schema().block.value_type())
+}
+
+/// The string attribute `name` of a data source's configuration.
+pub(crate) fn configured_string(
+    config: &DynamicValue,
+    ty: &Type,
+    name: &str,
+) -> Result<Maybe<String>, Diagnostic> {
+    let cfg = config
+        .decode(ty)
+        .map_err(|e| decode_diagnostic("configuration", e))?;
+    ObjectReader::new(&cfg, &AttributePath::root())
+        .and_then(|r| r.get(name))
+        .map_err(|e| decode_diagnostic("configuration", e))
+}
+
+/// The error for a data source attribute that is not known when the data
+/// source is read; `detail` says what it must be.
+pub(crate) fn not_known(name: &str, detail: &str) -> Diagnostic {
+    Diagnostic::error(format!("{name} not known"), detail).with_attribute(AttributePath::attr(name))
+}
 
 /// ReadDataSource.
 pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>, Diagnostics) {
-    static TYPE: std::sync::OnceLock<crate::tfprotov6::Type> = std::sync::OnceLock::new();
-    let ty = TYPE.get_or_init(|| data_source_schema().block.value_type());
     let mut diags = Diagnostics::new();
-    let cfg = match config.decode(ty) {
-        Ok(v) => v,
-        Err(e) => return (None, decode_diagnostic("configuration", e).into()),
-    };
-    let Some(Value::String(cluster)) = cfg.get_attr("cluster_name").cloned() else {
-        diags.push(
-            Diagnostic::error(
-                "cluster_name not known",
-                "cluster_name must be a known string.",
-            )
-            .with_attribute(AttributePath::attr("cluster_name")),
-        );
-        return (None, diags);
+    let cluster = match configured_string(config, ty(), "cluster_name") {
+        Ok(Maybe::Known(c)) => c,
+        Ok(_) => {
+            let d = not_known("cluster_name", "cluster_name must be a known string.");
+            return (None, d.into());
+        }
+        Err(d) => return (None, d.into()),
     };
     let info = match ctx.cluster(&cluster, true).await {
         Ok(Some(i)) => i,
@@ -39,7 +56,7 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
         }
     };
     let cmk = info.encryption.first();
-    let mut key_state = Value::Null;
+    let mut key_state = None;
     if let Some(e) = cmk {
         match ctx.key(&e.key_arn, true).await {
             Ok(KeyLookup::Found(f)) => {
@@ -48,7 +65,7 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
                     d.attribute = Some(AttributePath::attr("resolved_key_arn"));
                     diags.push(d);
                 }
-                key_state = Value::String(f.state);
+                key_state = Some(f.state);
             }
             Ok(_) => {}
             Err(e) => {
@@ -57,26 +74,21 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
             }
         }
     }
-    let opt = |v: Option<&String>| v.map_or(Value::Null, |s| Value::String(s.clone()));
+    let resources = cmk.map(|e| e.resources.clone()).unwrap_or_default();
     let value = Value::object([
-        ("id", Value::String(cluster.clone())),
-        ("cluster_name", Value::String(cluster.clone())),
-        ("cluster_arn", Value::String(info.arn.clone())),
-        ("cluster_version", Value::String(info.version.clone())),
-        ("key_type", Value::string(key_type_of(&info).as_str())),
-        ("resolved_key_arn", opt(cmk.map(|e| &e.key_arn))),
-        ("key_state", key_state),
+        ("id", Value::string(&cluster)),
+        ("cluster_name", cluster.into_value()),
+        ("cluster_arn", Value::string(&info.arn)),
+        ("cluster_version", Value::string(&info.version)),
+        ("key_type", Value::string(KeyType::of(&info).as_str())),
         (
-            "resources",
-            Value::list(
-                cmk.map(|e| e.resources.clone())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(Value::String),
-            ),
+            "resolved_key_arn",
+            cmk.map(|e| e.key_arn.clone()).into_value(),
         ),
+        ("key_state", key_state.into_value()),
+        ("resources", resources.into_value()),
     ]);
-    match DynamicValue::encode(&value, ty) {
+    match DynamicValue::encode(&value, ty()) {
         Ok(v) => (Some(v), diags),
         Err(e) => {
             diags.push(decode_diagnostic("data source state", e));

@@ -5,16 +5,21 @@
 //! - [`model`]: the resource value as plain data.
 //! - [`plan`]: the guard, as pure decisions (the decision table lives in its
 //!   tests).
+//! - [`plan_modifiers`]: defaults, `id`, replacement and the computed
+//!   attributes of a planned state, each with its reason.
 //! - [`ops`]: fact gathering and the association with its waits.
 //! - [`resource`]: the lifecycle methods, in order.
 //! - [`data_source`]: the read-only view.
+//! - [`summary`]: the diagnostics' summaries.
 
 pub mod data_source;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod plan_modifiers;
 pub mod resource;
 pub mod schema;
+pub mod summary;
 
 /// The resource and data source type name.
 pub const TYPE_NAME: &str = "eks_encryption_config";

@@ -8,9 +8,7 @@
 
 use std::time::Duration;
 
-use crate::tfprotov6::value::{
-    ConvertError, FromValue, IntoValue, Maybe, ObjectBuilder, ObjectReader,
-};
+use crate::tfprotov6::value::{ConvertError, FromValue, IntoValue, Maybe, ObjectReader};
 use crate::tfprotov6::{Attribute, AttributePath, Diagnostic, Type, Value};
 
 /// Declares a model struct whose fields are schema attributes: the struct
@@ -54,10 +52,10 @@ macro_rules! model {
 
         impl IntoValue for $name {
             fn into_value(self) -> Value {
-                ObjectBuilder::new()
-                    $( .attr(stringify!($field), self.$field) )*
-                    $($( .attr(stringify!($block), self.$block) )*)?
-                    .build()
+                Value::object([
+                    $( (stringify!($field), self.$field.into_value()), )*
+                    $($( (stringify!($block), self.$block.into_value()), )*)?
+                ])
             }
         }
     };
@@ -229,6 +227,9 @@ impl Model {
         !matches!(self.deletion_protection, Maybe::Known(false))
     }
 }
+
+/// The only `resources` value EKS accepts.
+pub const SECRETS: &str = "secrets";
 
 /// The default create and update timeout: 2 hours.
 ///

@@ -81,9 +81,21 @@ pub struct Associated {
     pub key: KeyLookup,
 }
 
+/// What one AssociateEncryptionConfig came to.
+enum Sent {
+    /// EKS accepted it and the update it started succeeded: its id.
+    Done(String),
+    /// Another update is in progress (ResourceInUseException): wait, read
+    /// again.
+    Busy,
+    /// Encryption was enabled meanwhile by someone else: read again and
+    /// compare.
+    AlreadyEnabled,
+}
+
 /// The fresh facts an apply starts from: the cluster and the configured
 /// key.
-pub type Fresh = (Option<LiveCluster>, KeyLookup);
+pub type Fresh = (LiveCluster, KeyLookup);
 
 impl Ctx<'_> {
     /// This context with an apply deadline.
@@ -347,27 +359,23 @@ impl Ctx<'_> {
         loop {
             let (live, key) = match fresh.take() {
                 Some(f) => f,
-                None => (
-                    self.live(cluster, false).await?,
-                    self.key(configured, false).await?,
-                ),
+                None => self.fresh(cluster, configured).await?,
             };
             let step = plan::decide_apply(&ApplyFacts {
                 cluster,
                 region: self.clients.region(),
                 configured,
                 planned,
-                live: live.as_ref(),
+                live: &live,
                 key: &key,
             });
-            let info = live.map(|l| l.info);
-            match step {
+            let update_id = match step {
                 ApplyStep::Refuse(d) => return Err(OpError::Refused(d)),
                 ApplyStep::Done { key_arn } => {
                     let update_id = self.association_update_id(cluster, Some(&key_arn)).await?;
                     return Ok(Associated {
                         update_id,
-                        info,
+                        info: Some(live.info),
                         key,
                     });
                 }
@@ -375,78 +383,106 @@ impl Ctx<'_> {
                     tracing::info!(cluster, update_id = %update_id, "association already running; waiting for it");
                     let u = self.wait_update(cluster, &update_id).await?;
                     check_update(cluster, &u)?;
-                    if key_arn.is_some() {
-                        // It associated the configured key (decide_apply
-                        // compared them): done.
-                        return Ok(Associated {
-                            update_id: Some(u.id),
-                            info: None,
-                            key,
-                        });
-                    }
-                    // Its key was not known: decide again, comparing the
-                    // cluster's new CMK with the configured key.
+                    // With its key known, it associated the configured key
+                    // (decide_apply compared them); otherwise decide again,
+                    // comparing the cluster's new CMK with the configured key.
+                    key_arn.map(|_| u.id)
                 }
                 ApplyStep::AwaitOther => {
                     self.wait_other_updates(cluster).await?;
+                    None
                 }
                 ApplyStep::Associate { key_arn } => {
-                    let Some(info) = info else {
-                        // decide_apply never associates without a cluster.
-                        return Err(Diagnostic::error(
-                            plan::summary::CLUSTER_NOT_FOUND,
-                            format!("Cluster {cluster:?} disappeared during the apply."),
-                        )
-                        .into());
-                    };
-                    let token = self.request_token(&info, &key_arn).await?;
-                    if self.stop.is_cancelled() {
-                        return Err(OpError::Interrupted);
-                    }
-                    let result = self
-                        .call_to_completion(
-                            self.clients
-                                .associate_encryption_config(cluster, &key_arn, resources, &token),
-                        )
-                        .await;
-                    match result {
-                        Ok(u) => {
-                            tracing::info!(cluster, key_arn, update_id = %u.id, "association started");
-                            if self.stop.is_cancelled() {
-                                return Err(stopped_after_association(cluster, &u.id).into());
-                            }
-                            let u = self.wait_update(cluster, &u.id).await?;
-                            check_update(cluster, &u)?;
-                            return Ok(Associated {
-                                update_id: Some(u.id),
-                                info: None,
-                                key,
-                            });
-                        }
-                        Err(OpError::Aws(e)) if e.is_code("ResourceInUseException") => {
-                            tracing::info!(cluster, "another update is in progress; waiting");
+                    match self
+                        .associate(cluster, &live.info, &key_arn, resources)
+                        .await?
+                    {
+                        Sent::Done(id) => Some(id),
+                        Sent::Busy => {
                             self.sleep(jitter(backoff), None).await?;
                             backoff = backoff.mul_f64(1.5).min(POLL_CAP);
+                            None
                         }
-                        Err(OpError::Aws(e))
-                            if e.is_code("InvalidParameterException")
-                                && e.message.to_ascii_lowercase().contains("already enabled") =>
-                        {
-                            // Someone else associated a key meanwhile: read
-                            // again and compare.
-                            tracing::info!(
-                                cluster,
-                                "encryption already enabled; re-reading the cluster"
-                            );
+                        Sent::AlreadyEnabled => {
                             self.sleep(jitter(backoff), None).await?;
+                            None
                         }
-                        Err(OpError::Aws(e)) if is_kms_permission_refusal(&e) => {
-                            return Err(kms_permission_refused(cluster, &key_arn, &e).into());
-                        }
-                        Err(e) => return Err(e),
                     }
                 }
+            };
+            if let Some(update_id) = update_id {
+                return Ok(Associated {
+                    update_id: Some(update_id),
+                    info: None,
+                    key,
+                });
             }
+        }
+    }
+
+    /// Fresh reads of the cluster and the configured key (uncached); a
+    /// cluster that is gone is refused.
+    async fn fresh(&self, cluster: &str, configured: &str) -> Result<Fresh, OpError> {
+        let live = self.live(cluster, false).await?;
+        let key = self.key(configured, false).await?;
+        match live {
+            Some(live) => Ok((live, key)),
+            None => Err(OpError::Refused(plan::cluster_gone(
+                cluster,
+                self.clients.region(),
+            ))),
+        }
+    }
+
+    /// Sends AssociateEncryptionConfig once and waits for the update it
+    /// starts.
+    async fn associate(
+        &self,
+        cluster: &str,
+        info: &ClusterInfo,
+        key_arn: &str,
+        resources: &[String],
+    ) -> Result<Sent, OpError> {
+        let token = self.request_token(info, key_arn).await?;
+        if self.stop.is_cancelled() {
+            return Err(OpError::Interrupted);
+        }
+        let result = self
+            .call_to_completion(
+                self.clients
+                    .associate_encryption_config(cluster, key_arn, resources, &token),
+            )
+            .await;
+        match result {
+            Ok(u) => {
+                tracing::info!(cluster, key_arn, update_id = %u.id, "association started");
+                if self.stop.is_cancelled() {
+                    return Err(stopped_after_association(cluster, &u.id).into());
+                }
+                let u = self.wait_update(cluster, &u.id).await?;
+                check_update(cluster, &u)?;
+                Ok(Sent::Done(u.id))
+            }
+            Err(OpError::Aws(e)) if e.is_code("ResourceInUseException") => {
+                tracing::info!(cluster, "another update is in progress; waiting");
+                Ok(Sent::Busy)
+            }
+            Err(OpError::Aws(e))
+                if e.is_code("InvalidParameterException")
+                    && e.message.to_ascii_lowercase().contains("already enabled") =>
+            {
+                // Someone else associated a key meanwhile: read again and
+                // compare.
+                tracing::info!(
+                    cluster,
+                    "encryption already enabled; re-reading the cluster"
+                );
+                Ok(Sent::AlreadyEnabled)
+            }
+            Err(OpError::Aws(e)) if is_kms_permission_refusal(&e) => {
+                Err(kms_permission_refused(cluster, key_arn, &e).into())
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -633,9 +669,10 @@ mod tests {
 }
 
 /// AWS call sequences against in-process mocks (aws-smithy-mocks): the
-/// apply flow's retries, waits, failures and races, with no network.
+/// apply flow's retries, waits, failures and races, with no network. The
+/// [`flow_tests::Harness`] also drives the resource's own tests.
 #[cfg(test)]
-mod flow_tests {
+pub(crate) mod flow_tests {
     use aws_sdk_eks::operation::associate_encryption_config::AssociateEncryptionConfigOutput;
     use aws_sdk_eks::operation::describe_cluster::DescribeClusterOutput;
     use aws_sdk_eks::operation::describe_update::DescribeUpdateOutput;
@@ -650,12 +687,15 @@ mod flow_tests {
     use super::*;
     use crate::aws::test_support::{eks_client, json_error, kms_client};
 
-    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111";
+    /// The key the flows associate.
+    pub(crate) const KEY: &str =
+        "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111";
     const OTHER: &str =
         "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222";
 
+    /// DescribeCluster's answer for `prod`, with `key` as its CMK.
     #[allow(deprecated)]
-    fn cluster(status: ClusterStatus, key: Option<&str>) -> DescribeClusterOutput {
+    pub(crate) fn cluster(status: ClusterStatus, key: Option<&str>) -> DescribeClusterOutput {
         let mut c = Cluster::builder()
             .name("prod")
             .arn("arn:aws:eks:us-east-1:123456789012:cluster/prod")
@@ -741,7 +781,7 @@ mod flow_tests {
     }
 
     /// DescribeKey's answer for `arn` in `state`.
-    fn key_output(
+    pub(crate) fn key_output(
         arn: &str,
         state: aws_sdk_kms::types::KeyState,
     ) -> aws_sdk_kms::operation::describe_key::DescribeKeyOutput {
@@ -763,12 +803,13 @@ mod flow_tests {
     }
 
     /// DescribeKey of KEY: always Enabled.
-    fn key_enabled() -> Rule {
+    pub(crate) fn key_enabled() -> Rule {
         mock!(aws_sdk_kms::Client::describe_key)
             .then_output(|| key_output(KEY, aws_sdk_kms::types::KeyState::Enabled))
     }
 
-    struct Harness {
+    /// Clients answered by mocks, a cache, a stop signal and a deadline.
+    pub(crate) struct Harness {
         clients: AwsClients,
         clusters: ClusterCache,
         stop: CancellationToken,
@@ -777,11 +818,12 @@ mod flow_tests {
 
     impl Harness {
         /// EKS answers from `rules`; KMS reports KEY Enabled.
-        fn new(rules: &[&Rule]) -> Self {
+        pub(crate) fn new(rules: &[&Rule]) -> Self {
             Self::with_kms(rules, &[&key_enabled()])
         }
 
-        fn with_kms(rules: &[&Rule], kms: &[&Rule]) -> Self {
+        /// EKS answers from `rules`, KMS from `kms`.
+        pub(crate) fn with_kms(rules: &[&Rule], kms: &[&Rule]) -> Self {
             Self::from_clients(AwsClients::from_clients(
                 eks_client(RuleMode::MatchAny, rules),
                 kms_client(RuleMode::MatchAny, kms),
@@ -798,7 +840,8 @@ mod flow_tests {
             }
         }
 
-        fn ctx(&self) -> Ctx<'_> {
+        /// The context of one operation.
+        pub(crate) fn ctx(&self) -> Ctx<'_> {
             Ctx {
                 clients: &self.clients,
                 clusters: &self.clusters,
@@ -826,9 +869,7 @@ mod flow_tests {
 
     #[tokio::test(start_paused = true)]
     async fn throttled_association_is_retried_and_awaited() {
-        let describe =
-            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let [describe, list_rule] = idle_cluster();
         let associate = mock!(Client::associate_encryption_config)
             .sequence()
             .http_response(|| json_error(429, "ThrottlingException", "Rate exceeded", "rid-1"))
@@ -869,35 +910,8 @@ mod flow_tests {
             })
             .output(started)
             .build();
-        let poll = mock!(Client::describe_update)
-            .sequence()
-            .output(|| {
-                describe_update(update(
-                    "v1",
-                    UpdateType::VersionUpdate,
-                    UpdateStatus::InProgress,
-                    "",
-                ))
-            })
-            .times(2)
-            .output(|| {
-                describe_update(update(
-                    "v1",
-                    UpdateType::VersionUpdate,
-                    UpdateStatus::Successful,
-                    "",
-                ))
-            })
-            .output(|| {
-                describe_update(update(
-                    "u1",
-                    UpdateType::AssociateEncryptionConfig,
-                    UpdateStatus::Successful,
-                    KEY,
-                ))
-            })
-            .build();
-        let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
+        let (v1, u1) = (version_update_v1(), association_succeeded("u1"));
+        let h = Harness::new(&[&describe, &list_rule, &associate, &v1, &u1]);
         let id = h.associate().await.unwrap();
         assert_eq!(id.as_deref(), Some("u1"));
         assert_eq!(
@@ -909,9 +923,7 @@ mod flow_tests {
 
     #[tokio::test(start_paused = true)]
     async fn failed_update_is_an_error_with_eks_errors() {
-        let describe =
-            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let [describe, list_rule] = idle_cluster();
         let associate = mock!(Client::associate_encryption_config).then_output(started);
         let poll = mock!(Client::describe_update).then_output(|| {
             describe_update(update(
@@ -938,24 +950,12 @@ mod flow_tests {
 
     #[tokio::test(start_paused = true)]
     async fn already_enabled_race_with_the_same_key_succeeds() {
-        let describe = mock!(Client::describe_cluster)
-            .sequence()
-            .output(|| cluster(ClusterStatus::Active, None))
-            .output(|| cluster(ClusterStatus::Active, Some(KEY)))
-            .build();
+        let [describe, associate] = already_enabled_by(KEY, "rid-3");
         let list_rule = mock!(Client::list_updates)
             .sequence()
             .output(|| list(&[]))
             .output(|| list(&["u9"]))
             .build();
-        let associate = mock!(Client::associate_encryption_config).then_http_response(|| {
-            json_error(
-                400,
-                "InvalidParameterException",
-                "Encryption is already enabled on the cluster",
-                "rid-3",
-            )
-        });
         let poll = mock!(Client::describe_update).then_output(|| {
             describe_update(update(
                 "u9",
@@ -972,20 +972,8 @@ mod flow_tests {
 
     #[tokio::test(start_paused = true)]
     async fn already_enabled_race_with_another_key_is_a_key_change() {
-        let describe = mock!(Client::describe_cluster)
-            .sequence()
-            .output(|| cluster(ClusterStatus::Active, None))
-            .output(|| cluster(ClusterStatus::Active, Some(OTHER)))
-            .build();
+        let [describe, associate] = already_enabled_by(OTHER, "rid-4");
         let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
-        let associate = mock!(Client::associate_encryption_config).then_http_response(|| {
-            json_error(
-                400,
-                "InvalidParameterException",
-                "Encryption is already enabled on the cluster",
-                "rid-4",
-            )
-        });
         let h = Harness::new(&[&describe, &list_rule, &associate]);
         let err = h.associate().await.unwrap_err();
         let OpError::Refused(d) = err else {
@@ -998,16 +986,7 @@ mod flow_tests {
     #[tokio::test(start_paused = true)]
     async fn interrupted_wait_then_resume_never_associates_twice() {
         // First apply: associate, then Terraform stops the provider mid-wait.
-        let describe = mock!(Client::describe_cluster)
-            .sequence()
-            .output(|| cluster(ClusterStatus::Active, None))
-            .output(|| cluster(ClusterStatus::Updating, None))
-            .build();
-        let list_rule = mock!(Client::list_updates)
-            .sequence()
-            .output(|| list(&[]))
-            .output(|| list(&["u1"]))
-            .build();
+        let [describe, list_rule] = idle_then_associating();
         let associate = mock!(Client::associate_encryption_config).then_output(started);
         let poll = poll_until_done();
         let h = Harness::new(&[&describe, &list_rule, &associate, &poll]);
@@ -1057,16 +1036,7 @@ mod flow_tests {
     /// waits for it without a second association.
     #[tokio::test(start_paused = true)]
     async fn stop_while_the_association_is_on_the_wire() {
-        let describe = mock!(Client::describe_cluster)
-            .sequence()
-            .output(|| cluster(ClusterStatus::Active, None))
-            .output(|| cluster(ClusterStatus::Updating, None))
-            .build();
-        let list_rule = mock!(Client::list_updates)
-            .sequence()
-            .output(|| list(&[]))
-            .output(|| list(&["u1"]))
-            .build();
+        let [describe, list_rule] = idle_then_associating();
         let stop = CancellationToken::new();
         let on_the_wire = stop.clone();
         // StopProvider arrives while EKS is answering the association.
@@ -1128,9 +1098,7 @@ mod flow_tests {
         let done_at = started_at + Duration::from_secs(55 * 60);
         let polls: Arc<Mutex<Vec<Instant>>> = Arc::default();
         let seen = polls.clone();
-        let describe =
-            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let [describe, list_rule] = idle_cluster();
         let associate = mock!(Client::associate_encryption_config).then_output(started);
         let poll = mock!(Client::describe_update).then_output(move || {
             let now = Instant::now();
@@ -1291,6 +1259,60 @@ mod flow_tests {
         );
     }
 
+    /// An ACTIVE cluster without updates: DescribeCluster and ListUpdates.
+    fn idle_cluster() -> [Rule; 2] {
+        [
+            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None)),
+            mock!(Client::list_updates).then_output(|| list(&[])),
+        ]
+    }
+
+    /// An ACTIVE cluster without updates, then UPDATING with the
+    /// association `u1` listed: DescribeCluster and ListUpdates.
+    fn idle_then_associating() -> [Rule; 2] {
+        [
+            mock!(Client::describe_cluster)
+                .sequence()
+                .output(|| cluster(ClusterStatus::Active, None))
+                .output(|| cluster(ClusterStatus::Updating, None))
+                .build(),
+            mock!(Client::list_updates)
+                .sequence()
+                .output(|| list(&[]))
+                .output(|| list(&["u1"]))
+                .build(),
+        ]
+    }
+
+    /// Someone else associated `key` first: DescribeCluster (no CMK, then
+    /// `key`) and AssociateEncryptionConfig refused "already enabled".
+    fn already_enabled_by(key: &'static str, request_id: &'static str) -> [Rule; 2] {
+        [
+            mock!(Client::describe_cluster)
+                .sequence()
+                .output(|| cluster(ClusterStatus::Active, None))
+                .output(move || cluster(ClusterStatus::Active, Some(key)))
+                .build(),
+            refused_with(
+                400,
+                "InvalidParameterException",
+                "Encryption is already enabled on the cluster",
+                request_id,
+            ),
+        ]
+    }
+
+    /// AssociateEncryptionConfig refused with this error.
+    fn refused_with(
+        status: u16,
+        code: &'static str,
+        message: &'static str,
+        request_id: &'static str,
+    ) -> Rule {
+        mock!(Client::associate_encryption_config)
+            .then_http_response(move || json_error(status, code, message, request_id))
+    }
+
     /// A cluster busy with another update (a version update, `v1`) that
     /// finishes after two polls: DescribeCluster, ListUpdates and
     /// DescribeUpdate rules, in that order.
@@ -1301,27 +1323,36 @@ mod flow_tests {
             .output(|| cluster(ClusterStatus::Active, None))
             .build();
         let list_rule = mock!(Client::list_updates).then_output(|| list(&["v1"]));
-        let v1 = mock!(Client::describe_update)
+        [describe, list_rule, version_update_v1()]
+    }
+
+    /// DescribeUpdate of a version update `v1`: InProgress twice, then
+    /// Successful.
+    fn version_update_v1() -> Rule {
+        let polled = |status: UpdateStatus| {
+            describe_update(update("v1", UpdateType::VersionUpdate, status, ""))
+        };
+        mock!(Client::describe_update)
+            .match_requests(|r| r.update_id() == Some("v1"))
             .sequence()
-            .output(|| {
-                describe_update(update(
-                    "v1",
-                    UpdateType::VersionUpdate,
-                    UpdateStatus::InProgress,
-                    "",
-                ))
-            })
+            .output(move || polled(UpdateStatus::InProgress))
             .times(2)
-            .output(|| {
+            .output(move || polled(UpdateStatus::Successful))
+            .build()
+    }
+
+    /// DescribeUpdate of the association `id`: Successful.
+    fn association_succeeded(id: &'static str) -> Rule {
+        mock!(Client::describe_update)
+            .match_requests(move |r| r.update_id() == Some(id))
+            .then_output(move || {
                 describe_update(update(
-                    "v1",
-                    UpdateType::VersionUpdate,
+                    id,
+                    UpdateType::AssociateEncryptionConfig,
                     UpdateStatus::Successful,
-                    "",
+                    KEY,
                 ))
             })
-            .build();
-        [describe, list_rule, v1]
     }
 
     /// Issue 9: the key is read again after a wait, right before the
@@ -1370,17 +1401,13 @@ mod flow_tests {
     /// key_arn naming the permission and the key policy statement.
     #[tokio::test(start_paused = true)]
     async fn create_grant_refusal_names_the_permission() {
-        let describe =
-            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
-        let associate = mock!(Client::associate_encryption_config).then_http_response(|| {
-            json_error(
-                400,
-                "InvalidRequestException",
-                "User not authorized to perform kms:CreateGrant operation",
-                "rid-grant",
-            )
-        });
+        let [describe, list_rule] = idle_cluster();
+        let associate = refused_with(
+            400,
+            "InvalidRequestException",
+            "User not authorized to perform kms:CreateGrant operation",
+            "rid-grant",
+        );
         let h = Harness::new(&[&describe, &list_rule, &associate]);
         let err = h.associate().await.unwrap_err();
         let OpError::Diagnostic(d) = err else {
@@ -1400,9 +1427,7 @@ mod flow_tests {
     /// Issue 9: the deadline bounds the wait and names the update.
     #[tokio::test(start_paused = true)]
     async fn deadline_ends_the_wait_with_the_update_id() {
-        let describe =
-            mock!(Client::describe_cluster).then_output(|| cluster(ClusterStatus::Active, None));
-        let list_rule = mock!(Client::list_updates).then_output(|| list(&[]));
+        let [describe, list_rule] = idle_cluster();
         let associate = mock!(Client::associate_encryption_config).then_output(started);
         let poll = mock!(Client::describe_update).then_output(|| {
             describe_update(update(

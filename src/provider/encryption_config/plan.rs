@@ -11,39 +11,9 @@ use crate::provider::preflight;
 use crate::tfprotov6::value::Maybe;
 use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics};
 
-/// Diagnostic summaries. Tests and docs rely on these exact words.
-pub mod summary {
-    /// Removing a CMK, or replacing it with an AWS owned or managed key.
-    pub const DOWNGRADE: &str = "Cannot remove the customer managed key";
-    /// Swapping one CMK for another.
-    pub const KEY_CHANGE: &str = "Cannot change the customer managed key";
-    /// Destroying or replacing a protected CMK association.
-    pub const PROTECTED: &str = "Customer managed key is protected from deletion";
-    /// The key exists but cannot protect a cluster.
-    pub const KEY_NOT_USABLE: &str = "KMS key not usable";
-    /// The cluster does not exist in the region.
-    pub const CLUSTER_NOT_FOUND: &str = "EKS cluster not found";
-    /// The cluster is being deleted or has failed.
-    pub const CLUSTER_NOT_READY: &str = "EKS cluster is not ready";
-    /// Warning at plan: the cluster is still being created; the apply waits.
-    pub const CLUSTER_CREATING: &str = "EKS cluster is being created";
-    /// Warning: another update runs; the apply will wait.
-    pub const UPDATE_IN_PROGRESS: &str = "Another cluster update is in progress";
-    /// Warning: Kubernetes below 1.28 without a CMK has no envelope encryption.
-    pub const NO_ENVELOPE: &str = "No envelope encryption";
-    /// Warning: automatic rotation is off.
-    pub const ROTATION_OFF: &str = "Automatic key rotation is off";
-    /// Warning on refresh: the CMK is disabled.
-    pub const KEY_DISABLED: &str = "Customer managed key is disabled";
-    /// Warning on refresh: the CMK is scheduled for deletion.
-    pub const KEY_PENDING_DELETION: &str = "Customer managed key is pending deletion";
-    /// Warning on destroy: the association outlives the resource.
-    pub const STAYS_ON_CLUSTER: &str = "Customer managed key stays on the cluster";
-    /// `key_arn` names another key than the one the plan showed.
-    pub const KEY_MOVED: &str = "key_arn resolves to another key than planned";
-    /// The caller may not create the grant EKS needs on the key.
-    pub const CREATE_GRANT_DENIED: &str = "Not allowed to create a grant on the KMS key";
-}
+/// Diagnostic summaries (one list for the resource, with the
+/// preflight's).
+pub use super::summary;
 
 /// Which kind of key protects the cluster's secrets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +44,14 @@ impl KeyType {
             "AWS_OWNED" => Some(KeyType::AwsOwned),
             "NONE" => Some(KeyType::None),
             _ => None,
+        }
+    }
+
+    /// The key type of a cluster as EKS reports it.
+    pub fn of(info: &ClusterInfo) -> Self {
+        match info.cmk_arn() {
+            Some(_) => KeyType::CustomerManaged,
+            None => KeyType::without_cmk(&info.version),
         }
     }
 
@@ -161,6 +139,8 @@ pub enum KeyLookup {
 /// What the prior state says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prior {
+    /// `key_arn` as written when the state was recorded.
+    pub key_arn: Option<String>,
     /// The CMK ARN the state recorded (`resolved_key_arn`), if a CMK.
     pub cmk_arn: Option<String>,
     /// `deletion_protection`.
@@ -277,19 +257,12 @@ pub fn is_creating(status: &str) -> bool {
 /// Checks that a key can protect an EKS cluster. `configured` is the
 /// `key_arn` as written.
 pub fn check_key(configured: &str, lookup: &KeyLookup, region: &str) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    let err = |detail: String| {
-        Diagnostic::error(summary::KEY_NOT_USABLE, detail).with_attribute(key_path())
-    };
-    let facts = match lookup {
-        KeyLookup::NotFound { message } => {
-            d.push(err(format!(
-                "KMS found no key {configured:?} in region {region} ({message}). The key must \
-                 exist in the cluster's region and be accessible to these credentials. Check \
-                 the ARN or alias, and the provider's region."
-            )));
-            return d;
-        }
+    let problems = match lookup {
+        KeyLookup::NotFound { message } => vec![format!(
+            "KMS found no key {configured:?} in region {region} ({message}). The key must \
+             exist in the cluster's region and be accessible to these credentials. Check \
+             the ARN or alias, and the provider's region."
+        )],
         KeyLookup::AccessDenied { message } => {
             let account = preflight::account_of(configured)
                 .map(|a| {
@@ -300,34 +273,43 @@ pub fn check_key(configured: &str, lookup: &KeyLookup, region: &str) -> Diagnost
                     )
                 })
                 .unwrap_or_default();
-            d.push(err(format!(
+            vec![format!(
                 "KMS denied DescribeKey on {configured:?} ({message}). Grant the \
                  kms:DescribeKey permission on this key to the identity Terraform runs as \
                  (in its IAM policy and in the key policy).{account}"
-            )));
-            return d;
+            )]
         }
-        KeyLookup::Found(f) => f,
+        KeyLookup::Found(facts) if facts.manager != "CUSTOMER" => {
+            return aws_managed(configured, &facts.arn).into();
+        }
+        KeyLookup::Found(facts) => key_problems(facts),
     };
-    if facts.manager != "CUSTOMER" {
-        d.push(
-            Diagnostic::error(
-                summary::DOWNGRADE,
-                format!(
-                    "{configured:?} is an AWS managed key ({}), not a customer managed key. \
-                     Using it would give up control of the key, which is what a CMK is for, \
-                     and EKS cannot use it for envelope encryption. Create a customer managed \
-                     symmetric key (aws_kms_key) and use its ARN.",
-                    facts.arn
-                ),
-            )
-            .with_attribute(key_path()),
-        );
-        return d;
-    }
+    let on_key =
+        |detail| Diagnostic::error(summary::KEY_NOT_USABLE, detail).with_attribute(key_path());
+    Diagnostics(problems.into_iter().map(on_key).collect())
+}
+
+/// An AWS managed key where a CMK belongs: a downgrade.
+fn aws_managed(configured: &str, arn: &str) -> Diagnostic {
+    Diagnostic::error(
+        summary::DOWNGRADE,
+        format!(
+            "{configured:?} is an AWS managed key ({arn}), not a customer managed key. Using \
+             it would give up control of the key, which is what a CMK is for, and EKS cannot \
+             use it for envelope encryption. Create a customer managed symmetric key \
+             (aws_kms_key) and use its ARN."
+        ),
+    )
+    .with_attribute(key_path())
+}
+
+/// Why a customer managed key cannot protect a cluster: its state, spec
+/// and usage.
+fn key_problems(facts: &KeyInfo) -> Vec<String> {
+    let mut p = Vec::new();
     match facts.state.as_str() {
         "Enabled" => {}
-        "PendingDeletion" => d.push(err(format!(
+        "PendingDeletion" => p.push(format!(
             "Key {} is scheduled for deletion{}. A cluster protected by a deleted key becomes \
              unrecoverable. Cancel the deletion (aws kms cancel-key-deletion --key-id {}, then \
              aws kms enable-key) or choose another key.",
@@ -338,34 +320,34 @@ pub fn check_key(configured: &str, lookup: &KeyLookup, region: &str) -> Diagnost
                 .map(|t| format!(" on {t}"))
                 .unwrap_or_default(),
             facts.arn
-        ))),
-        "Disabled" => d.push(err(format!(
+        )),
+        "Disabled" => p.push(format!(
             "Key {} is disabled. Enable it (aws kms enable-key --key-id {}) or choose another key.",
             facts.arn, facts.arn
-        ))),
-        "PendingImport" => d.push(err(format!(
+        )),
+        "PendingImport" => p.push(format!(
             "Key {} is waiting for imported key material (PendingImport). Import the material \
              first, or choose another key.",
             facts.arn
-        ))),
-        other => d.push(err(format!(
+        )),
+        other => p.push(format!(
             "Key {} is in state {other}; only an Enabled key can protect a cluster.",
             facts.arn
-        ))),
+        )),
     }
     if facts.spec != "SYMMETRIC_DEFAULT" {
-        d.push(err(format!(
+        p.push(format!(
             "Key {} has key spec {}; EKS needs a symmetric encryption key (SYMMETRIC_DEFAULT).",
             facts.arn, facts.spec
-        )));
+        ));
     }
     if facts.usage != "ENCRYPT_DECRYPT" {
-        d.push(err(format!(
+        p.push(format!(
             "Key {} has key usage {}; EKS needs ENCRYPT_DECRYPT.",
             facts.arn, facts.usage
-        )));
+        ));
     }
-    d
+    p
 }
 
 /// The warning for a key without automatic rotation.
@@ -376,6 +358,26 @@ fn rotation_off(key_arn: &str) -> Diagnostic {
             "Automatic rotation is off for {key_arn}. EKS can never switch to another key, so \
              KMS key rotation is the way to renew key material: enable it with \
              aws kms enable-key-rotation or enable_key_rotation = true on aws_kms_key."
+        ),
+    )
+    .with_attribute(key_path())
+}
+
+/// The warning for a key that could not be checked, on a plan that changes
+/// nothing.
+fn key_not_checked(configured: &str, cmk: &str, lookup: &KeyLookup) -> Diagnostic {
+    let message = match lookup {
+        KeyLookup::NotFound { message } | KeyLookup::AccessDenied { message } => message.as_str(),
+        KeyLookup::Found(_) => "",
+    };
+    Diagnostic::warning(
+        summary::KEY_NOT_CHECKED,
+        format!(
+            "KMS denied DescribeKey on {configured:?} ({message}), so the provider could not \
+             check the key. key_arn is unchanged since the last apply and the cluster is \
+             encrypted with {cmk}, the key recorded in state, so nothing is planned. Grant \
+             kms:DescribeKey on the key to the identity Terraform runs as to let the provider \
+             check it again."
         ),
     )
     .with_attribute(key_path())
@@ -470,104 +472,119 @@ pub fn decide_change(f: &ChangeFacts<'_>) -> Decision {
 /// The key half of [`decide_change`]: which CMK the cluster has, and what
 /// the configured key asks for.
 fn decide_key(f: &ChangeFacts<'_>) -> Decision {
-    let (cluster, live) = (f.cluster, f.live);
-    let mut diagnostics = Diagnostics::new();
     // The CMK the cluster has: EKS's word only. A CMK the state recorded
     // but EKS does not report means the cluster was recreated (or the
     // state is wrong): the key must go on again, as an in-place update.
-    let current = live.effective_cmk().map(str::to_owned);
-    // The state's record counts only for the cluster EKS reports now.
-    let recorded = f
-        .prior
-        .filter(|p| p.same_cluster(live))
-        .and_then(|p| p.cmk_arn.as_ref());
-
+    let current = f.live.effective_cmk();
+    let mut diagnostics = Diagnostics::new();
     let action = match f.config_key {
-        Maybe::Null => match current {
-            Some(cmk) => {
-                diagnostics.push(downgrade(cluster, &cmk));
-                Action::Nothing
-            }
-            None => {
-                if !has_default_envelope_encryption(&live.info.version) {
-                    diagnostics.warning(
-                        summary::NO_ENVELOPE,
-                        format!(
-                            "Cluster {cluster:?} runs Kubernetes {} and has no customer managed \
-                             key, so its Kubernetes secrets have no envelope encryption. EKS \
-                             encrypts by default only from 1.28; set key_arn to a customer \
-                             managed key, or upgrade the cluster.",
-                            live.info.version
-                        ),
-                    );
-                }
-                Action::Nothing
-            }
-        },
-        Maybe::Unknown => Action::DecideAtApply,
-        Maybe::Known(configured) => {
-            let Some(lookup) = f.key else {
-                return Decision {
-                    action: Action::DecideAtApply,
-                    diagnostics,
-                };
-            };
-            // An AWS managed key in place of a CMK is a downgrade whatever
-            // else is true; other key problems are reported as such.
-            let key_diags = check_key(configured, lookup, f.region);
-            let facts = match lookup {
-                KeyLookup::Found(k) => Some(k),
-                _ => None,
-            };
-            match (&current, facts) {
-                (Some(cmk), Some(k)) if k.arn == *cmk => {
-                    // Same key (possibly written as an alias): nothing to do,
-                    // even if the key is now unhealthy; refresh warns about that.
-                    if recorded == Some(cmk) {
-                        Action::Nothing
-                    } else {
-                        Action::Adopt {
-                            key_arn: cmk.clone(),
-                        }
-                    }
-                }
-                (Some(cmk), Some(k)) => {
-                    if k.manager != "CUSTOMER" {
-                        diagnostics.push(downgrade(cluster, cmk));
-                    } else {
-                        diagnostics.push(key_change(cluster, cmk, &k.arn));
-                    }
-                    Action::Nothing
-                }
-                (None, Some(k))
-                    if live
-                        .association_in_progress
-                        .as_ref()
-                        .is_some_and(|p| p.key_arn.is_none())
-                        && !key_diags.has_errors() =>
-                {
-                    // An association whose key EKS did not say is running:
-                    // the apply waits for it and compares the key after.
-                    diagnostics.extend(key_diags.clone());
-                    Action::Adopt {
-                        key_arn: k.arn.clone(),
-                    }
-                }
-                (Some(_), None) | (None, _) => {
-                    diagnostics.extend(key_diags.clone());
-                    match facts {
-                        Some(k) if !key_diags.has_errors() => Action::Associate {
-                            key_arn: k.arn.clone(),
-                        },
-                        _ => Action::Nothing,
-                    }
-                }
-            }
+        Maybe::Null => {
+            diagnostics.extend(without_key(f.cluster, f.live, current));
+            Action::Nothing
         }
+        Maybe::Unknown => Action::DecideAtApply,
+        Maybe::Known(configured) => match f.key {
+            Some(lookup) => with_key(f, configured, lookup, current, &mut diagnostics),
+            None => Action::DecideAtApply,
+        },
     };
     Decision {
         action,
         diagnostics,
+    }
+}
+
+/// No `key_arn`: a downgrade when the cluster has a CMK; below 1.28, a
+/// warning that secrets have no envelope encryption.
+fn without_key(cluster: &str, live: &LiveCluster, current: Option<&str>) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    if let Some(cmk) = current {
+        d.push(downgrade(cluster, cmk));
+    } else if !has_default_envelope_encryption(&live.info.version) {
+        d.warning(
+            summary::NO_ENVELOPE,
+            format!(
+                "Cluster {cluster:?} runs Kubernetes {} and has no customer managed key, so its \
+                 Kubernetes secrets have no envelope encryption. EKS encrypts by default only \
+                 from 1.28; set key_arn to a customer managed key, or upgrade the cluster.",
+                live.info.version
+            ),
+        );
+    }
+    d
+}
+
+/// A known `key_arn`, looked up: what the cluster's CMK (if any) and the
+/// key make of the change.
+fn with_key(
+    f: &ChangeFacts<'_>,
+    configured: &str,
+    lookup: &KeyLookup,
+    current: Option<&str>,
+    diagnostics: &mut Diagnostics,
+) -> Action {
+    // The state's record counts only for the cluster EKS reports now.
+    let recorded = f
+        .prior
+        .filter(|p| p.same_cluster(f.live))
+        .and_then(|p| p.cmk_arn.as_deref());
+    // An AWS managed key in place of a CMK is a downgrade whatever else is
+    // true; other key problems are reported as such.
+    let key_diags = check_key(configured, lookup, f.region);
+    let found = match lookup {
+        KeyLookup::Found(k) => Some(k),
+        _ => None,
+    };
+    let unreadable_association = f
+        .live
+        .association_in_progress
+        .as_ref()
+        .is_some_and(|p| p.key_arn.is_none());
+    match (current, found) {
+        // Same key (possibly written as an alias): nothing to do, even if
+        // the key is now unhealthy; refresh warns about that.
+        (Some(cmk), Some(k)) if k.arn == cmk && recorded == Some(cmk) => Action::Nothing,
+        (Some(cmk), Some(k)) if k.arn == cmk => Action::Adopt {
+            key_arn: cmk.to_owned(),
+        },
+        (Some(cmk), Some(k)) => {
+            diagnostics.push(if k.manager != "CUSTOMER" {
+                downgrade(f.cluster, cmk)
+            } else {
+                key_change(f.cluster, cmk, &k.arn)
+            });
+            Action::Nothing
+        }
+        // An association whose key EKS did not say is running: the apply
+        // waits for it and compares the key after.
+        (None, Some(k)) if unreadable_association && !key_diags.has_errors() => {
+            diagnostics.extend(key_diags);
+            Action::Adopt {
+                key_arn: k.arn.clone(),
+            }
+        }
+        // key_arn is as last applied and the state records the CMK EKS
+        // reports: nothing changes, whatever KMS would say about the key
+        // now (issue 13: an alias of the same key with DescribeKey denied
+        // failed a no-op plan).
+        (Some(cmk), None)
+            if matches!(lookup, KeyLookup::AccessDenied { .. })
+                && recorded == Some(cmk)
+                && f.prior.and_then(|p| p.key_arn.as_deref()) == Some(configured) =>
+        {
+            diagnostics.push(key_not_checked(configured, cmk, lookup));
+            Action::Nothing
+        }
+        (Some(_), None) | (None, _) => {
+            let usable = !key_diags.has_errors();
+            diagnostics.extend(key_diags);
+            match found {
+                Some(k) if usable => Action::Associate {
+                    key_arn: k.arn.clone(),
+                },
+                _ => Action::Nothing,
+            }
+        }
     }
 }
 
@@ -626,8 +643,9 @@ pub struct ApplyFacts<'a> {
     pub configured: &'a str,
     /// The key ARN the plan showed (`resolved_key_arn`), when it was known.
     pub planned: Option<&'a str>,
-    /// What EKS reports now; `None` when the cluster is gone.
-    pub live: Option<&'a LiveCluster>,
+    /// What EKS reports now (a cluster that is gone is refused before:
+    /// see [`cluster_gone`]).
+    pub live: &'a LiveCluster,
     /// What KMS reports now about `configured`.
     pub key: &'a KeyLookup,
 }
@@ -638,11 +656,11 @@ pub struct ApplyFacts<'a> {
 /// (another update, a retry) can never lead to associating a key that is
 /// no longer usable, another key than planned, or a second key.
 pub fn decide_apply(f: &ApplyFacts<'_>) -> ApplyStep {
-    let cluster_diags = check_cluster(f.cluster, f.region, f.live);
-    let live = match f.live {
-        Some(l) if !cluster_diags.has_errors() => l,
-        _ => return ApplyStep::Refuse(only_errors(cluster_diags)),
-    };
+    let live = f.live;
+    let cluster_diags = check_cluster(f.cluster, f.region, Some(live));
+    if cluster_diags.has_errors() {
+        return ApplyStep::Refuse(only_errors(cluster_diags));
+    }
     let found = match f.key {
         KeyLookup::Found(k) => Some(k),
         _ => None,
@@ -685,6 +703,11 @@ pub fn decide_apply(f: &ApplyFacts<'_>) -> ApplyStep {
     ApplyStep::Associate {
         key_arn: k.arn.clone(),
     }
+}
+
+/// The refusal of an apply whose cluster is gone.
+pub fn cluster_gone(cluster: &str, region: &str) -> Diagnostics {
+    only_errors(check_cluster(cluster, region, None))
 }
 
 fn only_errors(d: Diagnostics) -> Diagnostics {
@@ -923,6 +946,7 @@ mod tests {
 
     fn prior(cmk: Option<&str>, protection: bool) -> Prior {
         Prior {
+            key_arn: cmk.map(str::to_owned),
             cmk_arn: cmk.map(str::to_owned),
             deletion_protection: protection,
             cluster_created_at: None,
@@ -953,6 +977,12 @@ mod tests {
 
     fn err(s: &str) -> (bool, String, Option<String>) {
         (true, s.into(), Some("key_arn".into()))
+    }
+
+    fn denied() -> KeyLookup {
+        KeyLookup::AccessDenied {
+            message: "not authorized to perform kms:DescribeKey".into(),
+        }
     }
 
     fn known(s: &str) -> Maybe<String> {
@@ -1255,6 +1285,60 @@ mod tests {
                 live: live(Some(A)),
                 key: Some(KeyLookup::AccessDenied {
                     message: "not authorized to perform kms:DescribeKey".into(),
+                }),
+                action: Action::Nothing,
+                diags: vec![err(summary::KEY_NOT_USABLE)],
+            },
+            Row {
+                name: "update, alias unchanged since the apply, state records the CMK EKS \
+                       reports, DescribeKey denied: nothing, with a warning (issue 13)",
+                prior: Some(Prior {
+                    key_arn: Some(ALIAS_A.into()),
+                    ..prior(Some(A), true)
+                }),
+                config: known(ALIAS_A),
+                live: live(Some(A)),
+                key: Some(denied()),
+                action: Action::Nothing,
+                diags: vec![(
+                    false,
+                    summary::KEY_NOT_CHECKED.into(),
+                    Some("key_arn".into()),
+                )],
+            },
+            Row {
+                name: "update, key_arn changed to an alias, DescribeKey denied: refused",
+                prior: Some(prior(Some(A), true)),
+                config: known(ALIAS_A),
+                live: live(Some(A)),
+                key: Some(denied()),
+                action: Action::Nothing,
+                diags: vec![err(summary::KEY_NOT_USABLE)],
+            },
+            Row {
+                name: "update, alias unchanged, DescribeKey denied, EKS reports another CMK \
+                       than the state: refused",
+                prior: Some(Prior {
+                    key_arn: Some(ALIAS_A.into()),
+                    ..prior(Some(A), true)
+                }),
+                config: known(ALIAS_A),
+                live: live(Some(B)),
+                key: Some(denied()),
+                action: Action::Nothing,
+                diags: vec![err(summary::KEY_NOT_USABLE)],
+            },
+            Row {
+                name: "update, alias unchanged, key not found: refused (only a denial is \
+                       passed over)",
+                prior: Some(Prior {
+                    key_arn: Some(ALIAS_A.into()),
+                    ..prior(Some(A), true)
+                }),
+                config: known(ALIAS_A),
+                live: live(Some(A)),
+                key: Some(KeyLookup::NotFound {
+                    message: "Alias alias/team-a is not found.".into(),
                 }),
                 action: Action::Nothing,
                 diags: vec![err(summary::KEY_NOT_USABLE)],
@@ -1573,12 +1657,16 @@ mod tests {
         lookup: KeyLookup,
         configured: &str,
     ) -> ApplyStep {
+        // As the apply does: a cluster that is gone is refused first.
+        let Some(live) = live_c else {
+            return ApplyStep::Refuse(cluster_gone("c", "us-east-1"));
+        };
         decide_apply(&ApplyFacts {
             cluster: "c",
             region: "us-east-1",
             configured,
             planned,
-            live: live_c.as_ref(),
+            live: &live,
             key: &lookup,
         })
     }
@@ -1820,11 +1908,17 @@ mod tests {
             #[test]
             fn plan_never_associates_over_a_cmk(
                 recorded in prop::option::of(arn()),
+                written in prop::option::of(prop::sample::select(vec![A, ALIAS_A])),
                 l in live_cluster(),
                 k in lookup(),
+                rotation in prop::option::of(any::<bool>()),
+                require_rotation in any::<bool>(),
             ) {
                 let Some(l) = l else { return Ok(()) };
-                let p = prior(recorded.as_deref(), true);
+                let p = Prior {
+                    key_arn: written.map(str::to_owned),
+                    ..prior(recorded.as_deref(), true)
+                };
                 let d = decide_change(&ChangeFacts {
                     cluster: "c",
                     region: "r",
@@ -1832,8 +1926,8 @@ mod tests {
                     config_key: &known(A),
                     live: &l,
                     key: Some(&k),
-                    rotation: None,
-                    require_rotation: false,
+                    rotation,
+                    require_rotation,
                 });
                 if let Action::Associate { key_arn } = &d.action {
                     prop_assert!(d.diagnostics.has_errors() || l.effective_cmk().is_none());

@@ -11,11 +11,12 @@ use futures::{StreamExt as _, TryStreamExt as _};
 
 use super::schema::data_source_schema;
 use crate::aws::ClusterInfo;
+use crate::provider::encryption_config::data_source::{configured_string, not_known};
 use crate::provider::encryption_config::ops::Ctx;
-use crate::provider::encryption_config::plan::{self, KeyLookup};
-use crate::provider::encryption_config::resource::key_type_of;
+use crate::provider::encryption_config::plan::{self, KeyLookup, KeyType};
 use crate::provider::errors::{decode_diagnostic, op_diagnostic, OpError};
-use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Type, Value};
+use crate::tfprotov6::value::{IntoValue, Maybe};
+use crate::tfprotov6::{Diagnostic, Diagnostics, DynamicValue, Type, Value};
 
 /// DescribeCluster calls in flight at once.
 const CONCURRENCY: usize = 8;
@@ -93,16 +94,12 @@ pub fn row(info: &ClusterInfo, key: Option<&KeyLookup>) -> (Row, Diagnostics) {
         Row {
             cluster_name: info.name.clone(),
             cluster_version: info.version.clone(),
-            key_type: key_type_of(info).as_str().to_owned(),
+            key_type: KeyType::of(info).as_str().to_owned(),
             resolved_key_arn: resolved,
             key_state,
         },
         diags,
     )
-}
-
-fn opt(v: &Option<String>) -> Value {
-    v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
 }
 
 /// The data source's value.
@@ -112,7 +109,7 @@ pub fn value(region: &str, prefix: &Option<String>, rows: &[Row]) -> Value {
             "id",
             Value::String(format!("{region}/{}", prefix.as_deref().unwrap_or(""))),
         ),
-        ("name_prefix", opt(prefix)),
+        ("name_prefix", prefix.clone().into_value()),
         (
             "clusters",
             Value::list(rows.iter().map(|r| {
@@ -120,87 +117,34 @@ pub fn value(region: &str, prefix: &Option<String>, rows: &[Row]) -> Value {
                     ("cluster_name", Value::String(r.cluster_name.clone())),
                     ("cluster_version", Value::String(r.cluster_version.clone())),
                     ("key_type", Value::String(r.key_type.clone())),
-                    ("resolved_key_arn", opt(&r.resolved_key_arn)),
-                    ("key_state", opt(&r.key_state)),
+                    ("resolved_key_arn", r.resolved_key_arn.clone().into_value()),
+                    ("key_state", r.key_state.clone().into_value()),
                 ])
             })),
         ),
     ])
 }
 
-/// ReadDataSource.
+/// ReadDataSource: the clusters, their keys, the rows.
 pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>, Diagnostics) {
+    let prefix = match configured_string(config, ty(), "name_prefix") {
+        Ok(Maybe::Null) => None,
+        Ok(Maybe::Known(s)) => Some(s),
+        Ok(Maybe::Unknown) => {
+            let detail = "name_prefix must be a known string (or unset) when the data source \
+                          is read.";
+            return (None, not_known("name_prefix", detail).into());
+        }
+        Err(d) => return (None, d.into()),
+    };
+    let facts = match gather(ctx, prefix.as_deref().unwrap_or("")).await {
+        Ok(f) => f,
+        Err(d) => return (None, d.into()),
+    };
     let mut diags = Diagnostics::new();
-    let cfg = match config.decode(ty()) {
-        Ok(v) => v,
-        Err(e) => return (None, decode_diagnostic("configuration", e).into()),
-    };
-    let prefix = match cfg.get_attr("name_prefix") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            diags.push(
-                Diagnostic::error(
-                    "name_prefix not known",
-                    "name_prefix must be a known string (or unset) when the data source is read.",
-                )
-                .with_attribute(AttributePath::attr("name_prefix")),
-            );
-            return (None, diags);
-        }
-    };
-    let names = tokio::select! {
-        () = ctx.stop.cancelled() => Err(OpError::Interrupted),
-        r = ctx.clients.list_clusters() => r.map_err(OpError::from),
-    };
-    let names = match names {
-        Ok(n) => select(n, prefix.as_deref().unwrap_or("")),
-        Err(e) => {
-            diags.push(op_diagnostic("listing the region's EKS clusters", e));
-            return (None, diags);
-        }
-    };
-    let described: Result<Vec<Option<ClusterInfo>>, (String, OpError)> =
-        futures::stream::iter(names.iter().cloned())
-            .map(|name| async move { ctx.cluster(&name, true).await.map_err(|e| (name, e)) })
-            .buffered(CONCURRENCY)
-            .try_collect()
-            .await;
-    let clusters: Vec<ClusterInfo> = match described {
-        Ok(c) => c.into_iter().flatten().collect(),
-        Err((name, e)) => {
-            diags.push(op_diagnostic(&format!("reading cluster {name:?}"), e));
-            return (None, diags);
-        }
-    };
-    let keys: BTreeSet<String> = clusters
-        .iter()
-        .filter_map(|c| c.encryption.first().map(|e| e.key_arn.clone()))
-        .collect();
-    let looked_up: Result<Vec<(String, KeyLookup)>, (String, OpError)> =
-        futures::stream::iter(keys)
-            .map(|k| async move {
-                match ctx.key(&k, true).await {
-                    Ok(l) => Ok((k, l)),
-                    Err(e) => Err((k, e)),
-                }
-            })
-            .buffered(CONCURRENCY)
-            .try_collect()
-            .await;
-    let lookups: BTreeMap<String, KeyLookup> = match looked_up {
-        Ok(l) => l.into_iter().collect(),
-        Err((k, e)) => {
-            diags.push(op_diagnostic(&format!("reading KMS key {k}"), e));
-            return (None, diags);
-        }
-    };
-    let mut rows = Vec::with_capacity(clusters.len());
-    for info in &clusters {
-        let key = info
-            .encryption
-            .first()
-            .and_then(|e| lookups.get(&e.key_arn));
+    let mut rows = Vec::with_capacity(facts.0.len());
+    for info in &facts.0 {
+        let key = info.cmk_arn().and_then(|k| facts.1.get(k));
         let (r, d) = row(info, key);
         diags.extend(d);
         rows.push(r);
@@ -212,6 +156,45 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
             (None, diags)
         }
     }
+}
+
+/// The clusters whose names start with `prefix`, and the lookups of their
+/// CMKs by ARN.
+type Facts = (Vec<ClusterInfo>, BTreeMap<String, KeyLookup>);
+
+/// ListClusters, DescribeCluster for each match, DescribeKey for each
+/// distinct CMK.
+async fn gather(ctx: &Ctx<'_>, prefix: &str) -> Result<Facts, Diagnostic> {
+    let names = tokio::select! {
+        () = ctx.stop.cancelled() => Err(OpError::Interrupted),
+        r = ctx.clients.list_clusters() => r.map_err(OpError::from),
+    };
+    let names = names.map_err(|e| op_diagnostic("listing the region's EKS clusters", e))?;
+    let clusters: Vec<ClusterInfo> = futures::stream::iter(select(names, prefix))
+        .map(|name| async move { ctx.cluster(&name, true).await.map_err(|e| (name, e)) })
+        .buffered(CONCURRENCY)
+        .try_collect::<Vec<_>>()
+        .await
+        .map_err(|(name, e)| op_diagnostic(&format!("reading cluster {name:?}"), e))?
+        .into_iter()
+        .flatten()
+        .collect();
+    let keys: BTreeSet<String> = clusters
+        .iter()
+        .filter_map(|c| c.cmk_arn().map(str::to_owned))
+        .collect();
+    let lookups = futures::stream::iter(keys)
+        .map(|k| async move {
+            match ctx.key(&k, true).await {
+                Ok(l) => Ok((k, l)),
+                Err(e) => Err((k, e)),
+            }
+        })
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await
+        .map_err(|(k, e)| op_diagnostic(&format!("reading KMS key {k}"), e))?;
+    Ok((clusters, lookups))
 }
 
 #[cfg(test)]

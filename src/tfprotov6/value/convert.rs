@@ -2,8 +2,9 @@
 //!
 //! [`FromValue`] reads a Rust value out of a [`Value`], with errors that
 //! name the attribute path (`timeouts.create: expected string, got
-//! number`); [`IntoValue`] builds a [`Value`]. [`ObjectReader`] and
-//! [`ObjectBuilder`] read and build objects attribute by attribute.
+//! number`); [`IntoValue`] builds a [`Value`]. [`ObjectReader`] reads an
+//! object attribute by attribute; [`Value::object`] builds one from
+//! [`IntoValue::into_value`]s.
 //!
 //! Plain types (`String`, `bool`, `Vec<T>`) require a known, non-null
 //! value; [`Maybe<T>`] accepts null and unknown, as every Terraform
@@ -226,30 +227,6 @@ impl<'a> ObjectReader<'a> {
     }
 }
 
-/// Builds an object value attribute by attribute.
-#[derive(Debug, Clone, Default)]
-pub struct ObjectBuilder {
-    attrs: BTreeMap<String, Value>,
-}
-
-impl ObjectBuilder {
-    /// An empty builder.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets attribute `name` to `v`.
-    pub fn attr(mut self, name: &str, v: impl IntoValue) -> Self {
-        self.attrs.insert(name.to_owned(), v.into_value());
-        self
-    }
-
-    /// The object value.
-    pub fn build(self) -> Value {
-        Value::Object(self.attrs)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::types::Type;
@@ -330,12 +307,12 @@ mod tests {
     }
 
     #[test]
-    fn object_reader_and_builder() {
-        let v = ObjectBuilder::new()
-            .attr("name", "n".to_owned())
-            .attr("tags", Maybe::<String>::Null)
-            .attr("flag", 5i64.to_string())
-            .build();
+    fn object_reader() {
+        let v = Value::object([
+            ("name", "n".to_owned().into_value()),
+            ("tags", Maybe::<String>::Null.into_value()),
+            ("flag", Value::string("5")),
+        ]);
         let r = ObjectReader::new(&v, &root()).unwrap();
         assert_eq!(r.get::<String>("name").unwrap(), "n");
         assert_eq!(r.get::<Maybe<String>>("missing").unwrap(), Maybe::Null);

@@ -12,7 +12,7 @@
 //! - [`value`]: [`Value`] and the arbitrary-precision [`Number`].
 //! - [`msgpack`]: [`decode`] / [`encode`].
 //! - [`json`]: [`decode_json`] / [`encode_json`].
-//! - [`convert`]: [`FromValue`], [`IntoValue`], [`Maybe`], [`ObjectReader`], [`ObjectBuilder`].
+//! - [`convert`]: [`FromValue`], [`IntoValue`], [`Maybe`], [`ObjectReader`].
 //! - [`path`]: the [`AttributePath`] of a nested value.
 
 pub mod convert;
@@ -30,7 +30,7 @@ pub mod types;
 #[allow(clippy::module_inception)]
 pub mod value;
 
-pub use convert::{ConvertError, FromValue, IntoValue, Maybe, ObjectBuilder, ObjectReader};
+pub use convert::{ConvertError, FromValue, IntoValue, Maybe, ObjectReader};
 pub use error::{DecodeError, EncodeError, MAX_VALUE_DEPTH};
 pub use json::{decode_json, decode_json_value, encode_json};
 pub use msgpack::{decode, encode};
