@@ -435,6 +435,7 @@ def peers_section(p, out, facts):
             by[(key, r["n"])] = (
                 med([x["wall_s"] for x in plans]),
                 med([x["provider_cpu_s"] * 1e3 for x in plans]),
+                med([x["terraform_cpu_s"] - x["provider_cpu_s"] for x in plans]),
             )
     ratios = {}
     for n in p["sizes"]:
@@ -474,10 +475,10 @@ def peers_section(p, out, facts):
             f"CPU per resource at N = {big} (median plans; Terraform's own, providers excluded, and the "
             f"provider processes'): " + "; ".join(parts) + ".\n"
         )
-    terraform_decomposition(facts, out, big)
+    terraform_decomposition(facts, out, big, by, sorted(p["sizes"]))
 
 
-def terraform_decomposition(facts, out, big):
+def terraform_decomposition(facts, out, big, by, sizes):
     """Attributes Terraform's own CPU per resource: expressions, the schema's size, our provider."""
     split = facts.get("cpu_split") or {}
     tf = {c[0] if c[1] is None else f"{c[0]} ({BACKEND_LABEL[c[1]]})": v[0] * 1e3 / v[2] for c, v in split.items()}
@@ -496,17 +497,32 @@ def terraform_decomposition(facts, out, big):
     rows.append((shaped, "tf-provider, `eks_encryption_config`'s schema (14 attributes and a `timeouts` block), "
                  "the same expressions, no behaviour at all: the cost of the schema and state's size", tfp))
     rows.append((eks, "ours: refreshes and guards against the stand-in", shaped))
+    # The marginal cost between the two largest N leaves out what Terraform
+    # spends once per plan (schemas, provider configuration).
+    keys = {c[0] if c[1] is None else f"{c[0]} ({BACKEND_LABEL[c[1]]})": c for c in split}
+    small = sizes[-2] if len(sizes) >= 2 else None
+
+    def marginal(name):
+        a, b = by.get((keys.get(name), small)), by.get((keys.get(name), big))
+        if not (a and b) or small is None:
+            return None
+        return (b[2] - a[2]) * 1e3 / (big - small)
+
     out.append(
-        f"Where Terraform's own CPU per resource goes (N = {big}, median plans, providers excluded; each "
-        "difference against the row it names):\n"
+        f"Where Terraform's own CPU per resource goes (median plans, providers excluded; each difference "
+        f"against the row it names){f'; *marginal* is between N = {small} and {big}, without what Terraform spends once per plan' if small else ''}:\n"
     )
-    out.append("| provider | what differs | Terraform CPU ms / resource | difference |")
-    out.append("| --- | --- | --- | --- |")
+    out.append(
+        f"| provider | what differs | Terraform CPU ms / resource, N = {big} | difference | marginal ms / resource | difference |"
+    )
+    out.append("| --- | --- | --- | --- | --- | --- |")
     for name, what, ref in rows:
         if name not in tf:
             continue
         diff = f"{tf[name] - tf[ref]:+.2f} vs {ref}" if ref and ref in tf else ""
-        out.append(f"| {name} | {what} | {fmt(tf[name])} | {diff} |")
+        m, mr = marginal(name), marginal(ref) if ref else None
+        mdiff = f"{m - mr:+.2f}" if m is not None and mr is not None else ""
+        out.append(f"| {name} | {what} | {fmt(tf[name])} | {diff} | {fmt(m)} | {mdiff} |")
     out.append("")
     facts["tf_decomposition"] = {"schema_ms": tf[shaped] - tf[tfp], "provider_ms": tf[eks] - tf[shaped]}
 
