@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prints the machine description for a benchmark run as JSON (stdlib only)."""
 
+import datetime
 import json
 import os
 import platform
@@ -52,4 +53,5 @@ print(json.dumps({
     "terraform_path": shutil.which("terraform"),
     "rustc": run("rustc", "--version"),
     "loadavg_at_start": loadavg,
+    "utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
 }, indent=2))

@@ -8,6 +8,7 @@ apply_calls.json, criterion/**/new/*.json and skipped.txt from RUN_DIR. Stdlib o
 comes from the raw files next to it.
 """
 
+import datetime
 import json
 import os
 import statistics
@@ -78,6 +79,12 @@ def machine_section(m, out, end=None):
     la_end = (end or {}).get("loadavg_at_start")
     if la_end:
         out.append(f"- Load average at the end: {' '.join(la_end)}")
+    t0, t1 = m.get("utc"), (end or {}).get("utc")
+    if t0 and t1:
+        d = datetime.datetime.fromisoformat(t1.replace("Z", "+00:00")) - datetime.datetime.fromisoformat(
+            t0.replace("Z", "+00:00")
+        )
+        out.append(f"- Measured from {t0} to {t1} ({d.total_seconds() / 60:.0f} min, builds excluded)")
     if la and la_end:
         busy = max(float(x) for x in la + la_end) > 1.0
         out.append(
@@ -409,7 +416,9 @@ def peers_section(p, out, facts):
         "computed-only attributes and no remote API; ours refreshes and guards (DescribeCluster per "
         "resource, DescribeKey per key) against the stand-in or the emulator. `eks-shaped` "
         "(acceptance-tests/benches/support/shaped_peer.rs, built with the tf-provider crate) has our "
-        "resource's schema and does nothing: read returns the prior state, plan the proposed one.\n"
+        "resource's schema and does nothing: read returns the prior state, plan the proposed one; "
+        "its wall times, like tf-provider-null's, are that framework's (it serves calls slowly), so only "
+        "its Terraform CPU is compared.\n"
     )
     cols = [("eks", b) for b in ("standin", "emulator") if eks_results(p, b)] + [(x, None) for x in peers]
     names = [f"eks ({BACKEND_LABEL[b]})" if b else n for n, b in cols]
@@ -426,6 +435,7 @@ def peers_section(p, out, facts):
             by[(key, r["n"])] = (
                 med([x["wall_s"] for x in plans]),
                 med([x["provider_cpu_s"] * 1e3 for x in plans]),
+                med([x["terraform_cpu_s"] - x["provider_cpu_s"] for x in plans]),
             )
     ratios = {}
     for n in p["sizes"]:
@@ -465,10 +475,10 @@ def peers_section(p, out, facts):
             f"CPU per resource at N = {big} (median plans; Terraform's own, providers excluded, and the "
             f"provider processes'): " + "; ".join(parts) + ".\n"
         )
-    terraform_decomposition(facts, out, big)
+    terraform_decomposition(facts, out, big, by, sorted(p["sizes"]))
 
 
-def terraform_decomposition(facts, out, big):
+def terraform_decomposition(facts, out, big, by, sizes):
     """Attributes Terraform's own CPU per resource: expressions, the schema's size, our provider."""
     split = facts.get("cpu_split") or {}
     tf = {c[0] if c[1] is None else f"{c[0]} ({BACKEND_LABEL[c[1]]})": v[0] * 1e3 / v[2] for c, v in split.items()}
@@ -487,17 +497,32 @@ def terraform_decomposition(facts, out, big):
     rows.append((shaped, "tf-provider, `eks_encryption_config`'s schema (14 attributes and a `timeouts` block), "
                  "the same expressions, no behaviour at all: the cost of the schema and state's size", tfp))
     rows.append((eks, "ours: refreshes and guards against the stand-in", shaped))
+    # The marginal cost between the two largest N leaves out what Terraform
+    # spends once per plan (schemas, provider configuration).
+    keys = {c[0] if c[1] is None else f"{c[0]} ({BACKEND_LABEL[c[1]]})": c for c in split}
+    small = sizes[-2] if len(sizes) >= 2 else None
+
+    def marginal(name):
+        a, b = by.get((keys.get(name), small)), by.get((keys.get(name), big))
+        if not (a and b) or small is None:
+            return None
+        return (b[2] - a[2]) * 1e3 / (big - small)
+
     out.append(
-        f"Where Terraform's own CPU per resource goes (N = {big}, median plans, providers excluded; each "
-        "difference against the row it names):\n"
+        f"Where Terraform's own CPU per resource goes (median plans, providers excluded; each difference "
+        f"against the row it names){f'; *marginal* is between N = {small} and {big}, without what Terraform spends once per plan' if small else ''}:\n"
     )
-    out.append("| provider | what differs | Terraform CPU ms / resource | difference |")
-    out.append("| --- | --- | --- | --- |")
+    out.append(
+        f"| provider | what differs | Terraform CPU ms / resource, N = {big} | difference | marginal ms / resource | difference |"
+    )
+    out.append("| --- | --- | --- | --- | --- | --- |")
     for name, what, ref in rows:
         if name not in tf:
             continue
         diff = f"{tf[name] - tf[ref]:+.2f} vs {ref}" if ref and ref in tf else ""
-        out.append(f"| {name} | {what} | {fmt(tf[name])} | {diff} |")
+        m, mr = marginal(name), marginal(ref) if ref else None
+        mdiff = f"{m - mr:+.2f}" if m is not None and mr is not None else ""
+        out.append(f"| {name} | {what} | {fmt(tf[name])} | {diff} | {fmt(m)} | {mdiff} |")
     out.append("")
     facts["tf_decomposition"] = {"schema_ms": tf[shaped] - tf[tfp], "provider_ms": tf[eks] - tf[shaped]}
 

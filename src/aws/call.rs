@@ -124,14 +124,7 @@ impl<'a> Call<'a> {
     }
 
     fn succeeded(&self, started: Instant, request_id: Option<&str>) {
-        tracing::debug!(
-            service = self.service.name(),
-            operation = self.operation,
-            subject = self.subject,
-            request_id = request_id.unwrap_or(""),
-            duration_ms = started.elapsed().as_millis() as u64,
-            "AWS call succeeded"
-        );
+        self.event(started, request_id, None);
     }
 
     fn failed(
@@ -141,15 +134,31 @@ impl<'a> Call<'a> {
         kind: &dyn fmt::Display,
         code: Option<&str>,
     ) {
+        self.event(started, request_id, Some((kind, code.unwrap_or(""))));
+    }
+
+    /// The one debug event per call; `failure` adds the error's kind and
+    /// code (fields left out on success).
+    fn event(
+        &self,
+        started: Instant,
+        request_id: Option<&str>,
+        failure: Option<(&dyn fmt::Display, &str)>,
+    ) {
         tracing::debug!(
             service = self.service.name(),
             operation = self.operation,
             subject = self.subject,
             request_id = request_id.unwrap_or(""),
             duration_ms = started.elapsed().as_millis() as u64,
-            kind = %kind,
-            code = code.unwrap_or(""),
-            "AWS call failed"
+            kind = failure.map(|(kind, _)| tracing::field::display(kind)),
+            code = failure.map(|(_, code)| code),
+            "AWS call {}",
+            if failure.is_some() {
+                "failed"
+            } else {
+                "succeeded"
+            }
         );
     }
 }

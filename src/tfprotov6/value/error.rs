@@ -2,6 +2,8 @@
 //! of the value it is about.
 
 use super::path::{AttributePath, ToAttributePath};
+use super::types::Type;
+use super::value::Value;
 
 /// Deepest value nesting the decoders accept (dynamic wrappers count as a
 /// level); deeper input is rejected rather than risking the stack.
@@ -100,6 +102,29 @@ impl EncodeError {
         EncodeError::Mismatch {
             path: path.to_attribute_path(),
             message: message.into(),
+        }
+    }
+
+    /// The type and value that a known, non-null value of type
+    /// `DynamicPseudoType` is encoded with: a [`Value::Dynamic`]'s own, or
+    /// the type the value implies. Both codecs write that type beside the
+    /// value.
+    pub(crate) fn dynamic_parts<'a>(
+        value: &'a Value,
+        path: &impl ToAttributePath,
+    ) -> Result<(Type, &'a Value), Self> {
+        match value {
+            Value::Dynamic { ty, value } => Ok((ty.clone(), &**value)),
+            other => match other.implied_type() {
+                Some(ty) => Ok((ty, other)),
+                None => Err(EncodeError::mismatch(
+                    path,
+                    format!(
+                        "cannot tell the type of this dynamic {} (its elements differ); wrap it in Value::Dynamic",
+                        other.kind_name()
+                    ),
+                )),
+            },
         }
     }
 }

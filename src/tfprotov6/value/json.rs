@@ -220,20 +220,12 @@ fn write_value(
                 out.push_str("null");
                 return Ok(());
             }
-            Value::Unknown => return Err(EncodeError::Unknown { path: path.to_attribute_path() }),
-            Value::Dynamic { ty, value } => (ty.clone(), &**value),
-            other => (
-                other.implied_type().ok_or_else(|| {
-                    EncodeError::mismatch(
-                        path,
-                        format!(
-                            "cannot tell the type of this dynamic {} (its elements differ); wrap it in Value::Dynamic",
-                            other.kind_name()
-                        ),
-                    )
-                })?,
-                other,
-            ),
+            Value::Unknown => {
+                return Err(EncodeError::Unknown {
+                    path: path.to_attribute_path(),
+                })
+            }
+            other => EncodeError::dynamic_parts(other, path)?,
         };
         out.push_str("{\"value\":");
         write_value(out, inner, &inner_ty, path)?;

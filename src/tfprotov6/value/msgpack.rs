@@ -129,19 +129,7 @@ pub(crate) fn encode_into(
                 out.as_mut_vec().extend_from_slice(&UNKNOWN_BYTES);
                 return Ok(());
             }
-            Value::Dynamic { ty, value } => (ty.clone(), &**value),
-            other => (
-                other.implied_type().ok_or_else(|| {
-                    EncodeError::mismatch(
-                        path,
-                        format!(
-                            "cannot tell the type of this dynamic {} (its elements differ); wrap it in Value::Dynamic",
-                            other.kind_name()
-                        ),
-                    )
-                })?,
-                other,
-            ),
+            other => EncodeError::dynamic_parts(other, path)?,
         };
         infallible(rmp::encode::write_array_len(out, 2));
         let type_json = inner_ty.to_json();
