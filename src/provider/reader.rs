@@ -1,5 +1,5 @@
 //! Reading the provider block: one [`Reader`] over
-//! [`ObjectReader`](crate::tfprotov6::value::ObjectReader) for every setting
+//! [`ObjectReader`] for every setting
 //! ([`config`](super::config), [`access`](super::access) and
 //! [`call_timeouts`](super::call_timeouts)), which turns each conversion
 //! problem into a diagnostic on the attribute's path.
@@ -171,12 +171,13 @@ impl<'a> Reader<'a> {
         self.read(name, "a map of strings", Wording::Attribute)
     }
 
-    /// A number setting, worded as a setting (see [`Wording::Setting`]).
+    /// A number setting: a problem reads "Invalid NAME", and an unknown
+    /// value gets a one-line message.
     pub fn number_setting(&mut self, name: &str) -> Option<Number> {
         self.read(name, "a number", Wording::Setting)
     }
 
-    /// A duration setting as written, worded as a setting.
+    /// A duration setting as written, worded like [`Self::number_setting`].
     pub fn duration_setting(&mut self, name: &str) -> Option<String> {
         self.read(name, "a duration string", Wording::Setting)
     }
