@@ -267,11 +267,29 @@ mod tests {
         }
     }
 
-    impl<S: tracing::Subscriber> Layer<S> for Events {
+    thread_local! {
+        /// The recorder of the test running on this thread, if any.
+        static RECORDING: std::cell::RefCell<Option<Events>> = const { std::cell::RefCell::new(None) };
+    }
+
+    /// The process-wide subscriber of this test binary: hands each event to
+    /// the recorder of the thread that emitted it. A global subscriber,
+    /// not a per-thread `set_default`, because tracing caches each
+    /// callsite's interest process-wide: a callsite first hit (or an
+    /// interest rebuild run) on another thread while this thread's scoped
+    /// subscriber was not yet registered could cache "never" and drop the
+    /// event (seen as a flaky test under load).
+    struct Forward;
+
+    impl<S: tracing::Subscriber> Layer<S> for Forward {
         fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-            let mut fields = Vec::new();
-            event.record(&mut Fields(&mut fields));
-            self.0.lock().expect("lock").push(fields);
+            RECORDING.with(|r| {
+                if let Some(events) = &*r.borrow() {
+                    let mut fields = Vec::new();
+                    event.record(&mut Fields(&mut fields));
+                    events.0.lock().expect("lock").push(fields);
+                }
+            });
         }
     }
 
@@ -294,15 +312,17 @@ mod tests {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Runs `f` with `events` recording, on this thread.
+    /// Runs `f` with `events` recording what this thread emits.
     async fn recorded<T>(events: &Events, f: impl Future<Output = T>) -> T {
-        let subscriber = tracing_subscriber::registry().with(events.clone());
-        let _guard = tracing::subscriber::set_default(subscriber);
-        // Another test thread may have registered the call's callsite while
-        // only the no-op dispatcher existed, caching "never"; recompute the
-        // interest now that this thread's recorder is registered.
-        tracing::callsite::rebuild_interest_cache();
-        f.await
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Forward))
+                .expect("no other global subscriber in the unit tests");
+        });
+        RECORDING.with(|r| *r.borrow_mut() = Some(events.clone()));
+        let out = f.await;
+        RECORDING.with(|r| *r.borrow_mut() = None);
+        out
     }
 
     /// DescribeKey of `key` through [`AwsClients::send`], answered by

@@ -11,7 +11,10 @@ mod toproto;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
 
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
@@ -87,56 +90,106 @@ impl SocketDir {
     }
 }
 
-/// Runs the provider as a go-plugin server until Terraform shuts it down.
+/// Runs the provider as a go-plugin server until Terraform shuts it down:
+/// check the launch, bind, print the handshake line, then serve.
 pub async fn serve<P: ProviderServer>(provider: P, opts: ServeOptions) -> Result<(), ServeError> {
     let env = LaunchEnv::from_process();
     if !opts.debug {
         env.check_cookie()?;
         env.negotiate_version()?;
-    }
-    let shutdown = CancellationToken::new();
-    if !opts.debug {
         ignore_interrupts();
     }
-
+    let shutdown = CancellationToken::new();
     let listener = listener::bind(&env)?;
-    let tls_config = if opts.debug || env.disable_tls {
-        None
-    } else {
-        let pem = env.client_cert.as_deref().ok_or(ServeError::NoClientCert)?;
-        let client_cert = tls::parse_client_cert(pem)?;
-        let identity = tls::ServerIdentity::generate()?;
-        Some((identity.server_config(client_cert)?, identity.cert_der))
-    };
+    let tls_config = server_tls(&env, &opts)?;
+    print_handshake(
+        &opts,
+        &listener,
+        tls_config.as_ref().map(|(_, der)| der.as_ref()),
+    )?;
+    // Nothing below is needed to print the handshake line, and none of it
+    // can fail: building the gRPC services waits until Terraform has its
+    // line (it connects once it has read it), off the start-up critical
+    // path (issue 14, bench-results/experiments/20261201-handshake).
+    let router = services(provider, &opts, &shutdown).await;
+    tracing::info!(
+        network = %listener.network(),
+        address = %listener.address(),
+        tls = tls_config.is_some(),
+        "provider listening"
+    );
+    if opts.debug {
+        let s = shutdown.clone();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            s.cancel();
+        });
+    }
+    let incoming = listener.incoming(tls_config.map(|(cfg, _)| cfg), shutdown.clone());
+    let serve = router.serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
+    tokio::pin!(serve);
+    tokio::select! {
+        res = &mut serve => res?,
+        () = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::debug!("shutdown grace period over"),
+    }
+    tracing::debug!("provider stopped");
+    Ok(())
+}
 
-    let stdout_line = if opts.debug {
+/// The server's TLS configuration and certificate (DER) for Terraform's
+/// mutual TLS, or `None` in debug mode or with `TF_DISABLE_PLUGIN_TLS`.
+fn server_tls(
+    env: &LaunchEnv,
+    opts: &ServeOptions,
+) -> Result<Option<(Arc<rustls::ServerConfig>, CertificateDer<'static>)>, ServeError> {
+    if opts.debug || env.disable_tls {
+        return Ok(None);
+    }
+    let pem = env.client_cert.as_deref().ok_or(ServeError::NoClientCert)?;
+    let client_cert = tls::parse_client_cert(pem)?;
+    let identity = tls::ServerIdentity::generate()?;
+    Ok(Some((
+        identity.server_config(client_cert)?,
+        identity.cert_der,
+    )))
+}
+
+/// Prints go-plugin's handshake line (or, in debug mode, the
+/// `TF_REATTACH_PROVIDERS` instructions) on stdout.
+fn print_handshake(
+    opts: &ServeOptions,
+    listener: &listener::Bound,
+    cert_der: Option<&[u8]>,
+) -> Result<(), ServeError> {
+    let line = if opts.debug {
         debug_instructions(
             &opts.provider_address,
             &listener.network(),
             &listener.address(),
         )
     } else {
-        handshake::handshake_line(
-            &listener.network(),
-            &listener.address(),
-            tls_config.as_ref().map(|(_, der)| der.as_ref()),
-        )
+        handshake::handshake_line(&listener.network(), &listener.address(), cert_der)
     };
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{stdout_line}").map_err(ServeError::Stdout)?;
-        out.flush().map_err(ServeError::Stdout)?;
-    }
-    // Nothing below is needed to print the handshake line, and none of it
-    // can fail: building the gRPC services waits until Terraform has its
-    // line (it connects once it has read it), off the start-up critical
-    // path (issue 14, bench-results/experiments/20261201-handshake).
-    let health = tonic_health::server::health_reporter();
-    let (reporter, health_service) = health;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").map_err(ServeError::Stdout)?;
+    out.flush().map_err(ServeError::Stdout)
+}
+
+/// The gRPC router: health, the tfplugin6 provider and go-plugin's
+/// controller, stdio and broker services.
+async fn services<P: ProviderServer>(
+    provider: P,
+    opts: &ServeOptions,
+    shutdown: &CancellationToken,
+) -> tonic::transport::server::Router {
+    let (reporter, health_service) = tonic_health::server::health_reporter();
     reporter
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
         .await;
-    let router = Server::builder()
+    Server::builder()
         .add_service(health_service)
         .add_service(provider_grpc::service(provider))
         .add_service(GrpcControllerServer::new(plugin::Controller {
@@ -152,34 +205,7 @@ pub async fn serve<P: ProviderServer>(provider: P, opts: ServeOptions) -> Result
         }))
         .add_service(GrpcBrokerServer::new(plugin::Broker {
             shutdown: shutdown.clone(),
-        }));
-    tracing::info!(
-        network = %listener.network(),
-        address = %listener.address(),
-        tls = tls_config.is_some(),
-        "provider listening"
-    );
-
-    if opts.debug {
-        let s = shutdown.clone();
-        tokio::spawn(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            s.cancel();
-        });
-    }
-
-    let incoming = listener.incoming(tls_config.map(|(cfg, _)| cfg), shutdown.clone());
-    let serve = router.serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
-    tokio::pin!(serve);
-    tokio::select! {
-        res = &mut serve => res?,
-        () = async {
-            shutdown.cancelled().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => tracing::debug!("shutdown grace period over"),
-    }
-    tracing::debug!("provider stopped");
-    Ok(())
+        }))
 }
 
 /// go-plugin servers ignore SIGINT: Terraform forwards Ctrl-C to the whole
