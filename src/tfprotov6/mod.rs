@@ -1,5 +1,5 @@
 //! Provider-facing protocol types: values, schemas, diagnostics and the
-//! [`ProviderServer`](provider::ProviderServer) trait. Nothing here knows
+//! [`ProviderServer`] trait. Nothing here knows
 //! about gRPC or the generated wire types.
 
 pub mod diagnostics;
