@@ -119,7 +119,7 @@ impl AwsClients {
     #[allow(deprecated)]
     pub async fn describe_cluster(&self, name: &str) -> Result<Option<ClusterInfo>, AwsError> {
         const OP: &str = "DescribeCluster";
-        let request = self.eks().describe_cluster().name(name).send();
+        let request = || self.eks().describe_cluster().name(name).send();
         let out = match self.send(Call::eks(OP, name), request).await {
             Ok(out) => out,
             Err(e) if e.is_code("ResourceNotFoundException") => return Ok(None),
@@ -168,13 +168,14 @@ impl AwsClients {
             .provider(Provider::builder().key_arn(key_arn).build())
             .set_resources(Some(resources.to_vec()))
             .build();
-        let request = self
-            .eks()
-            .associate_encryption_config()
-            .cluster_name(cluster)
-            .encryption_config(config)
-            .client_request_token(client_request_token)
-            .send();
+        let request = || {
+            self.eks()
+                .associate_encryption_config()
+                .cluster_name(cluster)
+                .encryption_config(config)
+                .client_request_token(client_request_token)
+                .send()
+        };
         let out = self.send(Call::eks(OP, cluster), request).await?;
         out.update()
             .map(UpdateInfo::from)
@@ -188,12 +189,13 @@ impl AwsClients {
         update_id: &str,
     ) -> Result<UpdateInfo, AwsError> {
         const OP: &str = "DescribeUpdate";
-        let request = self
-            .eks()
-            .describe_update()
-            .name(cluster)
-            .update_id(update_id)
-            .send();
+        let request = || {
+            self.eks()
+                .describe_update()
+                .name(cluster)
+                .update_id(update_id)
+                .send()
+        };
         let out = self.send(Call::eks(OP, cluster), request).await?;
         out.update()
             .map(UpdateInfo::from)

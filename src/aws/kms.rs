@@ -46,7 +46,7 @@ impl AwsClients {
     /// a key id.
     pub async fn describe_key(&self, key_id: &str) -> Result<KeyInfo, AwsError> {
         const OP: &str = "DescribeKey";
-        let request = self.kms().describe_key().key_id(key_id).send();
+        let request = || self.kms().describe_key().key_id(key_id).send();
         let out = self.send(Call::kms(OP, key_id), request).await?;
         let meta = out
             .key_metadata()
@@ -101,7 +101,7 @@ impl AwsClients {
     }
 
     async fn key_rotation_enabled_uncached(&self, key_arn: &str) -> Result<bool, AwsError> {
-        let request = self.kms().get_key_rotation_status().key_id(key_arn).send();
+        let request = || self.kms().get_key_rotation_status().key_id(key_arn).send();
         let out = self
             .send(Call::kms("GetKeyRotationStatus", key_arn), request)
             .await?;

@@ -66,31 +66,33 @@ impl AwsClients {
         key_arn: &str,
         grantee: &str,
     ) -> Result<DryRunGrant, AwsError> {
-        let request = self
-            .kms()
-            .create_grant()
-            .key_id(key_arn)
-            .grantee_principal(grantee)
-            .set_operations(Some(
-                EKS_GRANT_OPERATIONS
-                    .iter()
-                    .map(|o| GrantOperation::from(*o))
-                    .collect(),
-            ))
-            .dry_run(true)
-            .send();
+        let request = || {
+            self.kms()
+                .create_grant()
+                .key_id(key_arn)
+                .grantee_principal(grantee)
+                .set_operations(Some(
+                    EKS_GRANT_OPERATIONS
+                        .iter()
+                        .map(|o| GrantOperation::from(*o))
+                        .collect(),
+                ))
+                .dry_run(true)
+                .send()
+        };
         match self.send(Call::kms("CreateGrant", key_arn), request).await {
             Err(e) if e.is_code("DryRunOperationException") => Ok(DryRunGrant::WouldSucceed),
             Err(e) => Err(e),
             Ok(out) => {
                 let grant_id = out.grant_id().unwrap_or_default().to_owned();
                 tracing::warn!(key_arn, grant_id, "KMS ignored DryRun; revoking the grant");
-                let revoke = self
-                    .kms()
-                    .revoke_grant()
-                    .key_id(key_arn)
-                    .grant_id(&grant_id)
-                    .send();
+                let revoke = || {
+                    self.kms()
+                        .revoke_grant()
+                        .key_id(key_arn)
+                        .grant_id(&grant_id)
+                        .send()
+                };
                 let revoked = self
                     .send(Call::kms("RevokeGrant", key_arn), revoke)
                     .await
