@@ -93,6 +93,11 @@ impl<T> From<Option<T>> for Maybe<T> {
 }
 
 /// Reads a Rust value from a [`Value`].
+///
+/// A conversion is pure, and uses `path` only to name the attribute in its
+/// error: whether it succeeds, and its value, never depend on `path`
+/// ([`ObjectReader::get`] relies on this to build a path only for an
+/// error).
 pub trait FromValue: Sized {
     /// Converts `v`, found at `path`, or says why not.
     fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvertError>;
@@ -270,7 +275,13 @@ impl<'a> ObjectReader<'a> {
     /// The attribute `name`, converted; a missing attribute reads as null.
     pub fn get<T: FromValue>(&self, name: &str) -> Result<T, ConvertError> {
         let v = self.attrs.get(name).unwrap_or(&NULL);
-        T::from_value(v, &self.path.child_attr(name))
+        // The attribute's path is only for an error, and building it costs
+        // a copy of this reader's path and the name per attribute read. A
+        // conversion uses the path only in its error (see [`FromValue`]),
+        // so the value is read against the root path (no allocation) and
+        // read again with its own path only when that fails.
+        T::from_value(v, &AttributePath::root())
+            .or_else(|_| T::from_value(v, &self.path.child_attr(name)))
     }
 
     /// A reader of the object attribute `name` (a single nested block):
@@ -448,5 +459,48 @@ mod tests {
         assert_eq!(err.to_string(), "missing: expected string, got null");
         assert!(ObjectReader::new(&Value::Null, &root()).is_err());
         assert!(ObjectReader::new(&Value::string("x"), &root()).is_err());
+    }
+
+    /// `get` reads against the root path first: an error still names the
+    /// attribute's whole path, inside a nested block and a list.
+    #[test]
+    fn object_reader_errors_name_the_whole_path() {
+        let v = Value::object([(
+            "block",
+            Value::object([
+                ("n", Value::Bool(true)),
+                (
+                    "list",
+                    Value::list([Value::string("a"), Value::Bool(false)]),
+                ),
+                ("later", Value::list([Value::string("a"), Value::Unknown])),
+            ]),
+        )]);
+        let r = ObjectReader::new(&v, &root()).unwrap();
+        let Maybe::Known(block) = r.object("block").unwrap() else {
+            panic!("block is an object")
+        };
+        let err = block.get::<String>("n").unwrap_err();
+        assert_eq!(err.to_string(), "block.n: expected string, got bool");
+        let err = block.get::<Maybe<Vec<String>>>("list").unwrap_err();
+        assert_eq!(
+            err.path,
+            AttributePath::attr("block")
+                .child_attr("list")
+                .child_index(1)
+        );
+        assert_eq!(err.found, Some("bool"));
+        assert_eq!(
+            block.get::<Maybe<Vec<String>>>("later").unwrap(),
+            Maybe::Unknown
+        );
+        let err = block.get::<Vec<String>>("later").unwrap_err();
+        assert!(err.unknown);
+        assert_eq!(
+            err.path,
+            AttributePath::attr("block")
+                .child_attr("later")
+                .child_index(1)
+        );
     }
 }
