@@ -402,29 +402,48 @@ mod tests {
                           kms:CreateGrant on resource: K because no identity-based policy allows \
                           the kms:CreateGrant action";
 
-    /// The decision table of the preflight: dry run outcome x key account x
-    /// custody -> diagnostics (summary, is error).
-    #[test]
-    fn decision_table() {
-        let expiring = KeyCustody {
+    type Row = (&'static str, PreflightFacts, Vec<(&'static str, bool)>);
+
+    /// Runs the preflight's decision on every row: its diagnostics (summary,
+    /// is error), each on `key_arn`.
+    fn check_rows(rows: Vec<Row>) {
+        for (name, f, want) in rows {
+            let d = decide(&f);
+            assert_eq!(summaries(&d), want, "row: {name}");
+            for diag in &d.0 {
+                assert_eq!(diag.attribute, Some(key_path()), "row: {name}");
+            }
+        }
+    }
+
+    fn ok() -> GrantCheck {
+        GrantCheck::Answered(Ok(DryRunGrant::WouldSucceed))
+    }
+
+    /// Imported key material that expires.
+    fn expiring() -> KeyCustody {
+        KeyCustody {
             arn: KEY.into(),
             origin: "EXTERNAL".into(),
             valid_to: Some("2030-01-01T00:00:00Z".into()),
             custom_key_store_id: None,
-        };
-        let hsm = KeyCustody {
+        }
+    }
+
+    /// A key in a custom key store of the given origin.
+    fn key_store(origin: &str) -> KeyCustody {
+        KeyCustody {
             arn: KEY.into(),
-            origin: "AWS_CLOUDHSM".into(),
+            origin: origin.into(),
             valid_to: None,
             custom_key_store_id: Some("cks-1".into()),
-        };
-        let xks = KeyCustody {
-            origin: "EXTERNAL_KEY_STORE".into(),
-            ..hsm.clone()
-        };
-        let ok = || GrantCheck::Answered(Ok(DryRunGrant::WouldSucceed));
-        type Row = (&'static str, PreflightFacts, Vec<(&'static str, bool)>);
-        let rows: Vec<Row> = vec![
+        }
+    }
+
+    /// The dry run's outcomes x the key's account -> diagnostics.
+    #[test]
+    fn dry_run_table() {
+        check_rows(vec![
             ("dry run would succeed", facts(KEY, ok()), vec![]),
             ("preflight off", facts(KEY, GrantCheck::Off), vec![]),
             (
@@ -467,10 +486,18 @@ mod tests {
                 ),
                 vec![(summary::NOT_EVALUATED, false)],
             ),
+        ]);
+    }
+
+    /// The key's custody (imported material, custom key stores), alone and
+    /// with a refused dry run -> diagnostics.
+    #[test]
+    fn custody_table() {
+        check_rows(vec![
             (
                 "imported material with ValidTo",
                 PreflightFacts {
-                    custody: Some(expiring.clone()),
+                    custody: Some(expiring()),
                     ..facts(KEY, ok())
                 },
                 vec![(summary::MATERIAL_EXPIRES, false)],
@@ -478,7 +505,7 @@ mod tests {
             (
                 "CloudHSM key store",
                 PreflightFacts {
-                    custody: Some(hsm),
+                    custody: Some(key_store("AWS_CLOUDHSM")),
                     ..facts(KEY, ok())
                 },
                 vec![(summary::CUSTOM_KEY_STORE, false)],
@@ -486,7 +513,7 @@ mod tests {
             (
                 "external key store",
                 PreflightFacts {
-                    custody: Some(xks),
+                    custody: Some(key_store("EXTERNAL_KEY_STORE")),
                     ..facts(KEY, ok())
                 },
                 vec![(summary::CUSTOM_KEY_STORE, false)],
@@ -494,7 +521,7 @@ mod tests {
             (
                 "denied and expiring: both",
                 PreflightFacts {
-                    custody: Some(expiring),
+                    custody: Some(expiring()),
                     ..facts(
                         KEY,
                         GrantCheck::Answered(Err(err("AccessDeniedException", DENIED))),
@@ -505,14 +532,7 @@ mod tests {
                     (summary::MATERIAL_EXPIRES, false),
                 ],
             ),
-        ];
-        for (name, f, want) in rows {
-            let d = decide(&f);
-            assert_eq!(summaries(&d), want, "row: {name}");
-            for diag in &d.0 {
-                assert_eq!(diag.attribute, Some(key_path()), "row: {name}");
-            }
-        }
+        ]);
     }
 
     #[test]

@@ -989,19 +989,41 @@ mod tests {
         Maybe::Known(s.into())
     }
 
-    /// One row per case of the guard's decision table.
-    #[test]
-    fn decision_table() {
-        struct Row {
-            name: &'static str,
-            prior: Option<Prior>,
-            config: Maybe<String>,
-            live: LiveCluster,
-            key: Option<KeyLookup>,
-            action: Action,
-            diags: Vec<(bool, String, Option<String>)>,
+    /// One row of the guard's decision table: the facts, then the action and
+    /// the diagnostics (error flag, summary, attribute) expected.
+    struct Row {
+        name: &'static str,
+        prior: Option<Prior>,
+        config: Maybe<String>,
+        live: LiveCluster,
+        key: Option<KeyLookup>,
+        action: Action,
+        diags: Vec<(bool, String, Option<String>)>,
+    }
+
+    /// Decides every row and checks its diagnostics and its action.
+    fn check_rows(rows: Vec<Row>) {
+        for row in rows {
+            let d = decide_change(&ChangeFacts {
+                cluster: "c",
+                region: "us-east-1",
+                prior: row.prior.as_ref(),
+                config_key: &row.config,
+                live: &row.live,
+                key: row.key.as_ref(),
+                rotation: None,
+                require_rotation: false,
+            });
+            assert_eq!(summaries(&d.diagnostics), row.diags, "{}", row.name);
+            // Error rows too: a refusal must never carry an AWS change.
+            assert_eq!(d.action, row.action, "{}", row.name);
         }
-        let rows = vec![
+    }
+
+    /// Creating the resource: what EKS already has decides between nothing, adopting, associating and refusing.
+    #[test]
+    fn create_table() {
+        check_rows(vec![
             Row {
                 name: "create, no key, no CMK, 1.28+",
                 prior: None,
@@ -1074,6 +1096,13 @@ mod tests {
                 action: Action::Nothing,
                 diags: vec![err(summary::KEY_CHANGE)],
             },
+        ]);
+    }
+
+    /// Updating the resource: upgrades associate, downgrades and key changes are refused, another spelling of the same key changes nothing.
+    #[test]
+    fn update_table() {
+        check_rows(vec![
             Row {
                 name: "update, no CMK, key set associates (upgrade)",
                 prior: Some(prior(None, true)),
@@ -1146,6 +1175,13 @@ mod tests {
                 action: Action::Nothing,
                 diags: vec![],
             },
+        ]);
+    }
+
+    /// A key that cannot be decided at plan (unknown, or not looked up yet) waits for apply; an unusable key is refused.
+    #[test]
+    fn undecided_and_unusable_keys_table() {
+        check_rows(vec![
             Row {
                 name: "unknown key, no CMK: decide at apply",
                 prior: None,
@@ -1202,9 +1238,16 @@ mod tests {
                 action: Action::Nothing,
                 diags: vec![err(summary::KEY_NOT_USABLE)],
             },
+        ]);
+    }
+
+    /// The state and EKS disagree: a recreated cluster, or an association already under way.
+    #[test]
+    fn recreated_cluster_table() {
+        check_rows(vec![
             Row {
                 name: "update, state records CMK A, EKS reports none (cluster recreated): \
-                       associates again",
+                   associates again",
                 prior: Some(prior(Some(A), true)),
                 config: known(A),
                 live: live(None),
@@ -1267,6 +1310,13 @@ mod tests {
                 action: Action::Adopt { key_arn: A.into() },
                 diags: vec![],
             },
+        ]);
+    }
+
+    /// The configured key cannot be read (not found, DescribeKey denied) or changed state while a CMK is associated (issue 13's rows).
+    #[test]
+    fn unreadable_configured_key_table() {
+        check_rows(vec![
             Row {
                 name: "update, CMK A, configured key not found: refused, nothing sent",
                 prior: Some(prior(Some(A), true)),
@@ -1291,7 +1341,7 @@ mod tests {
             },
             Row {
                 name: "update, alias unchanged since the apply, state records the CMK EKS \
-                       reports, DescribeKey denied: nothing, with a warning (issue 13)",
+                   reports, DescribeKey denied: nothing, with a warning (issue 13)",
                 prior: Some(Prior {
                     key_arn: Some(ALIAS_A.into()),
                     ..prior(Some(A), true)
@@ -1317,7 +1367,7 @@ mod tests {
             },
             Row {
                 name: "update, alias unchanged, DescribeKey denied, EKS reports another CMK \
-                       than the state: refused",
+                   than the state: refused",
                 prior: Some(Prior {
                     key_arn: Some(ALIAS_A.into()),
                     ..prior(Some(A), true)
@@ -1330,7 +1380,7 @@ mod tests {
             },
             Row {
                 name: "update, alias unchanged, key not found: refused (only a denial is \
-                       passed over)",
+                   passed over)",
                 prior: Some(Prior {
                     key_arn: Some(ALIAS_A.into()),
                     ..prior(Some(A), true)
@@ -1343,6 +1393,14 @@ mod tests {
                 action: Action::Nothing,
                 diags: vec![err(summary::KEY_NOT_USABLE)],
             },
+        ]);
+    }
+
+    /// The CMK in state is unchanged but its key or its association moved
+    /// on: nothing is planned, and never a second association.
+    #[test]
+    fn cmk_in_state_moved_on_table() {
+        check_rows(vec![
             Row {
                 name: "update, the same CMK is now Disabled: nothing planned (refresh warns)",
                 prior: Some(prior(Some(A), true)),
@@ -1354,7 +1412,7 @@ mod tests {
             },
             Row {
                 name: "update, association of the key in state still in progress: nothing \
-                       (EKS finishes it; never a second association)",
+                   (EKS finishes it; never a second association)",
                 prior: Some(prior(Some(A), true)),
                 config: known(A),
                 live: pending(Some(A)),
@@ -1362,22 +1420,7 @@ mod tests {
                 action: Action::Nothing,
                 diags: vec![],
             },
-        ];
-        for row in rows {
-            let d = decide_change(&ChangeFacts {
-                cluster: "c",
-                region: "us-east-1",
-                prior: row.prior.as_ref(),
-                config_key: &row.config,
-                live: &row.live,
-                key: row.key.as_ref(),
-                rotation: None,
-                require_rotation: false,
-            });
-            assert_eq!(summaries(&d.diagnostics), row.diags, "{}", row.name);
-            // Error rows too: a refusal must never carry an AWS change.
-            assert_eq!(d.action, row.action, "{}", row.name);
-        }
+        ]);
     }
 
     /// The rotation rows: the status is gathered before the decision (only
@@ -1678,9 +1721,10 @@ mod tests {
         }
     }
 
-    /// One row per case of the apply-time guard.
+    /// The apply-time guard refuses a key_arn that now resolves to another
+    /// key than the plan showed, on `key_arn`, naming both keys.
     #[test]
-    fn apply_table() {
+    fn apply_refuses_a_key_that_moved() {
         let moved = apply_step(Some(A), Some(live(None)), key(B), ALIAS_A);
         assert_eq!(refused(&moved), [summary::KEY_MOVED]);
         let ApplyStep::Refuse(d) = &moved else {
@@ -1689,7 +1733,11 @@ mod tests {
         assert_eq!(d.0[0].attribute, Some(AttributePath::attr("key_arn")));
         assert!(d.0[0].detail.contains(A) && d.0[0].detail.contains(B));
         assert!(d.0[0].detail.contains("plan again"));
+    }
 
+    /// The apply-time guard's steps when nothing is refused.
+    #[test]
+    fn apply_steps_table() {
         type Case = (
             &'static str,
             Option<&'static str>,
@@ -1753,6 +1801,12 @@ mod tests {
         for (name, planned, l, k, want) in cases {
             assert_eq!(apply_step(planned, l, k, A), want, "{name}");
         }
+    }
+
+    /// What the apply-time guard refuses: whatever changed since the plan
+    /// that makes the association unsafe.
+    #[test]
+    fn apply_refusals_table() {
         let refusals: Vec<(&str, Option<LiveCluster>, KeyLookup, &str)> = vec![
             ("cluster gone", None, key(A), summary::CLUSTER_NOT_FOUND),
             (
