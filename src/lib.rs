@@ -32,7 +32,9 @@
 //!   decisions are pure functions in `provider::encryption_config::plan`,
 //!   tested as a decision table.
 //! - [`aws`]: the EKS and KMS clients (aws-sdk-rust), returning plain data
-//!   and typed errors that keep AWS's error code and request id; the
+//!   and typed errors that keep AWS's error code and request id (every
+//!   call goes through one template in `aws::call`: time, send, error,
+//!   trace); the
 //!   provider block's credential sources, account guards and HTTPS client
 //!   (CA bundle, proxies), with the AWS provider's precedence.
 //! - [`logging`]: go-hclog-shaped JSON logs on stderr, which Terraform
