@@ -228,3 +228,54 @@ fn encryption_config_missing_cluster() {
         .run(ctx)
     });
 }
+
+/// Issue 22: on a cluster that already has a CMK, `key_arn` swapped to an
+/// alias that does not exist yet. The plan cannot tell which key the alias
+/// will name (it may be created in this run, pointing at the same key), so
+/// it defers to the apply, with a warning that names the cluster's CMK and
+/// says the apply fails unless `key_arn` then resolves to exactly that key.
+/// The apply, with the alias still missing, fails and sends nothing.
+#[test]
+fn issue22_swap_to_an_alias_not_there_yet() {
+    each_core("issue22_swap_to_an_alias_not_there_yet", |ctx| {
+        let key = ctx
+            .emulator()
+            .create_key(&KeySpec::symmetric().alias("alias/current"))?;
+        ctx.emulator()
+            .create_cluster(&ClusterSpec::new("demo").key_arn(&key.key_arn))?;
+        let arn = key.key_arn.clone();
+        // ARNs hold no regex metacharacters; the output's whitespace is collapsed.
+        let warning = format!(
+            "{KEY_NOT_FOUND_YET} with eks_encryption_config\\.this.*KMS finds no key \
+             \"alias/other\" in region us-east-1 yet .*Cluster \"demo\" is already encrypted \
+             with the customer managed key {arn}, and EKS can never change it. .*key_arn must \
+             resolve to exactly {arn} .*or nothing is sent to EKS and the apply fails"
+        );
+        TestCase::new(vec![
+            Step::new(guard("\"demo\"", "\"alias/current\""))
+                .expect_action(THIS, Action::Create)
+                .attr_eq(THIS, "resolved_key_arn", arn.as_str())
+                .import_verify(
+                    THIS,
+                    "demo",
+                    &["timeouts", "key_arn", "update_id", "deletion_protection"],
+                )
+                .after(|ctx| ctx.assert_no_mutating_calls()),
+            Step::new(guard("\"demo\"", "\"alias/other\""))
+                .before(|ctx| Ok(ctx.emulator().clear_requests()?))
+                .expect_plan_warning(&warning)
+                .expect_error_at(
+                    Phase::Apply,
+                    r#"Error: KMS key not usable with eks_encryption_config\.this.*KMS found no key "alias/other""#,
+                )
+                .after(move |ctx| {
+                    ctx.assert_no_mutating_calls()?;
+                    let got = ctx.emulator().cluster_key_arn("demo", "us-east-1")?;
+                    ensure!(got.as_deref() == Some(arn.as_str()), "cluster key {got:?}");
+                    Ok(())
+                }),
+        ])
+        .destroy(Destroy::new().expect_warning(STAYS))
+        .run(ctx)
+    });
+}

@@ -676,10 +676,6 @@ fn issue12_registry_protocol_install_on_every_core() {
             &["init", "-input=false", "-no-color"],
         )?;
         let text = init.text();
-        ctx.note(&format!(
-            "tampered SHA256SUMS: {}",
-            excerpt(&text, "signature")
-        ));
         check(
             // Terraform's own words; the tail differs between cores ("hash tag
             // doesn't match" on 1.0, "RSA verification failure" on 1.11).
@@ -694,6 +690,8 @@ fn issue12_registry_protocol_install_on_every_core() {
         check(!tampered_dir.join(".terraform.lock.hcl").exists(), || {
             "no lock file may be written for a package that failed verification".into()
         })?;
+        // Terraform's "Error: ..." is shown only when a check above fails (issue 22).
+        ctx.note("(expected) terraform init refused the tampered SHA256SUMS: openpgp: invalid signature");
         registry.state.lock().unwrap().tampered_sums = None;
 
         // The right files, but the registry lists a key that did not sign them.
@@ -708,7 +706,6 @@ fn issue12_registry_protocol_install_on_every_core() {
             &["init", "-input=false", "-no-color"],
         )?;
         let text = init.text();
-        ctx.note(&format!("wrong key: {}", excerpt(&text, "unknown issuer")));
         check(
             init.code != Some(0)
                 && text.contains("Failed to install provider")
@@ -725,25 +722,9 @@ fn issue12_registry_protocol_install_on_every_core() {
                 .exists(),
             || "nothing may be installed with a wrong key".into(),
         )?;
+        ctx.note(
+            "(expected) terraform init refused a key that did not sign: authentication signature from unknown issuer",
+        );
         Ok(())
     });
-}
-
-/// The sentence around the first `word` in `text`, for progress output.
-fn excerpt(text: &str, word: &str) -> String {
-    match text.find(word) {
-        Some(i) => {
-            let start = text[..i].rfind("Error").unwrap_or(i.saturating_sub(120));
-            let end = (i + 120).min(text.len());
-            let end = (end..=text.len())
-                .find(|&e| text.is_char_boundary(e))
-                .unwrap_or(text.len());
-            let start = (0..=start)
-                .rev()
-                .find(|&s| text.is_char_boundary(s))
-                .unwrap_or(0);
-            text[start..end].to_string()
-        }
-        None => text.chars().take(200).collect(),
-    }
 }

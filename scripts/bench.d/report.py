@@ -586,9 +586,11 @@ def criterion_section(run_dir, out):
     if not rows:
         out.append("(no Criterion results)\n")
         return
+    # scripts/bench exports BENCH_BUILD_PROFILE: what it built with (--quick drops LTO).
+    profile = os.environ.get("BENCH_BUILD_PROFILE", "release profile: LTO, one codegen unit, stripped")
     out.append(
-        "Criterion's median estimate; min/max are the fastest and slowest sample means. Release profile "
-        "(LTO). Throughput is bytes of msgpack per second at the median.\n"
+        "Criterion's median estimate; min/max are the fastest and slowest sample means. Built with the "
+        f"{profile}. Throughput is bytes of msgpack per second at the median.\n"
     )
     out.append("| benchmark | msgpack bytes | median | min | max | throughput |")
     out.append("| --- | --- | --- | --- | --- | --- |")

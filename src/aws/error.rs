@@ -220,11 +220,19 @@ fn error_chain(err: &(dyn StdError + 'static)) -> String {
     for e in chain(err).skip(1) {
         let msg = e.to_string();
         if !msg.is_empty() && !out.contains(&msg) {
+            out.truncate(without_final_period(&out).len());
             out.push_str(": ");
             out.push_str(&msg);
         }
     }
     out
+}
+
+/// `s` without its sentence's final period(s), so that wrapping an SDK
+/// message ("... insufficient permissions.") in a sentence of ours never
+/// gives "..". An ellipsis is trimmed too: it ends a sentence just the same.
+fn without_final_period(s: &str) -> &str {
+    s.trim_end().trim_end_matches('.')
 }
 
 /// An error and its causes, outermost first.
@@ -261,7 +269,7 @@ fn explained_message(e: &ExplainedCredentialsError) -> String {
     } else {
         format!(
             "{}. Credentials from {}; region {}",
-            credentials_message(&e.cause),
+            without_final_period(&credentials_message(&e.cause)),
             ctx.tried(),
             ctx.region
         )
@@ -627,6 +635,33 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("region eu-west-1"), "{msg}");
+    }
+
+    /// An SDK message that ends with a period is not followed by a second
+    /// one (issue 22: IMDS's "... insufficient permissions.." ).
+    #[test]
+    fn sdk_messages_ending_with_a_period_get_no_second_one() {
+        #[derive(Debug)]
+        struct Forbidden;
+        impl fmt::Display for Forbidden {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                // aws-config's IMDS client's wording.
+                f.write_str(
+                    "request forbidden: IMDS is disabled or the caller has insufficient \
+                     permissions.",
+                )
+            }
+        }
+        impl StdError for Forbidden {}
+        let msg = explained_message(&explained(CredentialsError::provider_error(Forbidden), None));
+        assert!(
+            msg.contains("the caller has insufficient permissions. Credentials from"),
+            "{msg}"
+        );
+        assert!(!msg.contains(".."), "{msg}");
+        assert!(!msg.contains(".:"), "{msg}");
+        assert_eq!(without_final_period("done."), "done");
+        assert_eq!(without_final_period("done"), "done");
     }
 
     #[test]

@@ -43,16 +43,18 @@ impl From<Diagnostic> for OpError {
 /// A diagnostic for a failed AWS call made while doing `what`.
 pub fn aws_diagnostic(what: &str, e: &AwsError) -> Diagnostic {
     let mut detail = String::new();
+    // The message may end with the SDK's own period: one is enough.
+    let sentence = e.message.trim_end().trim_end_matches('.');
     if e.kind == AwsErrorKind::Credentials {
         return Diagnostic::error(
             "No valid AWS credentials",
-            format!("While {what}: {}.", e.message),
+            format!("While {what}: {sentence}."),
         );
     }
     if e.kind == AwsErrorKind::AccountNotAllowed {
         return Diagnostic::error(
             "AWS account not allowed",
-            format!("While {what}: {}.", e.message),
+            format!("While {what}: {sentence}."),
         );
     }
     detail.push_str(&format!("While {what}, {} failed", e.operation));
@@ -190,6 +192,21 @@ mod tests {
             &client_side(AwsErrorKind::Credentials, "no AWS credentials found"),
         );
         assert_eq!(d.summary, "No valid AWS credentials");
+        // The SDK's message ends with a period of its own (issue 22).
+        let d = aws_diagnostic(
+            "reading cluster c",
+            &client_side(
+                AwsErrorKind::Credentials,
+                "failed to load AWS credentials: request forbidden: IMDS is disabled or the \
+                 caller has insufficient permissions.",
+            ),
+        );
+        assert!(
+            d.detail.ends_with("the caller has insufficient permissions."),
+            "{}",
+            d.detail
+        );
+        assert!(!d.detail.contains(".."), "{}", d.detail);
     }
 
     #[test]

@@ -258,11 +258,20 @@ pub fn is_creating(status: &str) -> bool {
 /// `key_arn` as written.
 pub fn check_key(configured: &str, lookup: &KeyLookup, region: &str) -> Diagnostics {
     let problems = match lookup {
-        KeyLookup::NotFound { message } => vec![format!(
-            "KMS found no key {configured:?} in region {region} ({message}). The key must \
-             exist in the cluster's region and be accessible to these credentials. Check \
-             the ARN or alias, and the provider's region."
-        )],
+        KeyLookup::NotFound { message } => vec![match preflight::region_of(configured) {
+            // An ARN of another region: say so, it is the likely cause.
+            Some(key_region) if key_region != region => format!(
+                "KMS found no key {configured:?} in region {region} ({message}): the key is in \
+                 {key_region}, the provider's region is {region}: EKS needs a key in the \
+                 cluster's region. Use a key in {region} (a multi-Region replica of this key \
+                 works), or set the provider's region to {key_region} if the cluster is there."
+            ),
+            _ => format!(
+                "KMS found no key {configured:?} in region {region} ({message}). The key must \
+                 exist in the cluster's region and be accessible to these credentials. Check \
+                 the ARN or alias, and the provider's region."
+            ),
+        }],
         KeyLookup::AccessDenied { message } => {
             let account = preflight::account_of(configured)
                 .map(|a| {
@@ -428,6 +437,10 @@ pub struct ChangeFacts<'a> {
     pub rotation: Option<bool>,
     /// `require_key_rotation`.
     pub require_rotation: bool,
+    /// Whether this decides a plan. A key KMS does not find that may still
+    /// be created in this run is then decided at apply, with a warning; the
+    /// apply (`false`) refuses it.
+    pub at_plan: bool,
 }
 
 /// Whether the decision on `f` depends on the key's rotation status, so
@@ -540,6 +553,18 @@ fn with_key(
         .association_in_progress
         .as_ref()
         .is_some_and(|p| p.key_arn.is_none());
+    // A key or alias that may be created in this run: decided at apply,
+    // where a key still missing (or another key than the cluster's CMK) is
+    // refused before anything is sent.
+    if let KeyLookup::NotFound { message } = lookup {
+        if f.at_plan && preflight::may_appear_later(configured, f.region) {
+            diagnostics.push(match current {
+                Some(cmk) => key_not_found_yet_over_cmk(f, configured, cmk, message),
+                None => preflight::key_not_found_yet(configured, f.region, message),
+            });
+            return Action::DecideAtApply;
+        }
+    }
     match (current, found) {
         // Same key (possibly written as an alias): nothing to do, even if
         // the key is now unhealthy; refresh warns about that.
@@ -586,6 +611,30 @@ fn with_key(
             }
         }
     }
+}
+
+/// The plan-time warning for a `key_arn` KMS does not find yet on a cluster
+/// that already has (or is getting) a CMK (issue 22): only that key can
+/// ever be associated, so the apply is refused unless `key_arn` then
+/// resolves to exactly it.
+fn key_not_found_yet_over_cmk(
+    f: &ChangeFacts<'_>,
+    configured: &str,
+    cmk: &str,
+    message: &str,
+) -> Diagnostic {
+    Diagnostic::warning(
+        summary::KEY_NOT_FOUND_YET,
+        format!(
+            "KMS finds no key {configured:?} in region {} yet ({message}), so the plan cannot \
+             tell which key it names. Cluster {:?} is already encrypted with the customer \
+             managed key {cmk}, and EKS can never change it. The check waits for the apply: \
+             there key_arn must resolve to exactly {cmk} (for example an alias created in this \
+             run that points at it), or nothing is sent to EKS and the apply fails.",
+            f.region, f.cluster
+        ),
+    )
+    .with_attribute(key_path())
 }
 
 /// The diagnostic for a `key_arn` that resolves to another key than the
@@ -1013,6 +1062,9 @@ mod tests {
                 key: row.key.as_ref(),
                 rotation: None,
                 require_rotation: false,
+                // Decided as the apply does: a key not found is refused.
+                // key_not_found_yet_table has the plan's deferral.
+                at_plan: false,
             });
             assert_eq!(summaries(&d.diagnostics), row.diags, "{}", row.name);
             // Error rows too: a refusal must never carry an AWS change.
@@ -1475,6 +1527,7 @@ mod tests {
                 key: Some(&key(A)),
                 rotation,
                 require_rotation,
+                at_plan: true,
             };
             let d = decide_change(&f);
             assert_eq!(summaries(&d.diagnostics), diags, "{name}");
@@ -1491,6 +1544,7 @@ mod tests {
                 key: Some(key),
                 rotation: None,
                 require_rotation: require,
+                at_plan: true,
             })
         };
         assert!(
@@ -1692,6 +1746,171 @@ mod tests {
             "{}",
             d.0[0].detail
         );
+    }
+
+    /// A key ARN of another region than the provider's names both regions
+    /// (issue 22); a key of the provider's region gets the general advice.
+    #[test]
+    fn key_in_another_region_says_so() {
+        let other = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111";
+        let d = check_key(
+            other,
+            &KeyLookup::NotFound {
+                message: "Invalid arn".into(),
+            },
+            "us-east-1",
+        );
+        assert_eq!(
+            (d.0.len(), d.0[0].summary.as_str(), d.has_errors()),
+            (1, summary::KEY_NOT_USABLE, true)
+        );
+        assert!(
+            d.0[0].detail.contains(
+                "the key is in eu-west-1, the provider's region is us-east-1: EKS needs a key \
+                 in the cluster's region"
+            ),
+            "{}",
+            d.0[0].detail
+        );
+        let same = check_key(
+            A,
+            &KeyLookup::NotFound {
+                message: "no such key".into(),
+            },
+            "us-east-1",
+        );
+        assert!(
+            !same.0[0].detail.contains("the key is in"),
+            "{}",
+            same.0[0].detail
+        );
+        assert!(same.0[0].detail.contains("Check the ARN or alias"));
+    }
+
+    /// At plan, a `key_arn` KMS does not find (yet): deferred to the apply
+    /// with a warning when it may still be created in this run, refused when
+    /// it never can be; a key that exists and differs from the cluster's CMK
+    /// stays refused at plan. On a cluster that already has a CMK the warning
+    /// names that CMK and says the apply fails unless key_arn resolves to it
+    /// (issue 22).
+    #[test]
+    fn key_not_found_yet_table() {
+        let not_found = |alias: &str| KeyLookup::NotFound {
+            message: format!("Alias arn:aws:kms:us-east-1:123456789012:{alias} is not found."),
+        };
+        let other_region =
+            "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333";
+        let warn = (false, summary::KEY_NOT_FOUND_YET.to_owned(), Some("key_arn".to_owned()));
+        // (name, at plan, prior, key_arn, live, lookup, action, diagnostics, words in the detail)
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(
+            &str,
+            bool,
+            Option<Prior>,
+            &str,
+            LiveCluster,
+            KeyLookup,
+            Action,
+            Vec<(bool, String, Option<String>)>,
+            Vec<String>,
+        )> = vec![
+            (
+                "create, no CMK, alias not there yet: decided at apply",
+                true,
+                None,
+                "alias/new",
+                live(None),
+                not_found("alias/new"),
+                Action::DecideAtApply,
+                vec![warn.clone()],
+                vec!["created in this run".into(), "KMS key not usable".into()],
+            ),
+            (
+                "update, CMK A, key_arn swapped to an alias not there yet: decided at apply, \
+                 the warning names CMK A and says the apply fails unless key_arn resolves to it",
+                true,
+                Some(prior(Some(A), true)),
+                "alias/other",
+                live(Some(A)),
+                not_found("alias/other"),
+                Action::DecideAtApply,
+                vec![warn.clone()],
+                vec![
+                    format!("already encrypted with the customer managed key {A}"),
+                    format!("key_arn must resolve to exactly {A}"),
+                    "or nothing is sent to EKS and the apply fails".into(),
+                ],
+            ),
+            (
+                "create, association of A running, alias not there yet: names A",
+                true,
+                None,
+                "alias/other",
+                pending(Some(A)),
+                not_found("alias/other"),
+                Action::DecideAtApply,
+                vec![warn.clone()],
+                vec![format!("key_arn must resolve to exactly {A}")],
+            ),
+            (
+                "update, CMK A, the alias exists and is key B: refused at plan",
+                true,
+                Some(prior(Some(A), true)),
+                "alias/other",
+                live(Some(A)),
+                key(B),
+                Action::Nothing,
+                vec![err(summary::KEY_CHANGE)],
+                vec![format!("encrypted with the customer managed key {A}")],
+            ),
+            (
+                "update, CMK A, a key ARN of another region: refused at plan, naming both regions",
+                true,
+                Some(prior(Some(A), true)),
+                other_region,
+                live(Some(A)),
+                KeyLookup::NotFound {
+                    message: "Invalid arn".into(),
+                },
+                Action::Nothing,
+                vec![err(summary::KEY_NOT_USABLE)],
+                vec!["the key is in eu-west-1, the provider's region is us-east-1".into()],
+            ),
+            (
+                "the same swap at apply, alias still missing: refused, nothing sent",
+                false,
+                Some(prior(Some(A), true)),
+                "alias/other",
+                live(Some(A)),
+                not_found("alias/other"),
+                Action::Nothing,
+                vec![err(summary::KEY_NOT_USABLE)],
+                vec![],
+            ),
+        ];
+        for (name, at_plan, prior, configured, live, lookup, action, diags, words) in rows {
+            let config = known(configured);
+            let d = decide_change(&ChangeFacts {
+                cluster: "c",
+                region: "us-east-1",
+                prior: prior.as_ref(),
+                config_key: &config,
+                live: &live,
+                key: Some(&lookup),
+                rotation: None,
+                require_rotation: false,
+                at_plan,
+            });
+            assert_eq!(summaries(&d.diagnostics), diags, "{name}");
+            assert_eq!(d.action, action, "{name}");
+            for w in words {
+                assert!(
+                    d.diagnostics.iter().any(|x| x.detail.contains(&w)),
+                    "{name}: no diagnostic says {w:?}: {:?}",
+                    d.diagnostics
+                );
+            }
+        }
     }
 
     fn apply_step(
@@ -1967,6 +2186,7 @@ mod tests {
                 k in lookup(),
                 rotation in prop::option::of(any::<bool>()),
                 require_rotation in any::<bool>(),
+                at_plan in any::<bool>(),
             ) {
                 let Some(l) = l else { return Ok(()) };
                 let p = Prior {
@@ -1982,6 +2202,7 @@ mod tests {
                     key: Some(&k),
                     rotation,
                     require_rotation,
+                    at_plan,
                 });
                 if let Action::Associate { key_arn } = &d.action {
                     prop_assert!(d.diagnostics.has_errors() || l.effective_cmk().is_none());

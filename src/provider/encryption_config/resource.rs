@@ -234,10 +234,6 @@ async fn plan_change(
     };
     let (live, key) = match gather_plan_facts(ctx, &cluster, prior.is_some(), config, d).await? {
         PlanFacts::ClusterNotYet => return Some(modifiers::unknown_until_apply(planned, true)),
-        PlanFacts::KeyNotYet(live) => {
-            let planned = modifiers::with_cluster(planned, &live.info);
-            return Some(modifiers::unknown_until_apply(planned, false));
-        }
         PlanFacts::Known { live, key } => (live, key),
     };
     let prior_f = prior.as_ref().map(prior_facts);
@@ -249,6 +245,7 @@ async fn plan_change(
         config,
         &live,
         key.as_ref(),
+        true,
     );
     let decision = decide_plan(ctx, &mut facts, d).await?;
     d.extend(decision.diagnostics);
@@ -267,7 +264,8 @@ async fn plan_change(
     .await
 }
 
-/// The facts of a decision, the rotation status not asked yet.
+/// The facts of a decision, the rotation status not asked yet; `at_plan`
+/// for a plan (a key not found yet is then decided at apply).
 fn change_facts<'a>(
     cluster: &'a str,
     region: &'a str,
@@ -275,6 +273,7 @@ fn change_facts<'a>(
     config: &'a Model,
     live: &'a LiveCluster,
     key: Option<&'a KeyLookup>,
+    at_plan: bool,
 ) -> ChangeFacts<'a> {
     ChangeFacts {
         cluster,
@@ -285,6 +284,7 @@ fn change_facts<'a>(
         key,
         rotation: None,
         require_rotation: config.rotation_required(),
+        at_plan,
     }
 }
 
@@ -295,8 +295,6 @@ enum PlanFacts {
     /// The cluster does not exist yet (created in this run): everything is
     /// decided at apply.
     ClusterNotYet,
-    /// The key does not exist yet (created in this run): decided at apply.
-    KeyNotYet(LiveCluster),
     /// The cluster and, when `key_arn` is known, the key.
     Known {
         /// What EKS reports.
@@ -340,25 +338,13 @@ async fn gather_plan_facts(
     let Some(k) = configured else {
         return Some(PlanFacts::Known { live, key: None });
     };
+    // A key or alias not found is decided by the guard (plan::decide_change
+    // at plan): deferred to the apply when it may be created in this run.
     let key = reported(ctx.key(k, true).await, || reading_key(k), d)?;
-    if !matches!(key, KeyLookup::NotFound { .. }) {
-        return Some(PlanFacts::Known {
-            live,
-            key: Some(key),
-        });
-    }
-    // A key or alias created in this run is decided at apply, where a key
-    // still missing is refused before anything is sent.
-    match key_not_there_yet(k, &key, region) {
-        Some(warning) => {
-            d.push(warning);
-            Some(PlanFacts::KeyNotYet(live))
-        }
-        None => {
-            d.extend(plan::check_key(k, &key, region));
-            None
-        }
-    }
+    Some(PlanFacts::Known {
+        live,
+        key: Some(key),
+    })
 }
 
 /// The warning for a key KMS does not find but that may be created in
@@ -630,6 +616,7 @@ async fn converge(
         config,
         &live,
         key.as_ref(),
+        false,
     );
     let decision = plan::decide_change(&facts);
     let errors = errors_of(decision.diagnostics);
