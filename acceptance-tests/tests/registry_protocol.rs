@@ -691,7 +691,9 @@ fn issue12_registry_protocol_install_on_every_core() {
             "no lock file may be written for a package that failed verification".into()
         })?;
         // Terraform's "Error: ..." is shown only when a check above fails (issue 22).
-        ctx.note("(expected) terraform init refused the tampered SHA256SUMS: openpgp: invalid signature");
+        ctx.note(
+            "(expected) terraform init refused the tampered SHA256SUMS: openpgp: invalid signature",
+        );
         registry.state.lock().unwrap().tampered_sums = None;
 
         // The right files, but the registry lists a key that did not sign them.

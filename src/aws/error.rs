@@ -653,7 +653,10 @@ mod tests {
             }
         }
         impl StdError for Forbidden {}
-        let msg = explained_message(&explained(CredentialsError::provider_error(Forbidden), None));
+        let msg = explained_message(&explained(
+            CredentialsError::provider_error(Forbidden),
+            None,
+        ));
         assert!(
             msg.contains("the caller has insufficient permissions. Credentials from"),
             "{msg}"

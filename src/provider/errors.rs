@@ -202,7 +202,8 @@ mod tests {
             ),
         );
         assert!(
-            d.detail.ends_with("the caller has insufficient permissions."),
+            d.detail
+                .ends_with("the caller has insufficient permissions."),
             "{}",
             d.detail
         );

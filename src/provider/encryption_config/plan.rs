@@ -1800,7 +1800,11 @@ mod tests {
         };
         let other_region =
             "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333";
-        let warn = (false, summary::KEY_NOT_FOUND_YET.to_owned(), Some("key_arn".to_owned()));
+        let warn = (
+            false,
+            summary::KEY_NOT_FOUND_YET.to_owned(),
+            Some("key_arn".to_owned()),
+        );
         // (name, at plan, prior, key_arn, live, lookup, action, diagnostics, words in the detail)
         #[allow(clippy::type_complexity)]
         let rows: Vec<(
