@@ -1,3 +1,7 @@
+// Throwaway module that pins tfplugindocs, the registry's docs tool, for scripts/docs.
+// Not part of the provider. scripts/install-deps builds it with -mod=readonly, so every build
+// verifies the hashes in go.sum. To upgrade: go get -tool
+// github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@vX.Y.Z && go mod tidy.
 module terraform-provider-eks/tools/tfplugindocs
 
 go 1.25.8
