@@ -70,10 +70,12 @@ def test_a_build_that_prints_another_version_is_not_installed(module, tmp_path):
 
 def test_a_good_build_is_installed_then_reused(module, tmp_path):
     dest = tmp_path / "cache" / "tfplugindocs-test"
-    want = subprocess.run(
+    # tfplugindocs prints its version on stderr.
+    got = subprocess.run(
         [str(next((REPO / ".cache/tools").glob("tfplugindocs-*/tfplugindocs"))), "--version"],
-        capture_output=True, text=True,
-    ).stdout.splitlines()[0]
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    want = got.stdout.splitlines()[0]
     r = run_pinned(module, dest, want)
     assert r.returncode == 0, r.stderr
     assert "built and checked" in r.stdout
