@@ -1,0 +1,175 @@
+//! The policy gates of `policies/rego` (issue 20) on real plan JSON: the
+//! provider on every discovered core plans against the emulator, the test
+//! saves the plan, writes `terraform show -json` of it and runs the pinned
+//! conftest on it, exactly as a CI gate would.
+//!
+//! - A clean plan of a guarded cluster passes.
+//! - A plan that turns `deletion_protection` off fails `CKV_EKSG_2`.
+//! - A `plan -destroy` of the guard once protection is off (the provider
+//!   plans it: the key stays on the cluster, Terraform forgets the resource)
+//!   fails `CKV_EKSG_4`, naming the resource's address.
+//!
+//! conftest comes from `CONFTEST`, else `.cache/conftest/conftest`, which
+//! `scripts/install-deps` builds from `tools/conftest` (pinned by its go.mod
+//! and go.sum). Without it the test fails and says so: it never skips.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use acceptance_tests::context::TestContext;
+use acceptance_tests::paths::{is_executable, repo_root};
+use acceptance_tests::{
+    bail, each_core, ensure, Action, ClusterSpec, Destroy, Error, KeySpec, Result, Step, TestCase,
+};
+
+const THIS: &str = "eks_encryption_config.this";
+const STAYS: &str = "Warning: Customer managed key stays on the cluster";
+
+/// The pinned conftest, or a failure that says how to get it.
+fn conftest() -> Result<PathBuf> {
+    let path = match std::env::var_os("CONFTEST") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => repo_root().join(".cache/conftest/conftest"),
+    };
+    ensure!(
+        is_executable(&path),
+        "conftest was not found at {} (set CONFTEST, or run scripts/install-deps, which builds the \
+         version pinned in tools/conftest/go.mod); the policy gate tests cannot run without it",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// What conftest said about one plan.
+struct Verdict {
+    passed: bool,
+    output: String,
+}
+
+/// `terraform plan <extra> -out=<name>.tfplan`, `terraform show -json` of it
+/// into `<name>.json` (kept next to the configuration), then conftest on it.
+fn gate(ctx: &TestContext, name: &str, extra: &[&str]) -> Result<Verdict> {
+    let plan_file = format!("{name}.tfplan");
+    let out_arg = format!("-out={plan_file}");
+    let mut args = vec!["plan"];
+    args.extend_from_slice(extra);
+    args.push(&out_arg);
+    ctx.tf_ok(&args)?;
+    let show = ctx.tf_ok(&["show", "-json", &plan_file])?;
+    let plan: serde_json::Value = show.json()?;
+    let json_path = ctx.dir().join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(&plan)
+        .map_err(|e| Error::Check(format!("serializing the plan JSON: {e}")))?;
+    std::fs::write(&json_path, text)
+        .map_err(|e| Error::io(format!("writing {}", json_path.display()), e))?;
+    run_conftest(&json_path)
+}
+
+fn run_conftest(plan_json: &Path) -> Result<Verdict> {
+    let policies = repo_root().join("policies/rego");
+    let out = Command::new(conftest()?)
+        .args(["test", "--no-color", "--policy"])
+        .arg(&policies)
+        .arg(plan_json)
+        .output()
+        .map_err(|e| Error::io("running conftest", e))?;
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    match out.status.code() {
+        Some(0) => Ok(Verdict {
+            passed: true,
+            output,
+        }),
+        // conftest exits 1 when a deny rule fires.
+        Some(1) => Ok(Verdict {
+            passed: false,
+            output,
+        }),
+        other => bail!("conftest did not run ({other:?}):\n{output}"),
+    }
+}
+
+/// Fails unless `v` failed with a line that holds both `id` and `address`.
+fn denies(v: &Verdict, id: &str, address: &str) -> Result<()> {
+    ensure!(!v.passed, "conftest passed, expected {id} on {address}:\n{}", v.output);
+    ensure!(
+        v.output
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains(&format!("{id}: ")) && l.contains(address)),
+        "conftest failed, but no FAIL line names {id} and {address}:\n{}",
+        v.output
+    );
+    Ok(())
+}
+
+fn guard(key_arn: &str, extra: &str) -> String {
+    format!(
+        "resource \"eks_encryption_config\" \"this\" {{\n  cluster_name = \"demo\"\n  key_arn      = \"{key_arn}\"\n{extra}}}\n"
+    )
+}
+
+#[test]
+fn policy_gates_conftest_on_plan_json() {
+    conftest().unwrap_or_else(|e| panic!("{e}"));
+    each_core("policy_gates_conftest_on_plan_json", |ctx| {
+        let em = ctx.emulator();
+        let key = em.create_key(&KeySpec::symmetric().alias("alias/demo"))?;
+        em.create_cluster(&ClusterSpec::new("demo"))?;
+
+        let protected = guard(&key.key_arn, "");
+        let unprotected = guard(&key.key_arn, "  deletion_protection = false\n");
+        TestCase::new(vec![
+            Step::new(protected)
+                .named("guarded: a clean plan passes the gate")
+                .expect_action(THIS, Action::Create)
+                .attr_eq(THIS, "key_type", "CUSTOMER_MANAGED")
+                .import_verify(THIS, "demo", &["timeouts"])
+                .after(|ctx| {
+                    let v = gate(ctx, "clean", &[])?;
+                    ensure!(v.passed, "conftest refused the plan of a guarded cluster:\n{}", v.output);
+                    // The destroy plan is refused by the provider itself while protected.
+                    let out = ctx.tf(&["plan", "-destroy"])?;
+                    ensure!(
+                        !out.success()
+                            && out.combined().contains("Customer managed key is protected from deletion"),
+                        "expected the provider to refuse a destroy plan while protected:\n{}",
+                        out.report()
+                    );
+                    Ok(())
+                }),
+            Step::new(unprotected)
+                .named("protection off: CKV_EKSG_2, and a destroy plan fails CKV_EKSG_4")
+                .before(|ctx| {
+                    let v = gate(ctx, "unprotect", &[])?;
+                    denies(&v, "CKV_EKSG_2", THIS)
+                })
+                .expect_action(THIS, Action::Update)
+                .attr_eq(THIS, "deletion_protection", false)
+                .after(|ctx| {
+                    let v = gate(ctx, "destroy", &["-destroy"])?;
+                    denies(&v, "CKV_EKSG_4", THIS)?;
+                    let plan: serde_json::Value = serde_json::from_str(
+                        &std::fs::read_to_string(ctx.dir().join("destroy.json"))
+                            .map_err(|e| Error::io("reading destroy.json", e))?,
+                    )
+                    .map_err(|e| Error::Check(format!("destroy.json: {e}")))?;
+                    // What the gate saw: a real delete of a guard over a CMK.
+                    let change = plan["resource_changes"]
+                        .as_array()
+                        .and_then(|rcs| rcs.iter().find(|rc| rc["address"] == THIS))
+                        .ok_or_else(|| Error::Check(format!("{THIS} is not in the destroy plan")))?;
+                    ensure!(
+                        change["change"]["actions"] == serde_json::json!(["delete"])
+                            && change["change"]["before"]["key_type"] == "CUSTOMER_MANAGED",
+                        "unexpected change in the destroy plan: {change}"
+                    );
+                    Ok(())
+                }),
+        ])
+        .destroy(Destroy::new().expect_warning(STAYS))
+        .run(ctx)
+    });
+}
