@@ -3,11 +3,17 @@
 //! saves the plan, writes `terraform show -json` of it and runs the pinned
 //! conftest on it, exactly as a CI gate would.
 //!
-//! - A clean plan of a guarded cluster passes.
+//! - A clean plan of a guarded cluster passes. A destroy plan of it is
+//!   refused by the provider from Terraform 1.3; older cores plan the delete
+//!   (the provider refuses at apply), and the gate fails it, `CKV_EKSG_4`.
 //! - A plan that turns `deletion_protection` off fails `CKV_EKSG_2`.
 //! - A `plan -destroy` of the guard once protection is off (the provider
 //!   plans it: the key stays on the cluster, Terraform forgets the resource)
 //!   fails `CKV_EKSG_4`, naming the resource's address.
+//!
+//! checkov (the pinned 3.3.30, `--framework terraform_plan`) reads the same
+//! plan JSON with `policies/checkov`: `CKV_EKSG_2` passes on the clean plan
+//! and fails on the one that turns protection off.
 //!
 //! conftest comes from `CONFTEST`, else `.cache/conftest/conftest`, which
 //! `scripts/install-deps` builds from `tools/conftest` (pinned by its go.mod
@@ -17,12 +23,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use acceptance_tests::context::TestContext;
+use acceptance_tests::cores::Feature;
 use acceptance_tests::paths::{is_executable, repo_root};
 use acceptance_tests::{
     bail, each_core, ensure, Action, ClusterSpec, Destroy, Error, KeySpec, Result, Step, TestCase,
 };
 
 const THIS: &str = "eks_encryption_config.this";
+const PROTECTED: &str = "Customer managed key is protected from deletion";
 const STAYS: &str = "Warning: Customer managed key stays on the cluster";
 
 /// The pinned conftest, or a failure that says how to get it.
@@ -38,6 +46,62 @@ fn conftest() -> Result<PathBuf> {
         path.display()
     );
     Ok(path)
+}
+
+/// The pinned checkov (`scripts/install-deps`), or a failure that says how
+/// to get it.
+fn checkov() -> Result<PathBuf> {
+    let path = match std::env::var_os("CHECKOV") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => repo_root().join(".cache/checkov/3.3.30/bin/checkov"),
+    };
+    ensure!(
+        is_executable(&path),
+        "checkov was not found at {} (set CHECKOV, or run scripts/install-deps); the policy gate \
+         tests cannot run without it",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// checkov's CKV_EKSG_* results on a plan JSON file (`--framework
+/// terraform_plan`, offline): (check id, resource, passed).
+fn checkov_plan(plan_json: &Path) -> Result<Vec<(String, String, bool)>> {
+    let out = Command::new(checkov()?)
+        .arg("-f")
+        .arg(plan_json)
+        .args(["--framework", "terraform_plan", "--external-checks-dir"])
+        .arg(repo_root().join("policies/checkov"))
+        .args([
+            "--check",
+            "CKV_EKSG_1,CKV_EKSG_2,CKV_EKSG_3",
+            "--skip-download",
+            "--output",
+            "json",
+        ])
+        .env("CKV_SKIP_PACKAGE_UPDATE_CHECK", "true")
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .output()
+        .map_err(|e| Error::io("running checkov", e))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout).map_err(|e| {
+        Error::Check(format!(
+            "checkov printed no JSON report ({e}, exit {:?}):\n{stdout}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    })?;
+    let mut found = Vec::new();
+    for (kind, passed) in [("passed_checks", true), ("failed_checks", false)] {
+        for r in report["results"][kind].as_array().into_iter().flatten() {
+            found.push((
+                r["check_id"].as_str().unwrap_or_default().to_string(),
+                r["resource"].as_str().unwrap_or_default().to_string(),
+                passed,
+            ));
+        }
+    }
+    Ok(found)
 }
 
 /// What conftest said about one plan.
@@ -94,11 +158,15 @@ fn run_conftest(plan_json: &Path) -> Result<Verdict> {
 
 /// Fails unless `v` failed with a line that holds both `id` and `address`.
 fn denies(v: &Verdict, id: &str, address: &str) -> Result<()> {
-    ensure!(!v.passed, "conftest passed, expected {id} on {address}:\n{}", v.output);
     ensure!(
+        !v.passed,
+        "conftest passed, expected {id} on {address}:\n{}",
         v.output
-            .lines()
-            .any(|l| l.starts_with("FAIL") && l.contains(&format!("{id}: ")) && l.contains(address)),
+    );
+    ensure!(
+        v.output.lines().any(|l| l.starts_with("FAIL")
+            && l.contains(&format!("{id}: "))
+            && l.contains(address)),
         "conftest failed, but no FAIL line names {id} and {address}:\n{}",
         v.output
     );
@@ -114,6 +182,7 @@ fn guard(key_arn: &str, extra: &str) -> String {
 #[test]
 fn policy_gates_conftest_on_plan_json() {
     conftest().unwrap_or_else(|e| panic!("{e}"));
+    checkov().unwrap_or_else(|e| panic!("{e}"));
     each_core("policy_gates_conftest_on_plan_json", |ctx| {
         let em = ctx.emulator();
         let key = em.create_key(&KeySpec::symmetric().alias("alias/demo"))?;
@@ -129,22 +198,39 @@ fn policy_gates_conftest_on_plan_json() {
                 .import_verify(THIS, "demo", &["timeouts"])
                 .after(|ctx| {
                     let v = gate(ctx, "clean", &[])?;
-                    ensure!(v.passed, "conftest refused the plan of a guarded cluster:\n{}", v.output);
-                    // The destroy plan is refused by the provider itself while protected.
-                    let out = ctx.tf(&["plan", "-destroy"])?;
                     ensure!(
-                        !out.success()
-                            && out.combined().contains("Customer managed key is protected from deletion"),
-                        "expected the provider to refuse a destroy plan while protected:\n{}",
-                        out.report()
+                        v.passed,
+                        "conftest refused the plan of a guarded cluster:\n{}",
+                        v.output
                     );
+                    if ctx.supports(Feature::PlanDestroy) {
+                        // The provider itself refuses the destroy plan while protected.
+                        let out = ctx.tf(&["plan", "-destroy"])?;
+                        ensure!(
+                            !out.success() && out.combined().contains(PROTECTED),
+                            "expected the provider to refuse a destroy plan while protected:\n{}",
+                            out.report()
+                        );
+                    } else {
+                        // Before Terraform 1.3 a destroy plan never reaches the provider (it
+                        // refuses at apply): the saved plan shows the delete, and the gate
+                        // stops it before anyone applies it.
+                        let v = gate(ctx, "destroy-protected", &["-destroy"])?;
+                        denies(&v, "CKV_EKSG_4", THIS)?;
+                    }
                     Ok(())
                 }),
             Step::new(unprotected)
                 .named("protection off: CKV_EKSG_2, and a destroy plan fails CKV_EKSG_4")
                 .before(|ctx| {
                     let v = gate(ctx, "unprotect", &[])?;
-                    denies(&v, "CKV_EKSG_2", THIS)
+                    denies(&v, "CKV_EKSG_2", THIS)?;
+                    let found = checkov_plan(&ctx.dir().join("unprotect.json"))?;
+                    ensure!(
+                        found.contains(&("CKV_EKSG_2".into(), THIS.into(), false)),
+                        "checkov on the plan JSON: expected CKV_EKSG_2 to fail on {THIS}: {found:?}"
+                    );
+                    Ok(())
                 })
                 .expect_action(THIS, Action::Update)
                 .attr_eq(THIS, "deletion_protection", false)
@@ -160,7 +246,9 @@ fn policy_gates_conftest_on_plan_json() {
                     let change = plan["resource_changes"]
                         .as_array()
                         .and_then(|rcs| rcs.iter().find(|rc| rc["address"] == THIS))
-                        .ok_or_else(|| Error::Check(format!("{THIS} is not in the destroy plan")))?;
+                        .ok_or_else(|| {
+                            Error::Check(format!("{THIS} is not in the destroy plan"))
+                        })?;
                     ensure!(
                         change["change"]["actions"] == serde_json::json!(["delete"])
                             && change["change"]["before"]["key_type"] == "CUSTOMER_MANAGED",
