@@ -58,6 +58,8 @@ has_inline_key(rc) if {
 	rc.change.after_unknown.encryption_config[i].provider[j].key_arn == true
 }
 
+has_inline_key(rc) if rc.change.after_unknown.encryption_config == true
+
 had_inline_key(rc) if {
 	some ec in rc.change.before.encryption_config
 	some p in ec.provider
@@ -152,9 +154,9 @@ deny contains msg if {
 	)
 }
 
-index_suffix(rc) := sprintf("[%s]", [json.marshal(rc.index)]) if rc.index != null
+index_suffix(rc) := sprintf("[%s]", [json.marshal(rc.index)]) if object.get(rc, "index", null) != null
 
-index_suffix(rc) := "" if not rc.index
+index_suffix(rc) := "" if object.get(rc, "index", null) == null
 
 # --- CKV_EKSG_2: the guard keeps deletion_protection on ----------------------------------------
 deny contains msg if {

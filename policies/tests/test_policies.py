@@ -266,6 +266,13 @@ def guarded_plan():
             after={"name": "inline", "encryption_config": [{"resources": ["secrets"], "provider": [{}]}]},
             after_unknown={"encryption_config": [{"provider": [{"key_arn": True}]}]},
         ),
+        change(
+            "aws_eks_cluster.inline_unknown",
+            "aws_eks_cluster",
+            ["create"],
+            after={"name": "inline-unknown"},
+            after_unknown={"encryption_config": True},
+        ),
         cluster("aws_eks_cluster.old", "old", actions=("delete",), before={"name": "old", "encryption_config": []}),
         change(
             "eks_encryption_config.handed_over",
@@ -307,6 +314,15 @@ def test_conftest_ckv_eksg_1_unguarded_cluster(tmp_path):
     ok, out = conftest(p, tmp_path)
     assert not ok and fails_with(out, "CKV_EKSG_1", "aws_eks_cluster.bare"), out
     assert "cluster_name = aws_eks_cluster.bare.name" in out, out
+
+
+def test_conftest_ckv_eksg_1_count_index_and_null_index(tmp_path):
+    p = plan(cluster("aws_eks_cluster.c[0]", "c0", index=0), cluster("aws_eks_cluster.n", "n"))
+    p["resource_changes"][1]["index"] = None
+    ok, out = conftest(p, tmp_path)
+    assert not ok and fails_with(out, "CKV_EKSG_1", "aws_eks_cluster.c[0]"), out
+    assert "cluster_name = aws_eks_cluster.c.name" in out, out
+    assert fails_with(out, "CKV_EKSG_1", "aws_eks_cluster.n "), out
 
 
 def test_conftest_ckv_eksg_1_fleet_member_without_guard(tmp_path):
