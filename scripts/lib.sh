@@ -29,3 +29,40 @@ target_dir() {
     printf '%s\n' "$REPO_ROOT/target"
   fi
 }
+
+# core_version BINARY: the version a Terraform or OpenTofu binary prints on its first line
+# (`Terraform v1.0.3`, `OpenTofu v1.12.6`), without the v; empty when it prints neither.
+core_version() {
+  local out
+  out="$("$1" version 2>/dev/null)" || true
+  out="${out%%$'\n'*}"
+  case "$out" in
+    "Terraform v"*) printf '%s\n' "${out#Terraform v}" ;;
+    "OpenTofu v"*) printf '%s\n' "${out#OpenTofu v}" ;;
+  esac
+}
+
+# pick_core terraform|tofu|any: the path of the newest core of that kind among those
+# scripts/install-deps put in .cache/cores/<name>-<version>/ and `terraform`/`tofu` on PATH
+# (which may or may not exist). Prints nothing when there is none.
+pick_core() {
+  local kind="$1" cand v best="" best_v="" names=()
+  case "$kind" in
+    terraform) names=(terraform) ;;
+    tofu) names=(tofu) ;;
+    any) names=(terraform tofu) ;;
+    *) die "pick_core: unknown kind '$kind'" ;;
+  esac
+  for name in "${names[@]}"; do
+    for cand in "$REPO_ROOT"/.cache/cores/*/"$name" "$(command -v "$name" 2>/dev/null || true)"; do
+      [ -n "$cand" ] && [ -x "$cand" ] || continue
+      v="$(core_version "$cand")"
+      [ -n "$v" ] || continue
+      if [ -z "$best_v" ] || [ "$(printf '%s\n%s\n' "$best_v" "$v" | sort -V | tail -n1)" = "$v" ] && [ "$v" != "$best_v" ]; then
+        best="$cand" best_v="$v"
+      fi
+    done
+  done
+  [ -n "$best" ] && printf '%s\n' "$best"
+  return 0
+}
