@@ -9,7 +9,8 @@
 //! - A plan that turns `deletion_protection` off fails `CKV_EKSG_2`.
 //! - A `plan -destroy` of the guard once protection is off (the provider
 //!   plans it: the key stays on the cluster, Terraform forgets the resource)
-//!   fails `CKV_EKSG_4`, naming the resource's address.
+//!   fails `CKV_EKSG_4`, naming the resource's address; so does a plan that
+//!   replaces it (another `cluster_name`).
 //!
 //! checkov (the pinned 3.3.30, `--framework terraform_plan`) reads the same
 //! plan JSON with `policies/checkov`: `CKV_EKSG_2` passes on the clean plan
@@ -173,9 +174,11 @@ fn denies(v: &Verdict, id: &str, address: &str) -> Result<()> {
     Ok(())
 }
 
-fn guard(key_arn: &str, extra: &str) -> String {
+const UNPROTECTED: &str = "  deletion_protection = false\n";
+
+fn guard_of(cluster: &str, key_arn: &str, extra: &str) -> String {
     format!(
-        "resource \"eks_encryption_config\" \"this\" {{\n  cluster_name = \"demo\"\n  key_arn      = \"{key_arn}\"\n{extra}}}\n"
+        "resource \"eks_encryption_config\" \"this\" {{\n  cluster_name = \"{cluster}\"\n  key_arn      = \"{key_arn}\"\n{extra}}}\n"
     )
 }
 
@@ -188,8 +191,10 @@ fn policy_gates_conftest_on_plan_json() {
         let key = em.create_key(&KeySpec::symmetric().alias("alias/demo"))?;
         em.create_cluster(&ClusterSpec::new("demo"))?;
 
-        let protected = guard(&key.key_arn, "");
-        let unprotected = guard(&key.key_arn, "  deletion_protection = false\n");
+        em.create_cluster(&ClusterSpec::new("demo-2"))?;
+        let key_arn = key.key_arn.clone();
+        let protected = guard_of("demo", &key.key_arn, "");
+        let unprotected = guard_of("demo", &key.key_arn, UNPROTECTED);
         TestCase::new(vec![
             Step::new(protected)
                 .named("guarded: a clean plan passes the gate")
@@ -234,7 +239,7 @@ fn policy_gates_conftest_on_plan_json() {
                 })
                 .expect_action(THIS, Action::Update)
                 .attr_eq(THIS, "deletion_protection", false)
-                .after(|ctx| {
+                .after(move |ctx| {
                     let v = gate(ctx, "destroy", &["-destroy"])?;
                     denies(&v, "CKV_EKSG_4", THIS)?;
                     let plan: serde_json::Value = serde_json::from_str(
@@ -253,6 +258,17 @@ fn policy_gates_conftest_on_plan_json() {
                         change["change"]["actions"] == serde_json::json!(["delete"])
                             && change["change"]["before"]["key_type"] == "CUSTOMER_MANAGED",
                         "unexpected change in the destroy plan: {change}"
+                    );
+                    // Another cluster_name replaces the guard (protection is off, so the
+                    // provider plans it): the gate fails that plan too.
+                    ctx.write_config(&guard_of("demo-2", &key_arn, UNPROTECTED))?;
+                    let v = gate(ctx, "replace", &[])?;
+                    ctx.write_config(&guard_of("demo", &key_arn, UNPROTECTED))?;
+                    denies(&v, "CKV_EKSG_4", THIS)?;
+                    ensure!(
+                        v.output.contains(&format!("this plan replaces {THIS}")),
+                        "the CKV_EKSG_4 message must say the plan replaces {THIS}:\n{}",
+                        v.output
                     );
                     Ok(())
                 }),
