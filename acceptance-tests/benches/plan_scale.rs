@@ -596,7 +596,12 @@ fn run_eks(opts: &Opts, core: &Core, n: usize, scratch: &Path, kind: &str) -> Re
         &opts.provider,
         &rusage_dir,
     )?;
-    let wd = Workdir::new(&format!("bench-{tag}"), Some(&wrapper)).map_err(err("workdir"))?;
+    let wd = Workdir::new(
+        &format!("bench-{tag}"),
+        &core.provider_source(),
+        Some(&wrapper),
+    )
+    .map_err(err("workdir"))?;
     let tf = Terraform::new(core, &wd);
     let dir = wd.config_dir();
     wd.write_main(&dir, &eks_config(backend.url(), n))
@@ -783,7 +788,7 @@ fn run_peer(
         name.clone()
     };
     let rusage_dir = scratch.join(format!("rusage-{name}-{n}"));
-    let wd = Workdir::new(&format!("bench-{name}-{n}"), None).map_err(err("workdir"))?;
+    let wd = Workdir::new(&format!("bench-{name}-{n}"), source, None).map_err(err("workdir"))?;
     // dev_overrides looks for terraform-provider-<TYPE>, TYPE being the
     // source address's last part.
     let type_name = source.rsplit('/').next().unwrap_or("null");
@@ -923,8 +928,12 @@ fn core(opts: &Opts) -> Res<Core> {
         None => cores::find_on_path("terraform", std::env::var_os("PATH"))
             .ok_or("no terraform on PATH")?,
     };
-    let version = cores::core_version(&path).map_err(err("terraform version"))?;
-    Ok(Core { path, version })
+    let (kind, version) = cores::core_version(&path).map_err(err("terraform version"))?;
+    Ok(Core {
+        path,
+        kind,
+        version,
+    })
 }
 
 fn run(opts: &Opts) -> Res<()> {

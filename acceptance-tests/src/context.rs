@@ -59,7 +59,11 @@ impl TestContext {
         } else {
             None
         };
-        let workdir = Workdir::new(&format!("{test}-{}", core.slug()), provider.as_deref())?;
+        let workdir = Workdir::new(
+            &format!("{test}-{}", core.slug()),
+            &core.provider_source(),
+            provider.as_deref(),
+        )?;
         let emulator = match &opts.emulator {
             Some(o) => Some(Emulator::start_with(o)?),
             None => None,
@@ -263,11 +267,28 @@ pub fn each_core_with(
     let mut failures = Vec::new();
     for core in &cores {
         let started = Instant::now();
+        let mut ran = false;
         let result = match TestContext::with_options(test, core, opts) {
             Err(e) => Err(format!("could not set up: {e}")),
-            Ok(ctx) => scenario(&ctx).map_err(|e| format!("{e}\n{}", ctx.failure_report())),
+            Ok(ctx) => {
+                let r = scenario(&ctx).map_err(|e| format!("{e}\n{}", ctx.failure_report()));
+                ran = ctx.terraform.runs() > 0;
+                r
+            }
         };
+        let outcome = match (&result, ran) {
+            (Err(_), _) => Outcome::Failed,
+            (Ok(()), true) => Outcome::Passed,
+            (Ok(()), false) => Outcome::Skipped,
+        };
+        record(test, core, outcome);
         match result {
+            Ok(()) if outcome == Outcome::Skipped => {
+                println!(
+                    "[{test}] {}: skipped (ran no command on this core)",
+                    core.label()
+                )
+            }
             Ok(()) => println!("[{test}] {}: ok in {:.1?}", core.label(), started.elapsed()),
             Err(e) => {
                 let msg = format!(
@@ -285,6 +306,64 @@ pub fn each_core_with(
             failures.len(),
             cores.len(),
             failures.join("\n\n")
+        );
+    }
+}
+
+/// How a scenario ended on one core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran commands on the core and passed.
+    Passed,
+    /// It failed.
+    Failed,
+    /// It passed without running a single command on the core (the core
+    /// lacks what the scenario needs).
+    Skipped,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// Appends one JSON line `{test, core, kind, version, path, outcome}` to
+/// `$TF_ACC_RESULTS/results.jsonl` when `TF_ACC_RESULTS` names a directory
+/// (`scripts/test` sets it and prints the per-core table from it). A failure
+/// to record is reported on stderr and never fails the test.
+pub fn record(test: &str, core: &Core, outcome: Outcome) {
+    let Some(dir) = std::env::var_os("TF_ACC_RESULTS").filter(|d| !d.is_empty()) else {
+        return;
+    };
+    let line = serde_json::json!({
+        "test": test,
+        "core": core.kind.command(),
+        "kind": core.kind.to_string(),
+        "version": core.version.to_string(),
+        "path": core.path,
+        "outcome": outcome.as_str(),
+    });
+    let path = Path::new(&dir).join("results.jsonl");
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        std::fs::create_dir_all(&dir)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        // One write per line: appends of a short line are atomic on Linux,
+        // so parallel tests do not interleave.
+        f.write_all(format!("{line}\n").as_bytes())
+    };
+    if let Err(e) = write() {
+        eprintln!(
+            "[{test}] could not record the outcome in {}: {e}",
+            path.display()
         );
     }
 }

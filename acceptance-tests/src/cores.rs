@@ -1,10 +1,13 @@
-//! Discovering Terraform cores and the features their versions gate.
+//! Discovering Terraform and OpenTofu cores and the features their versions
+//! gate.
 //!
-//! By default the cores are `terraform` on `PATH` and the Terraform 1.0.3 that
-//! `scripts/install-deps` puts at `<repo>/.cache/terraform/1.0.3/terraform`
-//! (whichever exist, deduplicated). `TF_ACC_CORES` (a comma-separated list of
-//! paths, or of names looked up on `PATH`) replaces that list.
-
+//! By default the cores are every core `scripts/install-deps` put under
+//! `<repo>/.cache/cores/<name>-<version>/` (Terraform 1.0.3 and 1.5.7,
+//! OpenTofu 1.8 and the newest OpenTofu), plus `terraform` and `tofu` on
+//! `PATH` when they exist. `TF_ACC_CORES` (a colon- or comma-separated list of
+//! binaries, or of names looked up on `PATH`) adds cores to that list, for
+//! example a current Terraform built by hand; with `TF_ACC_CORES_ONLY=1` it
+//! replaces the list. Two binaries of the same kind and version count once.
 use std::cmp::Ordering;
 use std::ffi::OsString;
 use std::fmt;
@@ -98,6 +101,45 @@ impl fmt::Display for Version {
     }
 }
 
+/// Which program a core is: they share the plugin protocol but not their
+/// version numbers, registry host or every message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// HashiCorp Terraform (`terraform`).
+    Terraform,
+    /// OpenTofu (`tofu`), forked from Terraform 1.6.
+    OpenTofu,
+}
+
+impl Kind {
+    /// The command's name: `terraform` or `tofu`.
+    pub const fn command(self) -> &'static str {
+        match self {
+            Kind::Terraform => "terraform",
+            Kind::OpenTofu => "tofu",
+        }
+    }
+
+    /// The registry host a bare `cmkguard/eks` source resolves to: OpenTofu
+    /// reads `source = "cmkguard/eks"` as `registry.opentofu.org/cmkguard/eks`,
+    /// so its `dev_overrides` must name that host.
+    pub const fn default_registry(self) -> &'static str {
+        match self {
+            Kind::Terraform => "registry.terraform.io",
+            Kind::OpenTofu => "registry.opentofu.org",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Terraform => "Terraform",
+            Kind::OpenTofu => "OpenTofu",
+        })
+    }
+}
+
 /// A Terraform feature that only some cores have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Feature {
@@ -112,6 +154,8 @@ pub enum Feature {
     RemovedBlocks,
     /// `for_each` in `import` blocks: 1.7.
     ImportForEach,
+    /// `terraform test` with `mock_provider`: Terraform 1.7, OpenTofu 1.8.
+    TestMocks,
 }
 
 impl Feature {
@@ -123,6 +167,25 @@ impl Feature {
             Feature::ImportBlocks => Version::new(1, 5, 0),
             Feature::RemovedBlocks => Version::new(1, 7, 0),
             Feature::ImportForEach => Version::new(1, 7, 0),
+            Feature::TestMocks => Version::new(1, 7, 0),
+        }
+    }
+
+    /// The first version of `kind` with the feature. OpenTofu forked from
+    /// Terraform 1.6, so it has every feature up to 1.6 from its first
+    /// release (1.6.0); `removed` blocks and `for_each` in `import` blocks
+    /// arrived in OpenTofu 1.7 (its 1.7.0 changelog).
+    pub const fn min_version_of(self, kind: Kind) -> Version {
+        match kind {
+            Kind::Terraform => self.min_version(),
+            Kind::OpenTofu => match self {
+                Feature::PlanDestroy | Feature::TerraformData | Feature::ImportBlocks => {
+                    Version::new(1, 6, 0)
+                }
+                Feature::RemovedBlocks | Feature::ImportForEach => Version::new(1, 7, 0),
+                // OpenTofu 1.8.0's changelog: "provider mocking in tofu test".
+                Feature::TestMocks => Version::new(1, 8, 0),
+            },
         }
     }
 }
@@ -135,16 +198,24 @@ impl fmt::Display for Feature {
             Feature::ImportBlocks => "import blocks",
             Feature::RemovedBlocks => "removed blocks",
             Feature::ImportForEach => "import blocks with for_each",
+            Feature::TestMocks => "test with mock_provider",
         };
-        write!(f, "{name} (Terraform >= {})", self.min_version())
+        write!(
+            f,
+            "{name} (Terraform >= {}, OpenTofu >= {})",
+            self.min_version(),
+            self.min_version_of(Kind::OpenTofu)
+        )
     }
 }
 
-/// One Terraform binary and its version.
+/// One Terraform or OpenTofu binary, its kind and its version.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Core {
     /// Absolute path of the binary.
     pub path: PathBuf,
+    /// Terraform or OpenTofu.
+    pub kind: Kind,
     /// Its version.
     pub version: Version,
 }
@@ -152,18 +223,39 @@ pub struct Core {
 impl Core {
     /// Whether this core has `feature`.
     pub fn supports(&self, feature: Feature) -> bool {
-        let min = feature.min_version();
+        let min = feature.min_version_of(self.kind);
         self.version.at_least(min.major, min.minor)
     }
 
-    /// `terraform 1.0.3 (/path/to/terraform)`, for test output.
-    pub fn label(&self) -> String {
-        format!("terraform {} ({})", self.version, self.path.display())
+    /// Whether this is OpenTofu.
+    pub fn is_opentofu(&self) -> bool {
+        self.kind == Kind::OpenTofu
     }
 
-    /// A short name usable in a directory name: `tf1.0.3`.
+    /// `terraform 1.0.3 (/path/to/terraform)` or `tofu 1.12.6 (...)`, for
+    /// test output.
+    pub fn label(&self) -> String {
+        format!(
+            "{} {} ({})",
+            self.kind.command(),
+            self.version,
+            self.path.display()
+        )
+    }
+
+    /// A short name usable in a test or directory name: `tf1.0.3`,
+    /// `tofu1.12.6`.
     pub fn slug(&self) -> String {
-        format!("tf{}", self.version)
+        match self.kind {
+            Kind::Terraform => format!("tf{}", self.version),
+            Kind::OpenTofu => format!("tofu{}", self.version),
+        }
+    }
+
+    /// The provider's full source address for this core's default registry
+    /// (what `dev_overrides` and `terraform providers schema -json` use).
+    pub fn provider_source(&self) -> String {
+        format!("{}/cmkguard/eks", self.kind.default_registry())
     }
 }
 
@@ -172,15 +264,15 @@ impl Core {
 pub enum CoreError {
     /// Nothing to run on.
     #[error(
-        "no Terraform core found (looked for {searched}). Install the pinned \
-         Terraform 1.0.3 with `scripts/install-deps` (it goes to {bundled}), put a \
-         `terraform` binary on PATH, or set TF_ACC_CORES=/path/to/terraform[,...]"
+        "no Terraform or OpenTofu core found (looked for {searched}). Install the pinned \
+         cores with `scripts/install-deps` (they go to {cache}/<name>-<version>/), put a \
+         `terraform` or `tofu` binary on PATH, or set TF_ACC_CORES=/path/to/terraform[:...]"
     )]
     NoneFound {
         /// What was looked for.
         searched: String,
-        /// Where `scripts/install-deps` installs Terraform 1.0.3.
-        bundled: PathBuf,
+        /// Where `scripts/install-deps` installs the cores.
+        cache: PathBuf,
     },
     /// A `TF_ACC_CORES` entry is not an executable.
     #[error("TF_ACC_CORES names `{entry}`, which is not an executable file (resolved to {path})")]
@@ -200,57 +292,70 @@ pub enum CoreError {
     },
 }
 
-/// Finds the cores to test on, sorted oldest first, each with its version.
-///
-/// Reads `TF_ACC_CORES` and `PATH` from the environment; see
-/// [`discover_from`].
-pub fn discover() -> Result<Vec<Core>, CoreError> {
-    let cores_var = std::env::var("TF_ACC_CORES").ok();
-    discover_from(
-        cores_var.as_deref(),
-        std::env::var_os("PATH"),
-        &paths::bundled_core(),
-    )
+/// Where to look for cores: [`discover_from`]'s inputs.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// The value of `TF_ACC_CORES` (unset or blank: no extra cores).
+    pub extra: Option<String>,
+    /// `TF_ACC_CORES_ONLY=1`: the extra cores replace the default list.
+    pub only_extra: bool,
+    /// The `PATH` to search for `terraform` and `tofu`.
+    pub path_var: Option<OsString>,
+    /// The directory `scripts/install-deps` installs cores into.
+    pub cache: PathBuf,
 }
 
-/// [`discover`] with its inputs explicit: the value of `TF_ACC_CORES` (unset or
-/// blank means the default list), the `PATH` to search and the bundled core's
-/// path.
-pub fn discover_from(
-    cores_var: Option<&str>,
-    path_var: Option<OsString>,
-    bundled: &Path,
-) -> Result<Vec<Core>, CoreError> {
+/// Finds the cores to test on, sorted by kind then oldest first, each with
+/// its kind and version.
+///
+/// Reads `TF_ACC_CORES`, `TF_ACC_CORES_ONLY` and `PATH` from the environment;
+/// see [`discover_from`].
+pub fn discover() -> Result<Vec<Core>, CoreError> {
+    discover_from(&Sources {
+        extra: std::env::var("TF_ACC_CORES").ok(),
+        only_extra: std::env::var("TF_ACC_CORES_ONLY").is_ok_and(|v| v == "1"),
+        path_var: std::env::var_os("PATH"),
+        cache: paths::cores_dir(),
+    })
+}
+
+/// [`discover`] with its inputs explicit.
+pub fn discover_from(src: &Sources) -> Result<Vec<Core>, CoreError> {
     let mut candidates = Vec::new();
     let mut searched = Vec::new();
-    match cores_var.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(list) => {
-            for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-                let path = if entry.contains('/') {
-                    PathBuf::from(entry)
-                } else {
-                    find_on_path(entry, path_var.clone()).unwrap_or_else(|| PathBuf::from(entry))
-                };
-                if !paths::is_executable(&path) {
-                    return Err(CoreError::NotExecutable {
-                        entry: entry.to_string(),
-                        path,
-                    });
-                }
-                candidates.push(path);
-            }
-            searched.push(format!("TF_ACC_CORES={list}"));
+    let extra = src
+        .extra
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if !(src.only_extra && extra.is_some()) {
+        searched.push(format!("{}/*/{{terraform,tofu}}", src.cache.display()));
+        candidates.extend(cached_cores(&src.cache));
+        for name in ["terraform", "tofu"] {
+            searched.push(format!("`{name}` on PATH"));
+            candidates.extend(find_on_path(name, src.path_var.clone()));
         }
-        None => {
-            searched.push("`terraform` on PATH".to_string());
-            if let Some(p) = find_on_path("terraform", path_var) {
-                candidates.push(p);
+    }
+    if let Some(list) = extra {
+        for entry in list
+            .split([':', ','])
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let path = if entry.contains('/') {
+                PathBuf::from(entry)
+            } else {
+                find_on_path(entry, src.path_var.clone()).unwrap_or_else(|| PathBuf::from(entry))
+            };
+            if !paths::is_executable(&path) {
+                return Err(CoreError::NotExecutable {
+                    entry: entry.to_string(),
+                    path,
+                });
             }
-            searched.push(bundled.display().to_string());
-            if paths::is_executable(bundled) {
-                candidates.push(bundled.to_path_buf());
-            }
+            candidates.push(path);
         }
+        searched.push(format!("TF_ACC_CORES={list}"));
     }
 
     let mut seen = Vec::new();
@@ -262,19 +367,39 @@ pub fn discover_from(
         }
         seen.push(canonical);
         let path = std::path::absolute(&path).unwrap_or(path);
-        let version = core_version(&path)?;
-        cores.push(Core { path, version });
+        let (kind, version) = core_version(&path)?;
+        cores.push(Core {
+            path,
+            kind,
+            version,
+        });
     }
     if cores.is_empty() {
         return Err(CoreError::NoneFound {
-            searched: searched.join(" and "),
-            bundled: bundled.to_path_buf(),
+            searched: searched.join(", "),
+            cache: src.cache.clone(),
         });
     }
-    cores.sort_by(|a, b| a.version.cmp(&b.version));
-    // Two different binaries of the same version add nothing.
-    cores.dedup_by(|a, b| a.version == b.version);
+    cores.sort_by(|a, b| (a.kind, &a.version).cmp(&(b.kind, &b.version)));
+    // Two different binaries of the same kind and version add nothing.
+    cores.dedup_by(|a, b| a.kind == b.kind && a.version == b.version);
     Ok(cores)
+}
+
+/// The executables `<cache>/<name>-<version>/{terraform,tofu}`, in name order
+/// (directories still being built start with a dot and are skipped).
+fn cached_cores(cache: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .flat_map(|e| [e.path().join("terraform"), e.path().join("tofu")])
+        .filter(|p| paths::is_executable(p))
+        .collect();
+    found.sort();
+    found
 }
 
 /// Looks `name` up on a `PATH` value.
@@ -285,54 +410,45 @@ pub fn find_on_path(name: &str, path_var: Option<OsString>) -> Option<PathBuf> {
         .find(|p| paths::is_executable(p))
 }
 
-/// Reads a core's version: `terraform version -json`, falling back to parsing
-/// the first line of `terraform version` (`Terraform v1.0.3`).
-pub fn core_version(path: &Path) -> Result<Version, CoreError> {
+/// Reads a core's kind and version from the first line of `<core> version`
+/// (`Terraform v1.0.3`, `OpenTofu v1.12.6`), which every release prints.
+pub fn core_version(path: &Path) -> Result<(Kind, Version), CoreError> {
     let err = |reason: String| CoreError::Version {
         path: path.to_path_buf(),
         reason,
     };
-    let run = |args: &[&str]| {
-        let mut cmd = Command::new(path);
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .env("CHECKPOINT_DISABLE", "1");
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("TF_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.output()
-    };
-    let out = run(&["version", "-json"]).map_err(|e| err(e.to_string()))?;
-    if out.status.success() {
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) {
-            if let Some(version) = v
-                .get("terraform_version")
-                .and_then(|v| v.as_str())
-                .and_then(Version::parse)
-            {
-                return Ok(version);
-            }
+    let mut cmd = Command::new(path);
+    cmd.arg("version")
+        .stdin(Stdio::null())
+        .env("CHECKPOINT_DISABLE", "1");
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("TF_") {
+            cmd.env_remove(k);
         }
     }
-    let out = run(&["version"]).map_err(|e| err(e.to_string()))?;
+    let out = cmd.output().map_err(|e| err(e.to_string()))?;
     let text = String::from_utf8_lossy(&out.stdout);
     parse_version_text(&text).ok_or_else(|| {
         err(format!(
-            "unrecognised `terraform version` output: {:?}",
+            "unrecognised `version` output: {:?}",
             text.lines().next().unwrap_or("")
         ))
     })
 }
 
-/// Parses the version out of plain `terraform version` output
-/// (`Terraform v1.0.3\non linux_amd64\n...`).
-pub fn parse_version_text(text: &str) -> Option<Version> {
-    text.lines()
-        .find_map(|l| l.trim().strip_prefix("Terraform "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(Version::parse)
+/// Parses the kind and version out of plain `version` output
+/// (`Terraform v1.0.3\non linux_amd64\n...` or `OpenTofu v1.12.6\n...`).
+pub fn parse_version_text(text: &str) -> Option<(Kind, Version)> {
+    text.lines().find_map(|l| {
+        let l = l.trim();
+        let (kind, rest) = if let Some(rest) = l.strip_prefix("Terraform ") {
+            (Kind::Terraform, rest)
+        } else {
+            (Kind::OpenTofu, l.strip_prefix("OpenTofu ")?)
+        };
+        let version = Version::parse(rest.split_whitespace().next()?)?;
+        Some((kind, version))
+    })
 }
 
 #[cfg(test)]
@@ -350,20 +466,39 @@ mod tests {
         assert!(Version::parse("x.y.z").is_none());
         assert_eq!(
             parse_version_text("Terraform v1.0.3\non linux_amd64\n"),
-            Some(Version::new(1, 0, 3))
+            Some((Kind::Terraform, Version::new(1, 0, 3)))
         );
         assert_eq!(
             parse_version_text("Terraform v1.5.0-dev\n"),
-            Version::parse("1.5.0-dev")
+            Version::parse("1.5.0-dev").map(|v| (Kind::Terraform, v))
         );
+        assert_eq!(
+            parse_version_text("OpenTofu v1.12.6\non linux_amd64\n"),
+            Some((Kind::OpenTofu, Version::new(1, 12, 6)))
+        );
+        assert_eq!(parse_version_text("Something v1.2.3\n"), None);
     }
 
     #[test]
     fn feature_gates() {
         let core = |v: &str| Core {
             path: PathBuf::from("/x"),
+            kind: Kind::Terraform,
             version: Version::parse(v).unwrap(),
         };
+        let tofu = |v: &str| Core {
+            kind: Kind::OpenTofu,
+            ..core(v)
+        };
+        assert!(tofu("1.6.0").supports(Feature::ImportBlocks));
+        assert!(tofu("1.6.2").supports(Feature::PlanDestroy));
+        assert!(!tofu("1.6.2").supports(Feature::RemovedBlocks));
+        assert!(tofu("1.8.11").supports(Feature::ImportForEach));
+        assert_eq!(tofu("1.8.11").slug(), "tofu1.8.11");
+        assert_eq!(
+            tofu("1.8.11").provider_source(),
+            "registry.opentofu.org/cmkguard/eks"
+        );
         let old = core("1.0.3");
         assert!(!old.supports(Feature::PlanDestroy));
         assert!(!old.supports(Feature::TerraformData));

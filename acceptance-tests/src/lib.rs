@@ -4,8 +4,8 @@
 //! KMS emulator (`acceptance-tests/emulator`, a moto extension). The pieces,
 //! one module per concern:
 //!
-//! - [`cores`]: which Terraform binaries to run on, their versions and the
-//!   features each version gates.
+//! - [`cores`]: which Terraform and OpenTofu binaries to run on, their kinds
+//!   and versions, and the features each version gates.
 //! - [`emulator`]: one emulator process per test and a blocking client for its
 //!   control API (seed keys and clusters, faults, the request log).
 //! - [`workdir`]: a temporary directory per test and core, with the CLI config
@@ -20,12 +20,16 @@
 //! - [`interrupt`]: interrupting a running `terraform apply` with SIGINT.
 //! - [`proxy`]: a loopback HTTP `CONNECT` proxy that records its tunnels.
 //!
-//! Running: `cargo build` (the provider), `scripts/install-deps` (Terraform
-//! 1.0.3 and the emulator's venv), then `cargo test -p acceptance-tests`.
+//! Running: `cargo build` (the provider), `scripts/install-deps` (the cores
+//! under `.cache/cores/` and the emulator's venv), then
+//! `cargo test -p acceptance-tests`. Every scenario runs on every core; with
+//! `TF_ACC_RESULTS=DIR` each outcome per core is appended to
+//! `DIR/results.jsonl` (`scripts/test` prints them as a table).
 //! Scenarios are `tests/encryption_config.rs`; harness self-tests (no
 //! provider needed) are `tests/harness.rs`.
 //!
-//! Environment knobs: `TF_ACC_CORES` (comma-separated Terraform binaries),
+//! Environment knobs: `TF_ACC_CORES` (extra Terraform or OpenTofu binaries,
+//! colon-separated), `TF_ACC_CORES_ONLY=1` (only those),
 //! `TF_ACC_PROVIDER_BIN` (provider binary), `TF_ACC_LOG` (write and report
 //! `TF_LOG=debug` logs), `TF_ACC_KEEP_WORKDIR` (keep temporary directories),
 //! `TF_ACC_EMULATOR_PYTHON` (the Python that runs the emulator),

@@ -11,9 +11,15 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
+/// Where `scripts/install-deps` puts the cores it provides, one directory
+/// `<name>-<version>` each.
+pub fn cores_dir() -> PathBuf {
+    repo_root().join(".cache/cores")
+}
+
 /// Where `scripts/install-deps` puts Terraform 1.0.3.
 pub fn bundled_core() -> PathBuf {
-    repo_root().join(".cache/terraform/1.0.3/terraform")
+    cores_dir().join("terraform-1.0.3/terraform")
 }
 
 /// The emulator's Python package directory (`acceptance-tests/emulator`).

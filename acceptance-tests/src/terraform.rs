@@ -288,6 +288,7 @@ pub struct Terraform {
     out_dir: PathBuf,
     aws_config_stub: PathBuf,
     seq: AtomicUsize,
+    runs: AtomicUsize,
     timeout: Duration,
 }
 
@@ -308,8 +309,15 @@ impl Terraform {
             out_dir: workdir.out_dir(),
             aws_config_stub: workdir.root().join("no-aws-config"),
             seq: AtomicUsize::new(0),
+            runs: AtomicUsize::new(0),
             timeout,
         }
+    }
+
+    /// How many commands this runner has built so far (a scenario that ran
+    /// none on a core was skipped there).
+    pub fn runs(&self) -> usize {
+        self.runs.load(Ordering::Relaxed)
     }
 
     /// The core this runs.
@@ -325,6 +333,7 @@ impl Terraform {
     /// A [`Command`] for `terraform <args>` (standard flags added) in `dir`
     /// with the harness environment; stdin is null.
     pub fn command(&self, dir: &Path, args: &[&str]) -> Command {
+        self.runs.fetch_add(1, Ordering::Relaxed);
         let mut cmd = Command::new(&self.core.path);
         cmd.args(with_standard_flags(args))
             .current_dir(dir)

@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::error::{Error, Result};
 use crate::terraform::TerraformError;
 
-/// The provider's source address, as `dev_overrides` needs it.
+/// The provider's source address on Terraform's registry, as `dev_overrides`
+/// needs it (see [`crate::Core::provider_source`] for OpenTofu's).
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/cmkguard/eks";
 /// The executable name Terraform looks for in the override directory.
 pub const PROVIDER_EXECUTABLE: &str = "terraform-provider-eks";
@@ -31,10 +32,12 @@ pub struct Workdir {
 }
 
 impl Workdir {
-    /// Creates the tree and the CLI config. With `provider_bin`, the override
+    /// Creates the tree and the CLI config, whose `dev_overrides` name
+    /// `provider_source` (the core's registry host matters: see
+    /// [`crate::Core::provider_source`]). With `provider_bin`, the override
     /// directory gets a `terraform-provider-eks` symlink to it (so the binary's
     /// own name and neighbours do not matter).
-    pub fn new(label: &str, provider_bin: Option<&Path>) -> Result<Self> {
+    pub fn new(label: &str, provider_source: &str, provider_bin: Option<&Path>) -> Result<Self> {
         let prefix: String = label
             .chars()
             .map(|c| {
@@ -70,7 +73,7 @@ impl Workdir {
                 )
             })?;
         }
-        let cli = cli_config(&wd.plugin_dir());
+        let cli = cli_config(provider_source, &wd.plugin_dir());
         std::fs::write(wd.cli_config(), cli)
             .map_err(|e| Error::io(format!("writing {}", wd.cli_config().display()), e))?;
         Ok(wd)
@@ -123,10 +126,11 @@ impl Workdir {
     }
 }
 
-/// The CLI config text: `dev_overrides` for the provider, `direct {}` for the rest.
-pub fn cli_config(plugin_dir: &Path) -> String {
+/// The CLI config text: `dev_overrides` for the provider (`source`, a full
+/// address such as [`PROVIDER_SOURCE`]), `direct {}` for the rest.
+pub fn cli_config(source: &str, plugin_dir: &Path) -> String {
     format!(
-        "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+        "provider_installation {{\n  dev_overrides {{\n    \"{source}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
         plugin_dir.display()
     )
 }

@@ -35,31 +35,47 @@ fn harness_cores_discovery() {
     );
     assert!(!found.is_empty());
     assert!(
-        found.windows(2).all(|w| w[0].version < w[1].version),
-        "sorted, deduplicated"
+        found
+            .windows(2)
+            .all(|w| (w[0].kind, &w[0].version) < (w[1].kind, &w[1].version)),
+        "sorted by kind and version, deduplicated"
     );
     for core in &found {
         assert!(core.path.is_absolute(), "{}", core.label());
         assert!(core.version.major >= 1, "{}", core.label());
     }
 
-    // TF_ACC_CORES replaces the default list (here: only the newest core).
+    // TF_ACC_CORES adds to the default list; a colon separates entries.
     let newest = found.last().unwrap();
-    let only = cores::discover_from(
-        Some(&newest.path.display().to_string()),
-        None,
-        Path::new("/nonexistent/terraform"),
-    )
+    let sources = |extra: Option<String>, only_extra: bool, cache: &str| cores::Sources {
+        extra,
+        only_extra,
+        path_var: Some("/nonexistent".into()),
+        cache: Path::new(cache).to_path_buf(),
+    };
+    let with_extra = cores::discover_from(&sources(
+        Some(format!(
+            "{}:{}",
+            newest.path.display(),
+            newest.path.display()
+        )),
+        false,
+        "/nonexistent/cores",
+    ))
+    .unwrap();
+    assert_eq!(with_extra, vec![newest.clone()]);
+
+    // TF_ACC_CORES_ONLY=1: the extra cores replace the default list.
+    let only = cores::discover_from(&sources(
+        Some(newest.path.display().to_string()),
+        true,
+        "/nonexistent/cores",
+    ))
     .unwrap();
     assert_eq!(only, vec![newest.clone()]);
 
     // Nothing found: the message says what is missing and how to install it.
-    let err = cores::discover_from(
-        None,
-        Some("/nonexistent".into()),
-        Path::new("/nonexistent/tf"),
-    )
-    .unwrap_err();
+    let err = cores::discover_from(&sources(None, false, "/nonexistent/tf")).unwrap_err();
     assert!(matches!(err, CoreError::NoneFound { .. }));
     let msg = err.to_string();
     assert!(
@@ -68,8 +84,8 @@ fn harness_cores_discovery() {
     );
 
     // A bad TF_ACC_CORES entry is reported, not skipped.
-    let err =
-        cores::discover_from(Some("/nonexistent/terraform"), None, Path::new("/x")).unwrap_err();
+    let err = cores::discover_from(&sources(Some("/nonexistent/terraform".into()), false, "/x"))
+        .unwrap_err();
     assert!(matches!(err, CoreError::NotExecutable { .. }), "{err}");
 }
 

@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use acceptance_tests::{bail, each_core, ensure, ClusterSpec, Error, KeySpec, Result};
+use acceptance_tests::{bail, each_core, ensure, ClusterSpec, Error, Feature, KeySpec, Result};
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(|e| Error::io(format!("creating {}", to.display()), e))?;
@@ -42,10 +42,10 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 #[test]
 fn issue12_module_cmk_guard_terraform_test() {
     each_core("issue12_module_cmk_guard_terraform_test", |ctx| {
-        if !ctx.core.version.at_least(1, 7) {
-            ctx.note(
-                "skipping terraform test: the module's .tftest.hcl files need `terraform test` \
-                 (Terraform >= 1.6) and mock_provider (>= 1.7)",
+        if !ctx.supports(Feature::TestMocks) {
+            ctx.skip(
+                "`test` of the module's .tftest.hcl files",
+                Feature::TestMocks,
             );
             return Ok(());
         }

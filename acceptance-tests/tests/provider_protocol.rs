@@ -15,9 +15,14 @@ fn provider_schema_and_validate_on_every_core() {
         ctx.tf_ok(&["validate"])?;
         let out = ctx.tf_ok(&["providers", "schema", "-json"])?;
         let json = out.json()?;
+        // Each core names the provider by its own default registry host:
+        // registry.terraform.io or registry.opentofu.org.
+        let source = ctx.core.provider_source();
         let p = json
-            .pointer("/provider_schemas/registry.terraform.io~1cmkguard~1eks")
-            .ok_or_else(|| acceptance_tests::Error::Check(format!("no eks schema in {json}")))?;
+            .pointer(&format!("/provider_schemas/{}", source.replace('/', "~1")))
+            .ok_or_else(|| {
+                acceptance_tests::Error::Check(format!("no schema for {source} in {json}"))
+            })?;
         for (kind, name) in [
             ("resource_schemas", "eks_encryption_config"),
             ("data_source_schemas", "eks_encryption_config"),

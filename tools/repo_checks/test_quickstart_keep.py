@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "scripts" / "quickstart"
-TF_103 = ROOT / ".cache" / "terraform" / "1.0.3"
+TF_103 = ROOT / ".cache" / "cores" / "terraform-1.0.3"
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
