@@ -156,6 +156,11 @@ pub enum Feature {
     ImportForEach,
     /// `terraform test` with `mock_provider`: Terraform 1.7, OpenTofu 1.8.
     TestMocks,
+    /// `lifecycle { destroy = false }` inside a `removed` block: Terraform 1.7
+    /// (which requires it), OpenTofu 1.10. OpenTofu 1.7 to 1.9 have `removed`
+    /// blocks without a `lifecycle` block (they always forget) and reject one
+    /// with "Blocks of type \"lifecycle\" are not expected here".
+    RemovedBlockLifecycle,
 }
 
 impl Feature {
@@ -168,6 +173,7 @@ impl Feature {
             Feature::RemovedBlocks => Version::new(1, 7, 0),
             Feature::ImportForEach => Version::new(1, 7, 0),
             Feature::TestMocks => Version::new(1, 7, 0),
+            Feature::RemovedBlockLifecycle => Version::new(1, 7, 0),
         }
     }
 
@@ -185,6 +191,9 @@ impl Feature {
                 Feature::RemovedBlocks | Feature::ImportForEach => Version::new(1, 7, 0),
                 // OpenTofu 1.8.0's changelog: "provider mocking in tofu test".
                 Feature::TestMocks => Version::new(1, 8, 0),
+                // internal/configs/removed.go reads `lifecycle` from v1.10.0 on
+                // (absent in v1.9.4's source).
+                Feature::RemovedBlockLifecycle => Version::new(1, 10, 0),
             },
         }
     }
@@ -199,6 +208,7 @@ impl fmt::Display for Feature {
             Feature::RemovedBlocks => "removed blocks",
             Feature::ImportForEach => "import blocks with for_each",
             Feature::TestMocks => "test with mock_provider",
+            Feature::RemovedBlockLifecycle => "lifecycle in removed blocks",
         };
         write!(
             f,
@@ -494,6 +504,9 @@ mod tests {
         assert!(tofu("1.6.2").supports(Feature::PlanDestroy));
         assert!(!tofu("1.6.2").supports(Feature::RemovedBlocks));
         assert!(tofu("1.8.11").supports(Feature::ImportForEach));
+        assert!(!tofu("1.9.4").supports(Feature::RemovedBlockLifecycle));
+        assert!(tofu("1.10.0").supports(Feature::RemovedBlockLifecycle));
+        assert!(core("1.7.0").supports(Feature::RemovedBlockLifecycle));
         assert_eq!(tofu("1.8.11").slug(), "tofu1.8.11");
         assert_eq!(
             tofu("1.8.11").provider_source(),

@@ -81,12 +81,21 @@ fn encryption_config_removed_block_forgets() {
         ctx.tf_ok(&["apply", "-auto-approve"])?;
         ctx.emulator().clear_requests()?;
 
-        if ctx.supports(Feature::RemovedBlocks) {
+        if ctx.supports(Feature::RemovedBlockLifecycle) {
             // deletion_protection stays true: a removed block with
             // destroy = false never destroys, so the guard does not object.
             ctx.write_config(&format!(
                 "removed {{\n  from = {THIS}\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"
             ))?;
+            ctx.tf_ok(&["apply", "-auto-approve"])?;
+        } else if ctx.supports(Feature::RemovedBlocks) {
+            // OpenTofu 1.7 to 1.9: a removed block has no lifecycle block and
+            // always forgets.
+            ctx.skip(
+                "`lifecycle { destroy = false }` (a plain removed block forgets)",
+                Feature::RemovedBlockLifecycle,
+            );
+            ctx.write_config(&format!("removed {{\n  from = {THIS}\n}}\n"))?;
             ctx.tf_ok(&["apply", "-auto-approve"])?;
         } else {
             ctx.skip(

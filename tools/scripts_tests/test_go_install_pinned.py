@@ -15,10 +15,13 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 PKG = "github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs"
 
 
-def run_pinned(module, dest, want):
+def run_pinned(module, dest, want, version=None):
+    # The link flag scripts/install-deps passes; by default it stamps the wanted version.
+    version = version or want.rsplit(" ", 1)[-1]
+    ldflags = f"-X {PKG}/build.version={version}"
     script = (
         f'source "{REPO}/scripts/lib.sh"; '
-        f'go_install_pinned "tfplugindocs (test)" "{module}" "{dest}" tfplugindocs {PKG} "" "{want}" --version'
+        f'go_install_pinned "tfplugindocs (test)" "{module}" "{dest}" tfplugindocs {PKG} "{ldflags}" "{want}" --version'
     )
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=900)
 
@@ -62,7 +65,7 @@ def test_tampered_go_sum_stops_with_the_command_and_installs_nothing(module, tmp
 
 def test_a_build_that_prints_another_version_is_not_installed(module, tmp_path):
     dest = tmp_path / "cache" / "tfplugindocs-test"
-    r = run_pinned(module, dest, "tfplugindocs Version 9.9.9")
+    r = run_pinned(module, dest, "tfplugindocs Version 9.9.9", version="0.25.0")
     assert r.returncode != 0, r.stdout + r.stderr
     assert "expected 'tfplugindocs Version 9.9.9'; nothing was installed" in r.stderr, r.stderr
     assert_nothing_installed(dest)
@@ -70,12 +73,13 @@ def test_a_build_that_prints_another_version_is_not_installed(module, tmp_path):
 
 def test_a_good_build_is_installed_then_reused(module, tmp_path):
     dest = tmp_path / "cache" / "tfplugindocs-test"
-    # tfplugindocs prints its version on stderr.
+    # What scripts/install-deps built (tfplugindocs prints its version on stderr).
     got = subprocess.run(
         [str(next((REPO / ".cache/tools").glob("tfplugindocs-*/tfplugindocs"))), "--version"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     want = got.stdout.splitlines()[0]
+    assert want.startswith("tfplugindocs Version ") and not want.endswith("dev"), want
     r = run_pinned(module, dest, want)
     assert r.returncode == 0, r.stderr
     assert "built and checked" in r.stdout

@@ -94,7 +94,8 @@ run "rejects_a_cluster_name_over_100_characters" {
   command = plan
 
   variables {
-    cluster_name = "c${join("", [for i in range(100) : "x"])}"
+    # 101 characters, written out: OpenTofu 1.8 allows no function calls here.
+    cluster_name = "cxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
   }
 
   expect_failures = [var.cluster_name]
