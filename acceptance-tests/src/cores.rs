@@ -5,7 +5,8 @@
 //! `<repo>/.cache/cores/<name>-<version>/` (Terraform 1.0.3 and 1.5.7,
 //! OpenTofu 1.8 and the newest OpenTofu), plus `terraform` and `tofu` on
 //! `PATH` when they exist. `TF_ACC_CORES` (a colon- or comma-separated list of
-//! binaries, or of names looked up on `PATH`) adds cores to that list, for
+//! binaries, relative to the repository root, or of names looked up on `PATH`)
+//! adds cores to that list, for
 //! example a current Terraform built by hand; with `TF_ACC_CORES_ONLY=1` it
 //! replaces the list. Two binaries of the same kind and version count once.
 use std::cmp::Ordering;
@@ -353,7 +354,14 @@ pub fn discover_from(src: &Sources) -> Result<Vec<Core>, CoreError> {
             .filter(|e| !e.is_empty())
         {
             let path = if entry.contains('/') {
-                PathBuf::from(entry)
+                // Relative paths are taken from the repository root (cargo
+                // runs the tests in acceptance-tests/).
+                let p = PathBuf::from(entry);
+                if p.is_relative() {
+                    paths::repo_root().join(p)
+                } else {
+                    p
+                }
             } else {
                 find_on_path(entry, src.path_var.clone()).unwrap_or_else(|| PathBuf::from(entry))
             };
