@@ -95,8 +95,12 @@ fn encryption_config_alias_moved_during_wait() {
         ctx.emulator().clear_requests()?;
         let apply = apply_while(ctx, |ctx| {
             // The apply is waiting once it has described the other update.
+            // The re-plan at apply describes it first (#0, before it resolves
+            // the alias: DescribeCluster, ListUpdates, DescribeUpdate,
+            // DescribeKey, ...), so the apply's wait is #1; moving the alias
+            // at #0 raced the re-plan's DescribeKey on a loaded machine.
             ctx.emulator()
-                .wait_for_operation("DescribeUpdate", 0, Duration::from_secs(60))?;
+                .wait_for_operation("DescribeUpdate", 1, Duration::from_secs(60))?;
             ctx.emulator().retarget_alias("alias/eks", &b.key_arn)?;
             Ok(())
         })?;
