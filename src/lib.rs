@@ -8,8 +8,22 @@
 //!
 //! # Layout
 //!
-//! The crate follows terraform-plugin-go's layering, top to bottom; each
-//! layer only calls the one below it.
+//! The crate follows terraform-plugin-go's split into a server, protocol
+//! types and the provider. The layers form a diamond, not a chain (each
+//! line joins a layer to one below it that it uses):
+//!
+//! ```text
+//!               main.rs
+//!              /       \
+//!         server       provider
+//!              \       /      \
+//!             tfprotov6        aws
+//! ```
+//!
+//! `server` serves any [`ProviderServer`](tfprotov6::ProviderServer) and
+//! knows no provider; `provider` implements that trait with `tfprotov6`'s
+//! types and calls EKS and KMS through `aws`; `aws` knows nothing of the
+//! protocol; the binary joins `server` and `provider`.
 //!
 //! - [`server`]: the process edge. go-plugin's handshake (magic cookie,
 //!   protocol negotiation, the stdout line), mutual TLS with a pinned client
@@ -23,20 +37,27 @@
 //! - [`tfprotov6`]: provider-facing protocol types: values and their msgpack
 //!   and JSON codecs, schemas, diagnostics, and the
 //!   [`ProviderServer`](tfprotov6::ProviderServer) trait, whose default
-//!   methods answer the RPCs a provider does not implement.
-//! - [`provider`]: the `eks` provider block (read by one
-//!   [`provider::reader::Reader`] over [`tfprotov6::value::convert`], as the
-//!   resource's model is), the `eks_encryption_config`
-//!   resource and data source, and the check every resource and data
-//!   source call runs first (known type, configured provider). The plan
-//!   decisions are pure functions in `provider::encryption_config::plan`,
-//!   tested as a decision table.
-//! - [`aws`]: the EKS and KMS clients (aws-sdk-rust), returning plain data
-//!   and typed errors that keep AWS's error code and request id (every
+//!   methods answer the RPCs a provider does not implement. Uses no other
+//!   layer.
+//! - [`provider`]: the `eks` provider block, one module per concern
+//!   (`auth`, `endpoints`, `network`, `timeouts`, assembled by
+//!   `provider::settings` and read by one [`provider::reader::Reader`] over
+//!   [`tfprotov6::value::convert`]; `provider`'s module doc maps a setting's
+//!   path), the `eks_encryption_config` resource and data source, and the
+//!   check every resource and data source call runs first (known type,
+//!   configured provider). In `provider::encryption_config`: `plan.rs`
+//!   holds the guard as pure decisions, tested as a decision table;
+//!   `ops.rs` gathers the facts and runs the association and its waits,
+//!   calling `aws`; `preflight.rs` makes the CreateGrant dry run (it calls
+//!   `aws` too) and decides the preflight's and the "not there yet"
+//!   diagnostics; `resource.rs` runs the lifecycle methods over them.
+//! - [`aws`]: the EKS, KMS and STS clients (aws-sdk-rust), returning plain
+//!   data and typed errors that keep AWS's error code and request id (every
 //!   call goes through one template in `aws::call`: time, send, error,
-//!   trace); the
-//!   provider block's credential sources, account guards and HTTPS client
-//!   (CA bundle, proxies), with the AWS provider's precedence.
+//!   trace); the provider block's settings as plain data, credential
+//!   sources, account guards and HTTPS client (CA bundle, proxies), with the
+//!   AWS provider's precedence. Knows nothing of the protocol; its module
+//!   doc lists its modules in dependency order.
 //! - [`logging`]: go-hclog-shaped JSON logs on stderr, which Terraform
 //!   shows under `TF_LOG`.
 //!

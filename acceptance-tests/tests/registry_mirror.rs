@@ -28,7 +28,6 @@
 //! tests an existing release directory instead (e.g. CI's `dist/`); its
 //! signature is then verified against whatever keys that `GNUPGHOME` holds.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -36,11 +35,11 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use sha2::{Digest, Sha256};
-
 mod support;
-use support::{provider_version, repo_root, run, sha256_hex, NAME};
+use support::{
+    h1_of_zip, lock_hashes, parse_sha256sums, provider_version, repo_root, run, sha256_hex,
+    Keyring, NAME,
+};
 
 const SOURCE: &str = "registry.terraform.io/cmkguard/eks";
 const MANIFEST: &str = r#"{"version":1,"metadata":{"protocol_versions":["6.0"]}}"#;
@@ -62,93 +61,24 @@ fn on_path(tool: &str) -> bool {
 
 // --- GPG ----------------------------------------------------------------------------
 
-/// A throwaway keyring. Its gpg-agent is stopped on drop.
-struct Keyring {
-    home: tempfile::TempDir,
-}
-
-impl Keyring {
-    fn new() -> Self {
-        // Short path: gpg-agent's socket path must fit in sun_path.
-        let home = tempfile::Builder::new()
-            .prefix("tfgpg")
-            .tempdir_in("/tmp")
-            .expect("temporary GNUPGHOME");
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700))
-            .expect("chmod GNUPGHOME");
-        Keyring { home }
+/// `gpg --verify` with `gpg` (a keyring's or the ambient one); the VALIDSIG
+/// fingerprint, or None when the signature does not verify.
+fn gpg_verify(mut gpg: Command, sig: &Path, data: &Path) -> Option<String> {
+    let out = gpg
+        .args(["--status-fd", "1", "--verify"])
+        .arg(sig)
+        .arg(data)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run gpg --verify");
+    if !out.status.success() {
+        return None;
     }
-
-    fn gpg(&self) -> Command {
-        let mut c = Command::new("gpg");
-        c.env("GNUPGHOME", self.home.path()).arg("--batch");
-        c
-    }
-
-    /// Generates an RSA signing key without a passphrase and returns its
-    /// fingerprint.
-    fn generate(&self) -> String {
-        run(
-            "gpg --quick-generate-key (throwaway signing key)",
-            self.gpg().args([
-                "--passphrase",
-                "",
-                "--quick-generate-key",
-                "terraform-provider-eks release test <release-test@example.invalid>",
-                "rsa2048",
-                "sign",
-                "1d",
-            ]),
-        );
-        let out = run(
-            "gpg --list-secret-keys",
-            self.gpg().args(["--with-colons", "--list-secret-keys"]),
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("fpr:")
-                    .map(|r| r.trim_matches(':').to_string())
-            })
-            .expect("a fingerprint in gpg --with-colons output")
-    }
-
-    /// `gpg --verify` in this keyring; the VALIDSIG fingerprint, or None when
-    /// the signature does not verify.
-    fn verify(&self, sig: &Path, data: &Path) -> Option<String> {
-        Self::verify_with(self.gpg(), sig, data)
-    }
-
-    fn verify_with(mut gpg: Command, sig: &Path, data: &Path) -> Option<String> {
-        let out = gpg
-            .args(["--status-fd", "1", "--verify"])
-            .arg(sig)
-            .arg(data)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run gpg --verify");
-        if !out.status.success() {
-            return None;
-        }
-        String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
-            l.strip_prefix("[GNUPG:] VALIDSIG ")
-                .and_then(|r| r.split_whitespace().next())
-                .map(str::to_string)
-        })
-    }
-}
-
-impl Drop for Keyring {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.home.path())
-            .args(["--kill", "gpg-agent"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
+    String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+        l.strip_prefix("[GNUPG:] VALIDSIG ")
+            .and_then(|r| r.split_whitespace().next())
+            .map(str::to_string)
+    })
 }
 
 // --- A loopback stand-in for EKS DescribeCluster --------------------------------------
@@ -277,46 +207,6 @@ impl Tf {
     }
 }
 
-/// Go's dirhash "h1:" of a zip's contents, as Terraform records it: sha256
-/// over the sorted lines "<sha256 hex>  <name>\n" of the archive's files,
-/// base64-encoded. Computed from the files `unzip` extracted into `dir`.
-fn h1_hash(dir: &Path) -> String {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read extracted dir") {
-            let p = entry.expect("dir entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .expect("relative")
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                files.insert(rel, sha256_hex(&std::fs::read(&p).expect("read file")));
-            }
-        }
-    }
-    let summary: String = files.iter().map(|(n, h)| format!("{h}  {n}\n")).collect();
-    format!(
-        "h1:{}",
-        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(summary.as_bytes()))
-    )
-}
-
-fn lock_hashes(lock: &str) -> Vec<String> {
-    let block = lock
-        .split(&format!("provider \"{SOURCE}\""))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no provider \"{SOURCE}\" block in the lock file:\n{lock}"));
-    block
-        .split('"')
-        .filter(|s| s.starts_with("h1:") || s.starts_with("zh:"))
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn terraform_installs_the_release_from_a_filesystem_mirror() {
     if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
@@ -367,7 +257,8 @@ fn terraform_installs_the_release_from_a_filesystem_mirror() {
             (dir.clone(), None)
         }
         None => {
-            let fingerprint = keyring.generate();
+            let fingerprint = keyring
+                .generate("terraform-provider-eks release test <release-test@example.invalid>");
             let dist = work.path().join("dist");
             let mut release = Command::new(repo_root().join("scripts/release"));
             release.args(["--targets", "linux_amd64", "--require-signature", "--out"]);
@@ -410,11 +301,11 @@ fn terraform_installs_the_release_from_a_filesystem_mirror() {
     match expected_signer {
         Some(signer) => {
             let verify = |sig: &Path, data: &Path| match verifier {
-                Some(k) => k.verify(sig, data),
+                Some(k) => gpg_verify(k.gpg(), sig, data),
                 None => {
                     let mut gpg = Command::new("gpg");
                     gpg.arg("--batch");
-                    Keyring::verify_with(gpg, sig, data)
+                    gpg_verify(gpg, sig, data)
                 }
             };
             let got = verify(&sig_path, &sums_path);
@@ -441,13 +332,7 @@ fn terraform_installs_the_release_from_a_filesystem_mirror() {
         ),
     }
     let sums = std::fs::read_to_string(&sums_path).expect("read SHA256SUMS");
-    let mut listed = BTreeMap::new();
-    for line in sums.lines() {
-        let (hash, file) = line
-            .split_once("  ")
-            .unwrap_or_else(|| panic!("malformed SHA256SUMS line {line:?}"));
-        listed.insert(file.to_string(), hash.to_string());
-    }
+    let listed = parse_sha256sums(&sums);
     for (file, hash) in &listed {
         let bytes = std::fs::read(dist.join(file))
             .unwrap_or_else(|e| panic!("SHA256SUMS lists {file}, which cannot be read: {e}"));
@@ -495,7 +380,7 @@ fn terraform_installs_the_release_from_a_filesystem_mirror() {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("{NAME} v{version}")
     );
-    let expected_h1 = h1_hash(&extracted);
+    let expected_h1 = h1_of_zip(&zip_path, work.path());
 
     // 3. A packed filesystem mirror and `terraform init` without dev_overrides.
     let mirror = work.path().join("mirror");
@@ -588,7 +473,7 @@ output "cluster_version" {{
         lock.contains(&format!("version     = \"{version}\"")),
         "lock file version:\n{lock}"
     );
-    let hashes = lock_hashes(&lock);
+    let hashes = lock_hashes(&lock, SOURCE);
     assert!(
         hashes.contains(&expected_h1),
         "the lock file must record {expected_h1} (computed from the zip); it has {hashes:?}"

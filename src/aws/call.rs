@@ -27,30 +27,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
-use super::config::AwsClients;
+use super::client::{AwsClients, Service};
 use super::error::AwsError;
-
-/// The AWS service a call goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Service {
-    /// Amazon EKS.
-    Eks,
-    /// AWS KMS.
-    Kms,
-    /// AWS STS (the credential providers' calls).
-    Sts,
-}
-
-impl Service {
-    /// The service's endpoint prefix, e.g. `eks`.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Service::Eks => "eks",
-            Service::Kms => "kms",
-            Service::Sts => "sts",
-        }
-    }
-}
 
 /// One AWS API call, for its error and its trace event: the service, the
 /// operation and what the call is about.

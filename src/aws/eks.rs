@@ -4,9 +4,9 @@
 use aws_sdk_eks::types::{EncryptionConfig, Provider, Update};
 
 use super::call::Call;
-use super::config::AwsClients;
+use super::client::AwsClients;
 use super::error::AwsError;
-use super::kms::{name_of, rfc3339};
+use super::types::{name_of, rfc3339};
 
 /// An EKS cluster, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]

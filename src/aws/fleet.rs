@@ -1,7 +1,7 @@
 //! EKS ListClusters: every cluster of the provider's region.
 
 use super::call::Call;
-use super::config::AwsClients;
+use super::client::AwsClients;
 use super::error::AwsError;
 
 impl AwsClients {

@@ -1,45 +1,9 @@
 //! KMS calls: DescribeKey (plain and cached) and GetKeyRotationStatus.
 
-use aws_smithy_types::date_time::Format;
-use aws_smithy_types::DateTime;
-
 use super::call::Call;
-use super::config::AwsClients;
+use super::client::AwsClients;
 use super::error::AwsError;
-
-/// A KMS key's metadata, as plain data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyInfo {
-    /// The key id (a UUID or an `mrk-` id).
-    pub key_id: String,
-    /// The key ARN.
-    pub arn: String,
-    /// Key state, e.g. `Enabled`, `Disabled`, `PendingDeletion`.
-    pub state: String,
-    /// Key spec, e.g. `SYMMETRIC_DEFAULT`.
-    pub spec: String,
-    /// Key usage, e.g. `ENCRYPT_DECRYPT`.
-    pub usage: String,
-    /// `CUSTOMER` or `AWS`.
-    pub manager: String,
-    /// When a key pending deletion will be deleted (RFC 3339).
-    pub deletion_date: Option<String>,
-    /// Whether the key is enabled.
-    pub enabled: bool,
-    /// How the key's material is held (origin, expiry, custom key store).
-    pub custody: super::KeyCustody,
-}
-
-/// The name of an SDK enum value (`ACTIVE`, `Enabled`, ...), or `""` when
-/// the response left it out.
-pub(crate) fn name_of<T: AsRef<str>>(value: Option<&T>) -> String {
-    value.map(|v| v.as_ref().to_owned()).unwrap_or_default()
-}
-
-/// Formats a timestamp as RFC 3339.
-pub(crate) fn rfc3339(t: &DateTime) -> Option<String> {
-    t.fmt(Format::DateTime).ok()
-}
+use super::types::{name_of, rfc3339, KeyCustody, KeyInfo};
 
 impl AwsClients {
     /// DescribeKey. `key_id` may be a key ARN, an alias ARN, `alias/<name>` or
@@ -60,7 +24,7 @@ impl AwsClients {
             manager: name_of(meta.key_manager()),
             deletion_date: meta.deletion_date().and_then(rfc3339),
             enabled: meta.enabled(),
-            custody: super::preflight::custody_of(meta),
+            custody: custody_of(meta),
         })
     }
 
@@ -109,15 +73,35 @@ impl AwsClients {
     }
 }
 
+/// The custody fields of a DescribeKey answer.
+fn custody_of(meta: &aws_sdk_kms::types::KeyMetadata) -> KeyCustody {
+    let expires = meta
+        .expiration_model()
+        .is_some_and(|m| m.as_str() == "KEY_MATERIAL_EXPIRES");
+    KeyCustody {
+        arn: meta.arn().unwrap_or_default().to_owned(),
+        origin: meta
+            .origin()
+            .map(|o| o.as_str().to_owned())
+            .unwrap_or_else(|| "AWS_KMS".to_owned()),
+        valid_to: meta.valid_to().filter(|_| expires).and_then(rfc3339),
+        custom_key_store_id: meta.custom_key_store_id().map(str::to_owned),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
     use aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusOutput;
-    use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, KeyUsageType};
+    use aws_sdk_kms::types::{
+        ExpirationModelType, KeyManagerType, KeyMetadata, KeySpec, KeyState, KeyUsageType,
+        OriginType,
+    };
     use aws_sdk_kms::Client;
     use aws_smithy_mocks::mock;
+    use aws_smithy_types::DateTime;
 
     use super::*;
     use crate::aws::test_support::{clients, json_error, slow_kms_client};
@@ -284,5 +268,43 @@ mod tests {
             other.describe_key_cached(KEY_ARN).await.unwrap().state,
             "Disabled"
         );
+    }
+
+    const CUSTODY_KEY: &str =
+        "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    fn meta(origin: OriginType) -> aws_sdk_kms::types::builders::KeyMetadataBuilder {
+        KeyMetadata::builder()
+            .key_id("k")
+            .arn(CUSTODY_KEY)
+            .origin(origin)
+    }
+
+    #[test]
+    fn custody_reads_origin_valid_to_and_custom_key_store() {
+        let imported = meta(OriginType::External)
+            .expiration_model(ExpirationModelType::KeyMaterialExpires)
+            .valid_to(DateTime::from_secs(1_893_456_000))
+            .build()
+            .unwrap();
+        assert_eq!(
+            custody_of(&imported),
+            KeyCustody {
+                arn: CUSTODY_KEY.into(),
+                origin: "EXTERNAL".into(),
+                valid_to: Some("2030-01-01T00:00:00Z".into()),
+                custom_key_store_id: None,
+            }
+        );
+        let hsm = meta(OriginType::AwsCloudhsm)
+            .custom_key_store_id("cks-1")
+            .build()
+            .unwrap();
+        let c = custody_of(&hsm);
+        assert_eq!(
+            (c.origin.as_str(), c.custom_key_store_id.as_deref()),
+            ("AWS_CLOUDHSM", Some("cks-1"))
+        );
+        assert_eq!(c.valid_to, None);
     }
 }

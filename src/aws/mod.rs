@@ -1,24 +1,50 @@
-//! The AWS client layer: the bottom layer of the provider.
+//! The AWS client layer: EKS, KMS and STS through aws-sdk-rust. It knows
+//! nothing of the plugin protocol; `provider` calls it.
 //!
 //! [`AwsClients`] holds one EKS and one KMS SDK client per configured provider
 //! and exposes the few calls the resources need, returning plain data
 //! ([`ClusterInfo`], [`KeyInfo`], [`UpdateInfo`]) and typed errors
 //! ([`AwsError`], [`ConfigError`]). Nothing above this module sees SDK types.
 //!
-//! Building the clients ([`AwsClients::from_settings`]) resolves every
-//! setting in the AWS provider's order (`resolve`), builds one HTTPS client
-//! (`http`) and the credential providers (`credentials`): web identity,
-//! assume role, and the account guard that runs before the first EKS or KMS
-//! call.
+//! Building the clients ([`AwsClients::from_settings`], in `builder`) takes
+//! the provider block's [`ProviderSettings`] (plain data, in `settings`),
+//! resolves every setting in the AWS provider's order (`resolve`), checks
+//! the block (`validate`), builds one HTTPS client (`http`) and assembles
+//! the credential providers and the account guard (`credentials`): web
+//! identity, assume role, and the account check that runs before the first
+//! EKS or KMS call.
 //!
 //! Every call goes through one template (`call`): it flattens a failure into
 //! an [`AwsError`] that keeps the error code and request id, and emits a
 //! `tracing` debug event with the service, the operation, the cluster or key
 //! id, the request id and the duration; credentials and bodies are never
 //! logged.
+//!
+//! # Dependency order
+//!
+//! No import circle: each module uses only the modules above it in this
+//! list (read the `use super::...` lines to check). Test modules may also
+//! use `test_support` and the re-exports of this module.
+//!
+//! | module | what | uses |
+//! | --- | --- | --- |
+//! | `timeouts` | [`CallTimeouts`]: per-attempt and per-operation bounds | - |
+//! | `settings` | [`ProviderSettings`] and its parts, plain data parsed by `provider` | `timeouts` |
+//! | `error` | [`AwsError`], [`ConfigError`], the credential failures ([`AccountNotAllowed`]) | - |
+//! | `types` | [`KeyInfo`], [`KeyCustody`]: plain data the client caches | - |
+//! | `validate` | checks of the block's own values | `settings`, `error` |
+//! | `resolve` | block > environment > shared files, per setting | `settings`, `error` |
+//! | `http` | the one HTTPS client: CA bundle, proxies | `error`, `resolve` |
+//! | `client` | [`AwsClients`]: the SDK clients, caches, timeout messages | `error`, `timeouts`, `types` |
+//! | `call` | the call template: time, send, typed error, trace | `client`, `error` |
+//! | `credentials` | credential providers (assume role, web identity) and the account guard | `call`, `error`, `settings`, `resolve` |
+//! | `eks`, `kms`, `fleet`, `preflight` | the calls the resources make | `call`, `client`, `error`, `types` |
+//! | `builder` | [`AwsClients::from_settings`]: settings to clients | all of the above but the calls |
 
+// The dependency order is in the module doc (rustfmt sorts these).
+mod builder;
 mod call;
-mod config;
+mod client;
 mod credentials;
 mod eks;
 mod error;
@@ -29,19 +55,21 @@ mod preflight;
 mod resolve;
 mod settings;
 mod timeouts;
+mod types;
+mod validate;
 
-pub use config::{
-    AssumeRole, AwsClients, Endpoints, ProviderSettings, DEFAULT_MAX_ATTEMPTS, DEFAULT_SESSION_NAME,
-};
-pub use credentials::AccountNotAllowed;
+pub use client::AwsClients;
 pub use eks::{ClusterInfo, EncryptionInfo, UpdateError, UpdateInfo};
-pub use error::{AwsError, AwsErrorKind, ConfigError};
-pub use kms::KeyInfo;
-pub use preflight::{DryRunGrant, KeyCustody, EKS_GRANT_OPERATIONS};
-pub use settings::{AuthSettings, RetryModeSetting, TransportSettings, WebIdentity};
+pub use error::{AccountNotAllowed, AwsError, AwsErrorKind, ConfigError};
+pub use preflight::{DryRunGrant, EKS_GRANT_OPERATIONS};
+pub use settings::{
+    AssumeRole, AuthSettings, Endpoints, ProviderSettings, RetryModeSetting, TransportSettings,
+    WebIdentity, DEFAULT_MAX_ATTEMPTS, DEFAULT_SESSION_NAME,
+};
 pub use timeouts::{
     human_duration, CallTimeouts, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, MAX_BACKOFF,
 };
+pub use types::{KeyCustody, KeyInfo};
 
 /// Helpers shared by the tests of this module: mocked SDK clients that retry
 /// without sleeping, canned HTTP responses, and a fake HTTP client that

@@ -4,9 +4,8 @@
 use aws_sdk_kms::types::GrantOperation;
 
 use super::call::Call;
-use super::config::AwsClients;
+use super::client::AwsClients;
 use super::error::AwsError;
-use super::kms::rfc3339;
 
 /// The operations of the grant EKS creates on a cluster's CMK, for the
 /// cluster's IAM role.
@@ -36,21 +35,6 @@ pub enum DryRunGrant {
         /// Whether RevokeGrant succeeded.
         revoked: bool,
     },
-}
-
-/// How a KMS key's material is held.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct KeyCustody {
-    /// The key ARN.
-    pub arn: String,
-    /// `AWS_KMS`, `EXTERNAL` (imported material), `AWS_CLOUDHSM` or
-    /// `EXTERNAL_KEY_STORE`.
-    pub origin: String,
-    /// When imported key material expires (RFC 3339), for
-    /// `ExpirationModel = KEY_MATERIAL_EXPIRES`.
-    pub valid_to: Option<String>,
-    /// The custom key store of an `AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE` key.
-    pub custom_key_store_id: Option<String>,
 }
 
 impl AwsClients {
@@ -103,30 +87,12 @@ impl AwsClients {
     }
 }
 
-/// The custody fields of a DescribeKey answer.
-pub(crate) fn custody_of(meta: &aws_sdk_kms::types::KeyMetadata) -> KeyCustody {
-    let expires = meta
-        .expiration_model()
-        .is_some_and(|m| m.as_str() == "KEY_MATERIAL_EXPIRES");
-    KeyCustody {
-        arn: meta.arn().unwrap_or_default().to_owned(),
-        origin: meta
-            .origin()
-            .map(|o| o.as_str().to_owned())
-            .unwrap_or_else(|| "AWS_KMS".to_owned()),
-        valid_to: meta.valid_to().filter(|_| expires).and_then(rfc3339),
-        custom_key_store_id: meta.custom_key_store_id().map(str::to_owned),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use aws_sdk_kms::operation::create_grant::CreateGrantOutput;
     use aws_sdk_kms::operation::revoke_grant::RevokeGrantOutput;
-    use aws_sdk_kms::types::{ExpirationModelType, KeyMetadata, OriginType};
     use aws_sdk_kms::Client;
     use aws_smithy_mocks::mock;
-    use aws_smithy_types::DateTime;
 
     use super::*;
     use crate::aws::test_support::{clients, json_error};
@@ -198,37 +164,5 @@ mod tests {
             }
         );
         assert_eq!(revoke.num_calls(), 1);
-    }
-
-    fn meta(origin: OriginType) -> aws_sdk_kms::types::builders::KeyMetadataBuilder {
-        KeyMetadata::builder().key_id("k").arn(KEY).origin(origin)
-    }
-
-    #[test]
-    fn custody_reads_origin_valid_to_and_custom_key_store() {
-        let imported = meta(OriginType::External)
-            .expiration_model(ExpirationModelType::KeyMaterialExpires)
-            .valid_to(DateTime::from_secs(1_893_456_000))
-            .build()
-            .unwrap();
-        assert_eq!(
-            custody_of(&imported),
-            KeyCustody {
-                arn: KEY.into(),
-                origin: "EXTERNAL".into(),
-                valid_to: Some("2030-01-01T00:00:00Z".into()),
-                custom_key_store_id: None,
-            }
-        );
-        let hsm = meta(OriginType::AwsCloudhsm)
-            .custom_key_store_id("cks-1")
-            .build()
-            .unwrap();
-        let c = custody_of(&hsm);
-        assert_eq!(
-            (c.origin.as_str(), c.custom_key_store_id.as_deref()),
-            ("AWS_CLOUDHSM", Some("cks-1"))
-        );
-        assert_eq!(c.valid_to, None);
     }
 }

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 
 use aws_config::profile::ProfileSet;
 
-use super::config::{ProviderSettings, DEFAULT_MAX_ATTEMPTS, DEFAULT_SESSION_NAME};
 use super::error::ConfigError;
+use super::settings::{ProviderSettings, DEFAULT_MAX_ATTEMPTS, DEFAULT_SESSION_NAME};
 use super::settings::{RetryModeSetting, WebIdentity};
 
 /// The environment and the selected profile of the shared files.

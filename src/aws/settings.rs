@@ -1,13 +1,89 @@
-//! The authentication, account-guard and transport settings of the provider
-//! block (issue 11), as plain data. They mirror terraform-provider-aws's
-//! provider arguments of the same names (its `website/docs/index.html.markdown`),
-//! so an existing AWS provider block can be copied.
+//! Every AWS setting of the provider block, as plain data: [`ProviderSettings`]
+//! and its parts. The provider layer parses the block into them
+//! (`provider::auth`, `provider::endpoints`, `provider::timeouts`,
+//! `provider::network`); nothing here reads the environment or a file.
+//! The authentication, account-guard and transport settings (issue 11)
+//! mirror terraform-provider-aws's provider arguments of the same names (its
+//! `website/docs/index.html.markdown`), so an existing AWS provider block can
+//! be copied.
 //!
 //! Every field is what the block says; `None` means "not set in the block",
 //! and [`resolve`](super::resolve) applies the environment and the shared
 //! files after it.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use super::timeouts::CallTimeouts;
+
+/// Total attempts per AWS call (first try plus retries) when `max_retries` is
+/// not set: 5, i.e. 4 retries with the SDK's standard jittered exponential
+/// backoff (at most 20 s between attempts).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// Role session name used for `assume_role` and
+/// `assume_role_with_web_identity` when none is configured.
+pub const DEFAULT_SESSION_NAME: &str = "terraform-provider-eks";
+
+/// The AWS part of the provider block, as plain data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// The region; falls back to AWS_REGION / AWS_DEFAULT_REGION, then to the
+    /// profile's `region`.
+    pub region: Option<String>,
+    /// The shared config/credentials profile; falls back to AWS_PROFILE, then
+    /// `default`.
+    pub profile: Option<String>,
+    /// A role to assume with the base credentials.
+    pub assume_role: Option<AssumeRole>,
+    /// Per-service endpoint overrides.
+    pub endpoints: Endpoints,
+    /// Retries per AWS call after the first attempt; `None` means
+    /// [`DEFAULT_MAX_ATTEMPTS`] attempts in total.
+    pub max_retries: Option<u32>,
+    /// Web identity, account guards, shared files, STS region.
+    pub auth: AuthSettings,
+    /// Retry mode, CA bundle, proxies, FIPS and dual-stack endpoints.
+    pub transport: TransportSettings,
+    /// `attempt_timeout` and `operation_timeout` of every AWS call.
+    pub timeouts: CallTimeouts,
+}
+
+/// The `assume_role` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssumeRole {
+    /// ARN of the role to assume.
+    pub role_arn: String,
+    /// Role session name; defaults to [`DEFAULT_SESSION_NAME`].
+    pub session_name: Option<String>,
+    /// External id required by the role's trust policy, if any.
+    pub external_id: Option<String>,
+    /// Session duration; STS's default is one hour.
+    pub duration: Option<Duration>,
+    /// Inline session policy (JSON).
+    pub policy: Option<String>,
+    /// Managed session policy ARNs.
+    pub policy_arns: Vec<String>,
+    /// Session tags.
+    pub tags: BTreeMap<String, String>,
+    /// Keys of the session tags that pass on to chained role sessions.
+    pub transitive_tag_keys: Vec<String>,
+    /// Source identity recorded in CloudTrail for the session.
+    pub source_identity: Option<String>,
+}
+
+/// The `endpoints` block: explicit endpoint URLs, which take precedence over
+/// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL` and the profile's
+/// `endpoint_url`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    /// EKS endpoint URL.
+    pub eks: Option<String>,
+    /// KMS endpoint URL.
+    pub kms: Option<String>,
+    /// STS endpoint URL (used by `assume_role`).
+    pub sts: Option<String>,
+}
 
 /// Credential and account settings beyond `profile` and `assume_role`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,7 +117,7 @@ pub struct WebIdentity {
     /// Role to assume; default `AWS_ROLE_ARN`.
     pub role_arn: Option<String>,
     /// Session name; default `AWS_ROLE_SESSION_NAME`, else
-    /// [`DEFAULT_SESSION_NAME`](super::DEFAULT_SESSION_NAME).
+    /// [`DEFAULT_SESSION_NAME`].
     pub session_name: Option<String>,
     /// The token itself (conflicts with `web_identity_token_file`).
     pub web_identity_token: Option<String>,

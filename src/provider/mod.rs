@@ -1,15 +1,44 @@
 //! The `eks` provider: its configuration, and dispatch to the
 //! `eks_encryption_config` resource and data source and the
-//! `eks_encryption_configs` data source.
+//! `eks_encryption_configs` data source. It implements
+//! [`ProviderServer`] and calls
+//! [`crate::aws`].
+//!
+//! # The provider block
+//!
+//! One module per concern holds the schema and the reading of its settings:
+//! [`auth`] (region, profile, role blocks, account guards, shared files,
+//! `sts_region`), [`endpoints`] (the `endpoints` block, FIPS and dual-stack),
+//! [`network`] (retries, CA bundle, proxies) and [`timeouts`]
+//! (`attempt_timeout`, `operation_timeout`). [`settings`] assembles the
+//! schema from them and reads the block with one [`reader::Reader`].
+//!
+//! The path of a setting, e.g. `https_proxy`:
+//!
+//! | step | where | what |
+//! | --- | --- | --- |
+//! | schema | `provider/<concern>.rs` (`network::attributes`) | the attribute, its type and description (the docs are generated from it) |
+//! | reader | `provider/<concern>.rs` (`network::parse`) | reads it with [`reader::Reader`]; a bad value is a diagnostic on its path |
+//! | settings | `aws/settings.rs` ([`TransportSettings`](crate::aws::TransportSettings)) | the field, plain data |
+//! | resolve | `aws/resolve.rs` (`resolve::proxies`) | block, else environment, else shared config profile |
+//! | use | `aws/builder/mod.rs` (`http_options`), `aws/http.rs` | builds the clients with it |
+//!
+//! Adding a setting to an existing concern touches three files: the
+//! concern's module in `provider/` (schema and reading), `aws/settings.rs`
+//! (the field) and `aws/builder/mod.rs`, which resolves it with `resolve`'s
+//! generic helpers (`resolve::flag`, `Ambient::env`, `Ambient::profile_value`) and
+//! uses it. `aws/resolve.rs` changes only for a new kind of precedence.
+//! Then `scripts/docs` regenerates `docs/` and CHANGELOG.md gets its line.
 
-pub mod access;
-pub mod call_timeouts;
-pub mod config;
+pub mod auth;
 pub mod encryption_config;
 pub mod encryption_configs;
+pub mod endpoints;
 pub mod errors;
-pub mod preflight;
+pub mod network;
 pub mod reader;
+pub mod settings;
+pub mod timeouts;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -132,7 +161,7 @@ impl EksProvider {
     /// The provider block's value type, built once.
     fn config_type() -> &'static Type {
         static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
-        TYPE.get_or_init(|| config::provider_schema().block.value_type())
+        TYPE.get_or_init(|| settings::provider_schema().block.value_type())
     }
 }
 
@@ -179,7 +208,7 @@ impl ProviderServer for EksProvider {
                 move_resource_state: false,
                 generate_resource_config: false,
             },
-            provider: Some(config::provider_schema()),
+            provider: Some(settings::provider_schema()),
             resources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::resource_schema())]),
             data_sources: BTreeMap::from([
                 (TYPE_NAME.to_owned(), ec_schema::data_source_schema()),
@@ -200,7 +229,7 @@ impl ProviderServer for EksProvider {
         match req.config.decode(Self::config_type()) {
             // Unknown values are fine at validation time.
             Ok(v) => {
-                let (_, d) = config::parse_settings(&v);
+                let (_, d) = settings::parse_settings(&v);
                 Diagnostics(
                     d.0.into_iter()
                         .filter(|d| d.summary != reader::NOT_KNOWN_YET)
@@ -221,7 +250,7 @@ impl ProviderServer for EksProvider {
             Ok(v) => v,
             Err(e) => return errors::decode_diagnostic("provider configuration", e).into(),
         };
-        let (settings, mut diags) = config::parse_settings(&value);
+        let (settings, mut diags) = settings::parse_settings(&value);
         let Some(settings) = settings else {
             return diags;
         };

@@ -1,8 +1,9 @@
 //! Reading the provider block: one [`Reader`] over
-//! [`ObjectReader`] for every setting
-//! ([`config`](super::config), [`access`](super::access) and
-//! [`call_timeouts`](super::call_timeouts)), which turns each conversion
-//! problem into a diagnostic on the attribute's path.
+//! [`ObjectReader`] for every setting (the concern modules
+//! [`auth`](super::auth), [`endpoints`](super::endpoints),
+//! [`network`](super::network) and [`timeouts`](super::timeouts), driven by
+//! [`settings`](super::settings)), which turns each conversion problem into
+//! a diagnostic on the attribute's path.
 //!
 //! Unlike a resource, the provider cannot be configured from a value only
 //! known after apply, so reads take `Option<T>` (null allowed, unknown an

@@ -1,5 +1,5 @@
 """README's publication status (issue 22): the one statement of what a user can install
-today. The release steps ("Cutting a release", step 4) update it; this keeps its form, and
+today. The release steps (CONTRIBUTING.md, "Cutting a release", step 4) update it; this keeps its form, and
 any version it names, true to CHANGELOG.md."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 //! Helpers shared by the release tests (`release_glibc_floor.rs`,
-//! `registry_protocol.rs`): running `scripts/release`, a throwaway GPG
+//! `registry_mirror.rs`, `registry_protocol.rs`): running `scripts/release`, a throwaway GPG
 //! keyring, and the hashes Terraform records.
 #![allow(dead_code)] // each test file uses a different subset
 

@@ -7,7 +7,9 @@
 //!   tests).
 //! - [`plan_modifiers`]: defaults, `id`, replacement and the computed
 //!   attributes of a planned state, each with its reason.
-//! - [`ops`]: fact gathering and the association with its waits.
+//! - [`ops`]: fact gathering and the association with its waits (calls AWS).
+//! - [`preflight`]: the association preflight (a CreateGrant dry run: calls
+//!   AWS) and the "not there yet" rules.
 //! - [`resource`]: the lifecycle methods, in order.
 //! - [`data_source`]: the read-only view.
 //! - [`summary`]: the diagnostics' summaries.
@@ -17,6 +19,7 @@ pub mod model;
 pub mod ops;
 pub mod plan;
 pub mod plan_modifiers;
+pub mod preflight;
 pub mod resource;
 pub mod schema;
 pub mod summary;

@@ -7,7 +7,7 @@
 //! apply refuses exactly what a plan refuses, with the same messages.
 
 use crate::aws::{ClusterInfo, KeyInfo};
-use crate::provider::preflight;
+use crate::provider::encryption_config::preflight;
 use crate::tfprotov6::value::Maybe;
 use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics};
 

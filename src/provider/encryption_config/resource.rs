@@ -15,10 +15,10 @@ use super::plan::{self, Action, ChangeFacts, Decision, KeyLookup, KeyType, LiveC
 use super::plan_modifiers as modifiers;
 use super::schema::resource_schema;
 use crate::aws::{human_duration, ClusterInfo};
+use crate::provider::encryption_config::preflight;
 use crate::provider::errors::{
     decode_diagnostic, op_diagnostic, op_diagnostics, OpError, TIMED_OUT,
 };
-use crate::provider::preflight;
 use crate::tfprotov6::value::Maybe;
 use crate::tfprotov6::{
     ApplyResourceChangeRequest, ApplyResourceChangeResponse, AttributePath, Diagnostic,

@@ -16,7 +16,10 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
-use super::credentials::{AccountNotAllowed, CredentialSource, ExplainedCredentialsError};
+mod credentials;
+
+pub use credentials::AccountNotAllowed;
+pub(crate) use credentials::{CredentialContext, CredentialSource, ExplainedCredentialsError};
 
 /// The message shown when no credential source in the chain had credentials.
 pub(crate) const NO_CREDENTIALS_MESSAGE: &str = "no AWS credentials found: set AWS_PROFILE, or \
@@ -589,9 +592,9 @@ mod tests {
     fn explained(
         cause: CredentialsError,
         sso_profile: Option<&str>,
-    ) -> super::super::credentials::ExplainedCredentialsError {
-        use super::super::credentials::{CredentialContext, CredentialSource};
-        super::super::credentials::ExplainedCredentialsError {
+    ) -> super::ExplainedCredentialsError {
+        use super::{CredentialContext, CredentialSource};
+        super::ExplainedCredentialsError {
             context: std::sync::Arc::new(CredentialContext {
                 region: "eu-west-1".into(),
                 source: CredentialSource::Chain {

@@ -1,15 +1,15 @@
-//! The provider block's authentication, account-guard and transport
-//! settings (issue 11): their schema and their parsing into
-//! [`AuthSettings`], [`TransportSettings`] and the extra `assume_role`
-//! fields. Names, types and meanings follow terraform-provider-aws's
-//! provider arguments, so an `aws` provider block can be copied.
-//!
-//! Kept apart from [`config`](super::config) so that the rest of the block
-//! (region, endpoints, retries, timeouts) evolves independently.
+//! Authentication settings of the provider block: `region`, `profile`, the
+//! `assume_role` and `assume_role_with_web_identity` blocks, the account
+//! guards (`allowed_account_ids`, `forbidden_account_ids`), the shared files
+//! and `sts_region`. Their schema and their reading into
+//! [`AuthSettings`], [`AssumeRole`] and the region and profile of
+//! [`ProviderSettings`](crate::aws::ProviderSettings). Names, types and
+//! meanings follow terraform-provider-aws's provider arguments, so an `aws`
+//! provider block can be copied.
 
 use std::time::Duration;
 
-use crate::aws::{AssumeRole, AuthSettings, RetryModeSetting, TransportSettings, WebIdentity};
+use crate::aws::{AssumeRole, AuthSettings, WebIdentity};
 use crate::tfprotov6::{Attribute, Block, NestedBlock, Type};
 
 use super::encryption_config::model::parse_duration;
@@ -23,15 +23,39 @@ fn strings() -> Type {
     Type::set(Type::String)
 }
 
-/// Top-level attributes added to the provider block.
-pub fn attributes() -> Vec<Attribute> {
-    [
-        account_guards(),
-        shared_files(),
-        transport(),
-        endpoint_variants(),
+/// `region` and `profile`.
+pub fn region_and_profile_attributes() -> Vec<Attribute> {
+    vec![
+        Attribute::optional(
+            "region",
+            Type::String,
+            "AWS region of the clusters and keys, e.g. `eu-west-1`. Default: \
+             `AWS_REGION`, `AWS_DEFAULT_REGION`, or the profile's region.",
+        ),
+        Attribute::optional(
+            "profile",
+            Type::String,
+            "Named profile from the shared AWS config and credentials files. When set \
+             here, credentials come from this profile only (`AWS_ACCESS_KEY_ID` and \
+             the like are ignored, as in the AWS provider). Default: `AWS_PROFILE`, \
+             else `AWS_DEFAULT_PROFILE`, else `default`.",
+        ),
     ]
-    .concat()
+}
+
+/// The account guards and the shared files.
+pub fn account_attributes() -> Vec<Attribute> {
+    [account_guards(), shared_files()].concat()
+}
+
+/// `sts_region`.
+pub fn sts_region_attribute() -> Vec<Attribute> {
+    vec![opt(
+        "sts_region",
+        Type::String,
+        "Region of the STS calls (`assume_role`, `assume_role_with_web_identity`, the \
+         account check). Default: the provider's region.",
+    )]
 }
 
 /// The account guards, checked with STS before any EKS or KMS call.
@@ -71,75 +95,40 @@ fn shared_files() -> Vec<Attribute> {
     ]
 }
 
-/// How calls travel: retries, TLS trust and proxies.
-fn transport() -> Vec<Attribute> {
-    vec![
-        opt(
-            "retry_mode",
-            Type::String,
-            "How failed calls are retried: `standard` (exponential backoff with jitter) or \
-             `adaptive` (standard plus client-side rate limiting when throttled). Default: \
-             `AWS_RETRY_MODE`, else the profile's `retry_mode`, else `standard`.",
-        ),
-        opt(
-            "custom_ca_bundle",
-            Type::String,
-            "PEM file of the CA certificates to trust for HTTPS instead of the system's, e.g. \
-             for a TLS-inspecting corporate proxy. Default: `AWS_CA_BUNDLE`, else the system \
-             trust store. (The shared config file's `ca_bundle` is not read, as in the AWS \
-             provider.)",
-        ),
-        opt(
-            "http_proxy",
-            Type::String,
-            "URL of the proxy for `http://` endpoints; while `https_proxy` is unset and no \
-             HTTPS proxy comes from the environment, also for `https://` endpoints. Default: \
-             `HTTP_PROXY` or `http_proxy`.",
-        ),
-        opt(
-            "https_proxy",
-            Type::String,
-            "URL of the proxy for `https://` endpoints (the AWS endpoints). Set `\"\"` to use \
-             `http_proxy` for HTTP only. Default: `HTTPS_PROXY` or `https_proxy`.",
-        ),
-        opt(
-            "no_proxy",
-            Type::String,
-            "Comma-separated hosts, domains (`.example.com`), IP addresses or CIDR ranges that \
-             bypass the proxies; `*` bypasses them for every host. Default: `NO_PROXY` or \
-             `no_proxy`.",
-        ),
-    ]
-}
-
-/// Which AWS endpoints are called: FIPS, dual-stack, the STS region.
-fn endpoint_variants() -> Vec<Attribute> {
-    vec![
-        opt(
-            "use_fips_endpoint",
-            Type::Bool,
-            "Use the FIPS endpoints of EKS, KMS and STS. Ignored for a service whose endpoint \
-             is set in `endpoints`. Default: `AWS_USE_FIPS_ENDPOINT`, else the profile's \
-             `use_fips_endpoint`, else `false`.",
-        ),
-        opt(
-            "use_dualstack_endpoint",
-            Type::Bool,
-            "Use the dual-stack (IPv4 and IPv6) endpoints. Default: \
-             `AWS_USE_DUALSTACK_ENDPOINT`, else the profile's `use_dualstack_endpoint`, else \
-             `false`.",
-        ),
-        opt(
-            "sts_region",
-            Type::String,
-            "Region of the STS calls (`assume_role`, `assume_role_with_web_identity`, the \
-             account check). Default: the provider's region.",
-        ),
-    ]
+/// The `assume_role` block.
+pub fn assume_role_block() -> NestedBlock {
+    NestedBlock {
+        max_items: 1,
+        ..NestedBlock::single(
+            "assume_role",
+            Block {
+                description: "Assume an IAM role with STS before calling EKS and KMS.".into(),
+                attributes: vec![
+                    Attribute::required("role_arn", Type::String, "ARN of the IAM role to assume."),
+                    Attribute::optional(
+                        "session_name",
+                        Type::String,
+                        "Session name for the assumed role. Default: \
+                         `terraform-provider-eks`.",
+                    ),
+                    Attribute::optional(
+                        "external_id",
+                        Type::String,
+                        "External id the role's trust policy requires. Default: \
+                         none.",
+                    ),
+                ]
+                .into_iter()
+                .chain(assume_role_attributes())
+                .collect(),
+                ..Block::default()
+            },
+        )
+    }
 }
 
 /// Attributes added to the `assume_role` block.
-pub fn assume_role_attributes() -> Vec<Attribute> {
+fn assume_role_attributes() -> Vec<Attribute> {
     vec![
         opt(
             "duration",
@@ -177,9 +166,9 @@ pub fn assume_role_attributes() -> Vec<Attribute> {
     ]
 }
 
-/// Nested blocks added to the provider block.
-pub fn blocks() -> Vec<NestedBlock> {
-    vec![NestedBlock {
+/// The `assume_role_with_web_identity` block.
+pub fn web_identity_block() -> NestedBlock {
+    NestedBlock {
         max_items: 1,
         ..NestedBlock::single(
             "assume_role_with_web_identity",
@@ -235,10 +224,90 @@ pub fn blocks() -> Vec<NestedBlock> {
                 ..Block::default()
             },
         )
-    }]
+    }
 }
 
-/// Validated readings of the settings in this module's attributes.
+/// `region` and `profile`; a region must look like an AWS region name.
+pub fn region_and_profile(r: &mut Reader<'_>) -> (Option<String>, Option<String>) {
+    let region = r.string("region");
+    let profile = r.string("profile");
+    if let Some(region) = &region {
+        check_region(region, r);
+    }
+    (region, profile)
+}
+
+/// An AWS region name: lower-case letters, digits and '-'.
+fn check_region(region: &str, r: &mut Reader<'_>) {
+    let ok = !region.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        r.error(
+            "region",
+            "Invalid region",
+            format!(
+                "{region:?} is not an AWS region name. Use a region such as \"us-east-1\" or \
+                 \"eu-west-1\"."
+            ),
+        );
+    }
+}
+
+/// The `assume_role` block, when set with a role ARN.
+pub fn assume_role(r: &mut Reader<'_>) -> Option<AssumeRole> {
+    let mut block = r.block("assume_role")?;
+    let role_arn = block.string("role_arn");
+    let session_name = block.string("session_name");
+    let external_id = block.string("external_id");
+    match role_arn {
+        Some(arn) if arn.starts_with("arn:") && arn.contains(":role/") => {
+            let mut role = AssumeRole {
+                role_arn: arn,
+                session_name,
+                external_id,
+                ..AssumeRole::default()
+            };
+            parse_assume_role(&mut block, &mut role);
+            Some(role)
+        }
+        Some(arn) => {
+            block.error(
+                "role_arn",
+                "Invalid role_arn",
+                format!("{arn:?} is not an IAM role ARN. Use arn:aws:iam::ACCOUNT:role/NAME."),
+            );
+            None
+        }
+        None => None,
+    }
+}
+
+/// Parses the extra `assume_role` attributes of the block `r` reads into
+/// `role`.
+fn parse_assume_role(r: &mut Reader<'_>, role: &mut AssumeRole) {
+    role.duration = r.session_duration("duration");
+    role.policy = r.policy("policy");
+    role.policy_arns = r.policy_arns("policy_arns");
+    role.tags = r.string_map("tags").unwrap_or_default();
+    role.transitive_tag_keys = r.strings("transitive_tag_keys").unwrap_or_default();
+    role.source_identity = r.non_empty_string("source_identity");
+}
+
+/// The account guards, shared files and `sts_region` of the provider block
+/// `r` reads (the web identity block comes later: [`web_identity`]).
+pub fn parse(r: &mut Reader<'_>) -> AuthSettings {
+    r.auth()
+}
+
+/// The `assume_role_with_web_identity` block, when set.
+pub fn web_identity(r: &mut Reader<'_>) -> Option<WebIdentity> {
+    r.block("assume_role_with_web_identity")
+        .map(|mut w| w.web_identity())
+}
+
+/// Validated readings of this module's attributes.
 impl Reader<'_> {
     /// A Go-style duration from 15 minutes to 12 hours (STS's range).
     fn session_duration(&mut self, name: &str) -> Option<Duration> {
@@ -304,48 +373,7 @@ impl Reader<'_> {
         }
         arns
     }
-}
 
-/// Checks account ids: twelve digits each.
-fn account_ids(r: &mut Reader<'_>, name: &str) -> Vec<String> {
-    let ids = r.strings(name).unwrap_or_default();
-    for id in &ids {
-        if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
-            r.error(
-                name,
-                "Invalid account id",
-                format!(
-                    "{id:?} is not an AWS account id. Use the 12-digit id, e.g. \"123456789012\"."
-                ),
-            );
-        }
-    }
-    ids
-}
-
-/// Parses the extra `assume_role` attributes of the block `r` reads into
-/// `role`.
-pub fn parse_assume_role(r: &mut Reader<'_>, role: &mut AssumeRole) {
-    role.duration = r.session_duration("duration");
-    role.policy = r.policy("policy");
-    role.policy_arns = r.policy_arns("policy_arns");
-    role.tags = r.string_map("tags").unwrap_or_default();
-    role.transitive_tag_keys = r.strings("transitive_tag_keys").unwrap_or_default();
-    role.source_identity = r.non_empty_string("source_identity");
-}
-
-/// Parses the top-level settings and the `assume_role_with_web_identity`
-/// block of the provider block `r` reads.
-pub fn parse(r: &mut Reader<'_>) -> (AuthSettings, TransportSettings) {
-    let mut auth = r.auth();
-    let transport = r.transport();
-    if let Some(mut w) = r.block("assume_role_with_web_identity") {
-        auth.web_identity = Some(w.web_identity());
-    }
-    (auth, transport)
-}
-
-impl Reader<'_> {
     /// The account guards, shared files and `sts_region` (not yet the web
     /// identity block).
     fn auth(&mut self) -> AuthSettings {
@@ -376,30 +404,6 @@ impl Reader<'_> {
             }
         }
         auth
-    }
-
-    /// Retries, TLS trust, proxies and endpoint variants.
-    fn transport(&mut self) -> TransportSettings {
-        let retry_mode = self.string("retry_mode").and_then(|s| {
-            let mode = RetryModeSetting::parse(&s);
-            if mode.is_none() {
-                self.error(
-                    "retry_mode",
-                    "Invalid retry_mode",
-                    format!("{s:?} is not a retry mode. Use \"standard\" or \"adaptive\"."),
-                );
-            }
-            mode
-        });
-        TransportSettings {
-            retry_mode,
-            custom_ca_bundle: self.non_empty_string("custom_ca_bundle"),
-            http_proxy: self.string("http_proxy"),
-            https_proxy: self.string("https_proxy"),
-            no_proxy: self.string("no_proxy"),
-            use_fips_endpoint: self.bool("use_fips_endpoint"),
-            use_dualstack_endpoint: self.bool("use_dualstack_endpoint"),
-        }
     }
 
     /// The `assume_role_with_web_identity` block (this reader's object).
@@ -433,75 +437,30 @@ impl Reader<'_> {
     }
 }
 
+/// Checks account ids: twelve digits each.
+fn account_ids(r: &mut Reader<'_>, name: &str) -> Vec<String> {
+    let ids = r.strings(name).unwrap_or_default();
+    for id in &ids {
+        if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
+            r.error(
+                name,
+                "Invalid account id",
+                format!(
+                    "{id:?} is not an AWS account id. Use the 12-digit id, e.g. \"123456789012\"."
+                ),
+            );
+        }
+    }
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::reader::NOT_KNOWN_YET;
     use crate::tfprotov6::{AttributePath, Diagnostics, Value};
-
-    /// [`parse`] over a provider block value.
-    fn parse_config(config: &Value, diags: &mut Diagnostics) -> (AuthSettings, TransportSettings) {
-        parse(&mut Reader::new(config, &AttributePath::root(), diags).unwrap())
-    }
 
     fn strs(items: &[&str]) -> Value {
         Value::set(items.iter().map(|s| Value::string(*s)))
-    }
-
-    #[test]
-    fn parses_every_setting() {
-        let config = Value::object([
-            ("allowed_account_ids", strs(&["123456789012"])),
-            ("shared_config_files", Value::list([Value::string("~/c")])),
-            (
-                "shared_credentials_files",
-                Value::list([Value::string("/k")]),
-            ),
-            ("retry_mode", Value::string("Adaptive")),
-            ("custom_ca_bundle", Value::string("/etc/corp.pem")),
-            ("http_proxy", Value::string("http://p:1")),
-            ("https_proxy", Value::string("")),
-            ("no_proxy", Value::string(".internal")),
-            ("use_fips_endpoint", Value::bool(true)),
-            ("use_dualstack_endpoint", Value::bool(false)),
-            ("sts_region", Value::string("us-east-1")),
-            (
-                "assume_role_with_web_identity",
-                Value::object([
-                    (
-                        "role_arn",
-                        Value::string("arn:aws:iam::123456789012:role/ci"),
-                    ),
-                    ("session_name", Value::Null),
-                    ("web_identity_token", Value::Null),
-                    ("web_identity_token_file", Value::string("/tok")),
-                    ("duration", Value::string("2h45m")),
-                    ("policy", Value::string("{\"Version\":\"2012-10-17\"}")),
-                    (
-                        "policy_arns",
-                        strs(&["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
-                    ),
-                ]),
-            ),
-        ]);
-        let mut diags = Diagnostics::new();
-        let (auth, transport) = parse_config(&config, &mut diags);
-        assert!(diags.is_empty(), "{diags:?}");
-        assert_eq!(auth.allowed_account_ids, ["123456789012"]);
-        assert!(auth.guards_account());
-        assert_eq!(
-            auth.shared_config_files.as_deref(),
-            Some(&["~/c".to_owned()][..])
-        );
-        assert_eq!(auth.sts_region.as_deref(), Some("us-east-1"));
-        let web = auth.web_identity.unwrap();
-        assert_eq!(web.duration, Some(Duration::from_secs(9900)));
-        assert_eq!(web.web_identity_token_file.as_deref(), Some("/tok"));
-        assert_eq!(web.policy_arns.len(), 1);
-        assert_eq!(transport.retry_mode, Some(RetryModeSetting::Adaptive));
-        assert_eq!(transport.https_proxy.as_deref(), Some(""));
-        assert_eq!(transport.use_fips_endpoint, Some(true));
-        assert_eq!(transport.use_dualstack_endpoint, Some(false));
     }
 
     #[test]
@@ -532,77 +491,5 @@ mod tests {
         assert_eq!(role.tags.get("team").map(String::as_str), Some("platform"));
         assert_eq!(role.transitive_tag_keys, ["team"]);
         assert_eq!(role.source_identity.as_deref(), Some("alice"));
-    }
-
-    #[test]
-    fn bad_values_name_their_attribute() {
-        let config = Value::object([
-            ("allowed_account_ids", strs(&["12345"])),
-            ("forbidden_account_ids", strs(&["123456789012"])),
-            ("retry_mode", Value::string("legacy")),
-            ("custom_ca_bundle", Value::string(" ")),
-            (
-                "assume_role_with_web_identity",
-                Value::object([
-                    ("role_arn", Value::string("ci")),
-                    ("web_identity_token", Value::string("t")),
-                    ("web_identity_token_file", Value::string("/f")),
-                    ("duration", Value::string("5m")),
-                    ("policy", Value::string("not json")),
-                    ("policy_arns", strs(&["ReadOnly"])),
-                ]),
-            ),
-        ]);
-        let mut diags = Diagnostics::new();
-        parse_config(&config, &mut diags);
-        let got: Vec<(String, String)> = diags
-            .iter()
-            .map(|d| (d.attribute.as_ref().unwrap().to_string(), d.summary.clone()))
-            .collect();
-        let want = [
-            ("allowed_account_ids", "Invalid account id"),
-            ("forbidden_account_ids", "Conflicting account guards"),
-            ("retry_mode", "Invalid retry_mode"),
-            ("custom_ca_bundle", "Invalid provider attribute"),
-            (
-                "assume_role_with_web_identity.duration",
-                "Invalid session duration",
-            ),
-            ("assume_role_with_web_identity.policy", "Invalid policy"),
-            (
-                "assume_role_with_web_identity.policy_arns",
-                "Invalid policy ARN",
-            ),
-            ("assume_role_with_web_identity.role_arn", "Invalid role_arn"),
-            (
-                "assume_role_with_web_identity.web_identity_token_file",
-                "Conflicting web identity token",
-            ),
-        ];
-        assert_eq!(
-            got,
-            want.iter()
-                .map(|(a, s)| (a.to_string(), s.to_string()))
-                .collect::<Vec<_>>()
-        );
-        let dur = diags
-            .iter()
-            .find(|d| d.summary == "Invalid session duration")
-            .unwrap();
-        assert!(dur.detail.contains("\"15m\" to \"12h\""), "{}", dur.detail);
-    }
-
-    #[test]
-    fn unknown_values_are_reported() {
-        let config = Value::object([
-            ("allowed_account_ids", Value::set([Value::Unknown])),
-            ("sts_region", Value::Unknown),
-        ]);
-        let mut diags = Diagnostics::new();
-        parse_config(&config, &mut diags);
-        assert_eq!(
-            diags.iter().filter(|d| d.summary == NOT_KNOWN_YET).count(),
-            2
-        );
     }
 }

@@ -1,6 +1,8 @@
-//! The provider block's `attempt_timeout` and `operation_timeout`: the
-//! bounds of every AWS call (see [`crate::aws::CallTimeouts`] for the
-//! defaults and why).
+//! Timeout settings of the provider block: `attempt_timeout` and
+//! `operation_timeout`, the bounds of every AWS call (see
+//! [`crate::aws::CallTimeouts`] for the defaults and why). Their schema and
+//! their reading into [`CallTimeouts`]. (The resource's own `timeouts` block,
+//! for the association, is in `encryption_config`.)
 
 use std::time::Duration;
 

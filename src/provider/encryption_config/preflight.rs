@@ -1,5 +1,10 @@
-//! The association preflight and the "not there yet" rules, as pure
-//! decisions over plain data (tested as a decision table below).
+//! The association preflight and the "not there yet" rules of
+//! `eks_encryption_config`.
+//!
+//! This module calls AWS: [`gather`] makes the CreateGrant dry run (and
+//! reads the key's custody) through [`AwsClients`]; everything else is a pure
+//! decision over plain data ([`decide`] and the diagnostics, tested as a
+//! decision table below).
 //!
 //! - A cluster or key named in the configuration that does not exist yet at
 //!   plan (typically: created in the same run) is a warning, and every check
@@ -17,7 +22,7 @@ use crate::tfprotov6::{AttributePath, Diagnostic, Diagnostics};
 
 /// Diagnostic summaries (one list for the resource: see
 /// [`crate::provider::encryption_config::summary`]).
-pub use crate::provider::encryption_config::summary;
+pub use super::summary;
 
 fn key_path() -> AttributePath {
     AttributePath::attr("key_arn")
