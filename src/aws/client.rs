@@ -50,6 +50,11 @@ pub struct AwsClients {
 struct Inner {
     eks: aws_sdk_eks::Client,
     kms: aws_sdk_kms::Client,
+    /// STS with the provider's final credentials, for the caller's account
+    /// (`None` in tests built from mock EKS and KMS clients only).
+    sts: Option<aws_sdk_sts::Client>,
+    /// The caller's account, once asked.
+    account: OnceCell<String>,
     region: String,
     key_cache: Mutex<HashMap<String, Arc<OnceCell<KeyInfo>>>>,
     /// The bounds of every call, and the endpoints, for timeout messages.
@@ -85,13 +90,25 @@ impl AwsClients {
         kms: aws_sdk_kms::Client,
         region: String,
     ) -> AwsClients {
-        Self::with_limits(eks, kms, region, CallLimits::default())
+        Self::with_limits(eks, kms, None, region, CallLimits::default())
+    }
+
+    /// For tests: as [`from_clients`](Self::from_clients), with an STS
+    /// client for [`caller_account`](Self::caller_account).
+    pub fn from_clients_with_sts(
+        eks: aws_sdk_eks::Client,
+        kms: aws_sdk_kms::Client,
+        sts: aws_sdk_sts::Client,
+        region: String,
+    ) -> AwsClients {
+        Self::with_limits(eks, kms, Some(sts), region, CallLimits::default())
     }
 
     /// The clients, with what a timed-out call's message names.
     pub(super) fn with_limits(
         eks: aws_sdk_eks::Client,
         kms: aws_sdk_kms::Client,
+        sts: Option<aws_sdk_sts::Client>,
         region: String,
         limits: CallLimits,
     ) -> AwsClients {
@@ -99,6 +116,8 @@ impl AwsClients {
             inner: Arc::new(Inner {
                 eks,
                 kms,
+                sts,
+                account: OnceCell::new(),
                 region,
                 key_cache: Mutex::new(HashMap::new()),
                 limits,
@@ -161,6 +180,14 @@ impl AwsClients {
 
     pub(crate) fn kms(&self) -> &aws_sdk_kms::Client {
         &self.inner.kms
+    }
+
+    pub(crate) fn sts(&self) -> Option<&aws_sdk_sts::Client> {
+        self.inner.sts.as_ref()
+    }
+
+    pub(crate) fn account_cell(&self) -> &OnceCell<String> {
+        &self.inner.account
     }
 
     /// The cache cell for one key id, created empty on first use.

@@ -25,6 +25,20 @@ pub struct ClusterInfo {
     pub created_at: Option<String>,
     /// The cluster's IAM role (the grantee of EKS's grant on its CMK).
     pub role_arn: Option<String>,
+    /// What EKS itself reports about the cluster's health
+    /// (`cluster.health.issues`), e.g. `KmsKeyDisabled`.
+    pub health_issues: Vec<ClusterIssue>,
+}
+
+/// One issue of a cluster's `health.issues`, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterIssue {
+    /// EKS's code, e.g. `KmsGrantRevoked`.
+    pub code: String,
+    /// EKS's message.
+    pub message: String,
+    /// The resources concerned (for KMS issues, the key).
+    pub resource_ids: Vec<String>,
 }
 
 impl ClusterInfo {
@@ -148,6 +162,17 @@ impl AwsClients {
                 .collect(),
             created_at: c.created_at().and_then(rfc3339),
             role_arn: c.role_arn().map(str::to_owned),
+            health_issues: c
+                .health()
+                .map(|h| h.issues())
+                .unwrap_or_default()
+                .iter()
+                .map(|i| ClusterIssue {
+                    code: name_of(i.code()),
+                    message: i.message().unwrap_or_default().to_owned(),
+                    resource_ids: i.resource_ids().to_vec(),
+                })
+                .collect(),
         }))
     }
 
@@ -248,6 +273,17 @@ mod tests {
             .role_arn("arn:aws:iam::123456789012:role/eks-cluster")
             .status(ClusterStatus::Active)
             .created_at(DateTime::from_secs(1_700_000_000))
+            .health(
+                aws_sdk_eks::types::ClusterHealth::builder()
+                    .issues(
+                        aws_sdk_eks::types::ClusterIssue::builder()
+                            .code(aws_sdk_eks::types::ClusterIssueCode::KmsGrantRevoked)
+                            .message("grant revoked")
+                            .resource_ids(KEY)
+                            .build(),
+                    )
+                    .build(),
+            )
             .encryption_config(
                 EncryptionConfig::builder()
                     .provider(Provider::builder().key_arn(KEY).build())
@@ -277,6 +313,11 @@ mod tests {
                 }],
                 created_at: Some("2023-11-14T22:13:20Z".into()),
                 role_arn: Some("arn:aws:iam::123456789012:role/eks-cluster".into()),
+                health_issues: vec![ClusterIssue {
+                    code: "KmsGrantRevoked".into(),
+                    message: "grant revoked".into(),
+                    resource_ids: vec![KEY.into()],
+                }],
             }
         );
         assert_eq!(rule.num_calls(), 1);

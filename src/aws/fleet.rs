@@ -1,4 +1,5 @@
-//! EKS ListClusters: every cluster of the provider's region.
+//! The provider's fleet: EKS ListClusters (every cluster of the provider's
+//! region), and STS GetCallerIdentity (the account they belong to).
 
 use super::call::Call;
 use super::client::AwsClients;
@@ -12,6 +13,49 @@ impl AwsClients {
             page.clusters()
         })
         .await
+    }
+
+    /// The account of the provider's credentials (STS GetCallerIdentity,
+    /// asked once per provider configuration).
+    pub async fn caller_account(&self) -> Result<String, AwsError> {
+        const OP: &str = "GetCallerIdentity";
+        let account = self.account_cell().get_or_try_init(|| async {
+            let sts = self
+                .sts()
+                .ok_or_else(|| AwsError::other(OP, "this client has no STS client"))?;
+            let out = self
+                .send(Call::sts(OP, "the provider's account"), || {
+                    sts.get_caller_identity().send()
+                })
+                .await?;
+            out.account()
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| AwsError::other(OP, "the response has no account"))
+        });
+        account.await.cloned()
+    }
+
+    /// One page of ListClusters (at most EKS's default of 100 names): the
+    /// names and the token of the next page, `None` after the last.
+    pub async fn list_clusters_page(
+        &self,
+        next_token: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), AwsError> {
+        let request = || {
+            self.eks()
+                .list_clusters()
+                .set_next_token(next_token.map(str::to_owned))
+                .send()
+        };
+        let out = self
+            .send(Call::eks("ListClusters", self.region()), request)
+            .await?;
+        let next = out
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        Ok((out.clusters().to_vec(), next))
     }
 }
 

@@ -59,7 +59,7 @@ mod types;
 mod validate;
 
 pub use client::AwsClients;
-pub use eks::{ClusterInfo, EncryptionInfo, UpdateError, UpdateInfo};
+pub use eks::{ClusterInfo, ClusterIssue, EncryptionInfo, UpdateError, UpdateInfo};
 pub use error::{AccountNotAllowed, AwsError, AwsErrorKind, ConfigError};
 pub use preflight::{DryRunGrant, EKS_GRANT_OPERATIONS};
 pub use settings::{

@@ -48,7 +48,9 @@ use tokio_util::sync::CancellationToken;
 use crate::aws::AwsClients;
 use crate::tfprotov6::*;
 use encryption_config::ops::{ClusterCache, Ctx};
-use encryption_config::{data_source, resource, schema as ec_schema, TYPE_NAME};
+use encryption_config::{
+    check, data_source, identity, list, resource, schema as ec_schema, TYPE_NAME,
+};
 
 /// One configured provider: SDK clients and caches shared by every resource
 /// that uses this provider block (each alias gets its own).
@@ -62,7 +64,7 @@ pub struct Configured {
 impl Configured {
     /// What a resource operation gets: the clients, the caches and the
     /// call's stop token.
-    fn ctx<'a>(&'a self, stop: &'a CancellationToken) -> Ctx<'a> {
+    pub(crate) fn ctx<'a>(&'a self, stop: &'a CancellationToken) -> Ctx<'a> {
         Ctx {
             clients: &self.clients,
             clusters: &self.clusters,
@@ -84,6 +86,8 @@ pub struct EksProvider {
 enum Kind {
     Resource,
     DataSource,
+    ListResource,
+    Action,
 }
 
 impl Kind {
@@ -92,6 +96,8 @@ impl Kind {
         match self {
             Kind::Resource => &[TYPE_NAME],
             Kind::DataSource => &[TYPE_NAME, encryption_configs::TYPE_NAME],
+            Kind::ListResource => &[TYPE_NAME],
+            Kind::Action => &[check::TYPE_NAME],
         }
     }
 
@@ -103,6 +109,8 @@ impl Kind {
         let kind = match self {
             Kind::Resource => "resource",
             Kind::DataSource => "data source",
+            Kind::ListResource => "list resource",
+            Kind::Action => "action",
         };
         Err(Diagnostic::error(
             format!("Unknown {kind} type"),
@@ -206,7 +214,9 @@ impl ProviderServer for EksProvider {
                 // The schema is static, so a cached copy is as good.
                 get_provider_schema_optional: true,
                 move_resource_state: false,
-                generate_resource_config: false,
+                // `terraform query -generate-config-out` asks us for the
+                // configuration of each listed cluster.
+                generate_resource_config: true,
             },
             provider: Some(settings::provider_schema()),
             resources: BTreeMap::from([(TYPE_NAME.to_owned(), ec_schema::resource_schema())]),
@@ -217,7 +227,56 @@ impl ProviderServer for EksProvider {
                     encryption_configs::schema::data_source_schema(),
                 ),
             ]),
+            list_resources: BTreeMap::from([(TYPE_NAME.to_owned(), list::schema())]),
+            actions: BTreeMap::from([(check::TYPE_NAME.to_owned(), check::schema())]),
             diagnostics: Diagnostics::new(),
+        }
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _stop: CancellationToken,
+        _req: EmptyRequest,
+    ) -> GetResourceIdentitySchemasResponse {
+        GetResourceIdentitySchemasResponse {
+            identity_schemas: BTreeMap::from([(TYPE_NAME.to_owned(), identity::identity_schema())]),
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        _stop: CancellationToken,
+        req: UpgradeResourceIdentityRequest,
+    ) -> UpgradeResourceIdentityResponse {
+        if let Err(d) = Kind::Resource.check(&req.type_name) {
+            return d.into();
+        }
+        // Only version 0 exists: re-encode the stored JSON.
+        if req.version > identity::IDENTITY_VERSION {
+            return Diagnostics::from(Diagnostic::error(
+                "Identity written by a newer provider",
+                format!(
+                    "The stored identity has version {}, but this provider knows version {} \
+                     at most. Use the provider version that wrote the state.",
+                    req.version,
+                    identity::IDENTITY_VERSION
+                ),
+            ))
+            .into();
+        }
+        let ty = identity::identity_type();
+        match value::json::decode_json(&req.raw_identity_json, ty)
+            .map_err(|e| errors::decode_diagnostic("stored identity", e))
+            .and_then(|v| {
+                DynamicValue::encode(&v, ty)
+                    .map_err(|e| errors::decode_diagnostic("stored identity", e))
+            }) {
+            Ok(v) => UpgradeResourceIdentityResponse {
+                upgraded_identity: Some(v),
+                diagnostics: Diagnostics::new(),
+            },
+            Err(d) => Diagnostics::from(d).into(),
         }
     }
 
@@ -313,12 +372,26 @@ impl ProviderServer for EksProvider {
     ) -> ReadResourceResponse {
         note_capabilities("ReadResource", req.client_capabilities);
         match self.ready(Kind::Resource, &req.type_name) {
-            Ok(c) => resource::read(&c.ctx(&stop), &req).await,
+            Ok(c) => {
+                let mut resp = resource::read(&c.ctx(&stop), &req).await;
+                // Cores store the identity Read returns: a state kept as it
+                // was keeps its identity.
+                resp.new_identity = resp
+                    .new_state
+                    .as_ref()
+                    .and_then(|s| identity::of_state(s, c.clients.region()))
+                    .or(req.current_identity);
+                if resp.new_state.as_ref().is_none_or(is_null_state) {
+                    resp.new_identity = None;
+                }
+                resp
+            }
             // The state stays as it was: a failed refresh must not drop it.
             Err(diagnostics) => ReadResourceResponse {
                 new_state: Some(req.current_state),
                 diagnostics,
                 private: req.private,
+                new_identity: req.current_identity,
             },
         }
     }
@@ -334,7 +407,12 @@ impl ProviderServer for EksProvider {
             // No planned state: the plan fails with the diagnostic.
             Err(diagnostics) => return PlanResourceChangeResponse::from(diagnostics),
         };
-        resource::plan(&c.ctx(&stop), &req).await
+        let mut resp = resource::plan(&c.ctx(&stop), &req).await;
+        resp.planned_identity = resp
+            .planned_state
+            .as_ref()
+            .and_then(|s| identity::of_state(s, c.clients.region()));
+        resp
     }
 
     async fn apply_resource_change(
@@ -345,12 +423,20 @@ impl ProviderServer for EksProvider {
         // The resource keeps no private data: `planned_private` is the
         // empty bytes that plan handed on, and the answer carries none.
         match self.ready(Kind::Resource, &req.type_name) {
-            Ok(c) => resource::apply(&c.ctx(&stop), &req).await,
+            Ok(c) => {
+                let mut resp = resource::apply(&c.ctx(&stop), &req).await;
+                resp.new_identity = resp
+                    .new_state
+                    .as_ref()
+                    .and_then(|s| identity::of_state(s, c.clients.region()));
+                resp
+            }
             // Nothing was applied: the prior state stays.
             Err(diagnostics) => ApplyResourceChangeResponse {
                 new_state: Some(req.prior_state),
                 private: Vec::new(),
                 diagnostics,
+                new_identity: None,
             },
         }
     }
@@ -362,15 +448,16 @@ impl ProviderServer for EksProvider {
     ) -> ImportResourceStateResponse {
         note_capabilities("ImportResourceState", req.client_capabilities);
         let imported = match self.ready(Kind::Resource, &req.type_name) {
-            Ok(c) => resource::import(&c.ctx(&stop), &req.id).await,
+            Ok(c) => import(&c, &stop, &req).await,
             Err(diagnostics) => Err(diagnostics),
         };
         match imported {
-            Ok(state) => ImportResourceStateResponse {
+            Ok((state, identity)) => ImportResourceStateResponse {
                 imported: vec![ImportedResource {
                     type_name: TYPE_NAME.to_owned(),
                     state,
                     private: Vec::new(),
+                    identity,
                 }],
                 diagnostics: Diagnostics::new(),
             },
@@ -407,6 +494,106 @@ impl ProviderServer for EksProvider {
         };
         ReadDataSourceResponse { state, diagnostics }
     }
+
+    async fn validate_list_resource_config(
+        &self,
+        _stop: CancellationToken,
+        req: ValidateListResourceConfigRequest,
+    ) -> Diagnostics {
+        match Kind::ListResource.check(&req.type_name) {
+            Ok(()) => list::validate(&req.config),
+            Err(d) => d,
+        }
+    }
+
+    async fn list_resource(
+        &self,
+        stop: CancellationToken,
+        req: ListResourceRequest,
+    ) -> EventStream<ListResourceEvent> {
+        match self.ready(Kind::ListResource, &req.type_name) {
+            Ok(c) => list::list(c, stop, &req),
+            Err(d) => one_event(d.into()),
+        }
+    }
+
+    async fn generate_resource_config(
+        &self,
+        _stop: CancellationToken,
+        req: GenerateResourceConfigRequest,
+    ) -> GenerateResourceConfigResponse {
+        match Kind::Resource.check(&req.type_name) {
+            Ok(()) => list::generate_config(&req.state),
+            Err(d) => d.into(),
+        }
+    }
+
+    async fn validate_action_config(
+        &self,
+        _stop: CancellationToken,
+        req: ValidateActionConfigRequest,
+    ) -> Diagnostics {
+        match Kind::Action.check(&req.type_name) {
+            Ok(()) => check::plan(&req.config),
+            Err(d) => d,
+        }
+    }
+
+    async fn plan_action(&self, _stop: CancellationToken, req: ActionRequest) -> Diagnostics {
+        note_capabilities("PlanAction", req.client_capabilities);
+        match self.ready(Kind::Action, &req.action_type) {
+            Ok(_) => check::plan(&req.config),
+            Err(d) => d,
+        }
+    }
+
+    async fn invoke_action(
+        &self,
+        stop: CancellationToken,
+        req: ActionRequest,
+    ) -> EventStream<InvokeActionEvent> {
+        note_capabilities("InvokeAction", req.client_capabilities);
+        match self.ready(Kind::Action, &req.action_type) {
+            Ok(c) => check::invoke(c, stop, req.config),
+            Err(d) => one_event(d.into()),
+        }
+    }
+}
+
+/// Whether a state value is null (the resource is gone).
+fn is_null_state(v: &DynamicValue) -> bool {
+    *v == DynamicValue::null() || v.decode(resource::state_type()).is_ok_and(|v| v.is_null())
+}
+
+/// ImportResourceState: by id, or by identity (`import { identity = ... }`),
+/// whose region and account are checked against the provider's before
+/// anything is read. Returns the state and its identity.
+async fn import(
+    c: &Configured,
+    stop: &CancellationToken,
+    req: &ImportResourceStateRequest,
+) -> Result<(DynamicValue, Option<DynamicValue>), Diagnostics> {
+    let region = c.clients.region();
+    let cluster = match (&req.identity, req.id.is_empty()) {
+        (Some(given), true) => {
+            let given = identity::decode_import(given)?;
+            identity::check_import(&given, region, None)?;
+            if given.account_id.is_some() {
+                let mine = c.clients.caller_account().await.map_err(|e| {
+                    errors::op_diagnostic(
+                        "looking up the account of the provider's credentials",
+                        errors::OpError::from(e),
+                    )
+                })?;
+                identity::check_import(&given, region, Some(&mine))?;
+            }
+            given.cluster_name
+        }
+        _ => req.id.clone(),
+    };
+    let state = resource::import(&c.ctx(stop), &cluster).await?;
+    let identity = identity::of_state(&state, region);
+    Ok((state, identity))
 }
 
 #[cfg(test)]

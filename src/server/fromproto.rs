@@ -9,9 +9,11 @@
 use tonic::Streaming;
 
 use crate::tfprotov6::{
-    ApplyResourceChangeRequest, ClientCapabilities, ConfigureProviderRequest, DynamicValue,
-    EmptyRequest, ImportResourceStateRequest, PlanResourceChangeRequest, ReadDataSourceRequest,
-    ReadResourceRequest, UnsupportedRequest, UpgradeResourceStateRequest, ValidateConfigRequest,
+    ActionRequest, ApplyResourceChangeRequest, ClientCapabilities, ConfigureProviderRequest,
+    DynamicValue, EmptyRequest, GenerateResourceConfigRequest, ImportResourceStateRequest,
+    ListResourceRequest, PlanResourceChangeRequest, ReadDataSourceRequest, ReadResourceRequest,
+    UnsupportedRequest, UpgradeResourceIdentityRequest, UpgradeResourceStateRequest,
+    ValidateActionConfigRequest, ValidateConfigRequest, ValidateListResourceConfigRequest,
     ValidateProviderConfigRequest,
 };
 use crate::wire::tfplugin6;
@@ -34,6 +36,14 @@ fn dynamic(v: Option<tfplugin6::DynamicValue>) -> DynamicValue {
         Some(v) if !v.json.is_empty() => DynamicValue::Json(v.json),
         _ => DynamicValue::null(),
     }
+}
+
+/// A wire identity: `None` when the core sent none (a core without
+/// resource identity, or state written before it).
+fn identity_data(v: Option<tfplugin6::ResourceIdentityData>) -> Option<DynamicValue> {
+    v.and_then(|v| v.identity_data)
+        .filter(|v| !v.msgpack.is_empty() || !v.json.is_empty())
+        .map(|v| dynamic(Some(v)))
 }
 
 /// The core's capabilities; a core that sends none has none.
@@ -93,16 +103,12 @@ macro_rules! unsupported_requests {
 }
 
 unsupported_requests!(
-    tfplugin6::upgrade_resource_identity::Request => type_name,
     // The type the state would move into is the one this provider serves.
     tfplugin6::move_resource_state::Request => target_type_name,
-    tfplugin6::generate_resource_config::Request => type_name,
     tfplugin6::validate_ephemeral_resource_config::Request => type_name,
     tfplugin6::open_ephemeral_resource::Request => type_name,
     tfplugin6::renew_ephemeral_resource::Request => type_name,
     tfplugin6::close_ephemeral_resource::Request => type_name,
-    tfplugin6::list_resource::Request => type_name,
-    tfplugin6::validate_list_resource_config::Request => type_name,
     tfplugin6::call_function::Request => name,
     tfplugin6::validate_state_store::Request => type_name,
     tfplugin6::configure_state_store::Request => type_name,
@@ -113,9 +119,6 @@ unsupported_requests!(
     tfplugin6::unlock_state::Request => type_name,
     tfplugin6::get_states::Request => type_name,
     tfplugin6::delete_state::Request => type_name,
-    tfplugin6::plan_action::Request => action_type,
-    tfplugin6::invoke_action::Request => action_type,
-    tfplugin6::validate_action_config::Request => type_name,
 );
 
 /// Reads a `WriteStateBytes` client stream to its end (the client waits for
@@ -179,11 +182,10 @@ requests! {
         current_state: dynamic,
         private,
         client_capabilities: capabilities,
+        current_identity: identity_data,
     } ignoring {
         // No provider_meta schema is served, so the core sends none.
         provider_meta,
-        // No identity schema is served, so the core sends no identity.
-        current_identity,
     };
     plan_resource_change => PlanResourceChangeRequest about type_name {
         type_name,
@@ -192,11 +194,10 @@ requests! {
         config: dynamic,
         prior_private,
         client_capabilities: capabilities,
+        prior_identity: identity_data,
     } ignoring {
         // No provider_meta schema is served, so the core sends none.
         provider_meta,
-        // No identity schema is served, so the core sends no identity.
-        prior_identity,
     };
     // The wire request carries no client capabilities.
     apply_resource_change => ApplyResourceChangeRequest about type_name {
@@ -205,20 +206,46 @@ requests! {
         planned_state: dynamic,
         config: dynamic,
         planned_private,
+        planned_identity: identity_data,
     } ignoring {
         // No provider_meta schema is served, so the core sends none.
         provider_meta,
-        // No identity schema is served, so the core sends no identity.
-        planned_identity,
     };
     import_resource_state => ImportResourceStateRequest about type_name {
         type_name,
         id,
         client_capabilities: capabilities,
-    } ignoring {
-        // Import by identity needs an identity schema, which is not
-        // served; the core sends an id instead.
-        identity,
+        identity: identity_data,
+    };
+    generate_resource_config => GenerateResourceConfigRequest about type_name {
+        type_name,
+        state: dynamic,
+    };
+    list_resource => ListResourceRequest about type_name {
+        type_name,
+        config: dynamic,
+        include_resource_object,
+        limit,
+    };
+    validate_list_resource_config => ValidateListResourceConfigRequest about type_name {
+        type_name,
+        config: dynamic,
+        include_resource_object: dynamic,
+        limit: dynamic,
+    };
+    validate_action_config => ValidateActionConfigRequest about type_name {
+        type_name,
+        config: dynamic,
+    };
+    plan_action => ActionRequest about action_type {
+        action_type,
+        config: dynamic,
+        client_capabilities: capabilities,
+    };
+    invoke_action => ActionRequest about action_type {
+        action_type,
+        config: dynamic,
+        client_capabilities: capabilities,
     };
     read_data_source => ReadDataSourceRequest about type_name {
         type_name,
@@ -242,6 +269,26 @@ impl FromProto for tfplugin6::validate_data_resource_config::Request {
             config: dynamic(config),
             // This wire request carries no capabilities.
             client_capabilities: ClientCapabilities::default(),
+        }
+    }
+}
+
+impl FromProto for tfplugin6::upgrade_resource_identity::Request {
+    type Request = UpgradeResourceIdentityRequest;
+    fn type_name(&self) -> &str {
+        &self.type_name
+    }
+    fn convert(self) -> UpgradeResourceIdentityRequest {
+        let Self {
+            type_name,
+            version,
+            raw_identity,
+        } = self;
+        UpgradeResourceIdentityRequest {
+            type_name,
+            version,
+            // Identities are stored as JSON only (no flatmap form exists).
+            raw_identity_json: raw_identity.map(|r| r.json).unwrap_or_default(),
         }
     }
 }
@@ -330,10 +377,10 @@ mod tests {
         };
         assert_eq!(call.type_name(), "parse_arn");
         assert_eq!(call.convert().type_name, "parse_arn");
-        let action = tfplugin6::plan_action::Request {
-            action_type: "x_reboot".into(),
+        let store = tfplugin6::lock_state::Request {
+            type_name: "x_store".into(),
             ..Default::default()
         };
-        assert_eq!(action.convert().type_name, "x_reboot");
+        assert_eq!(store.convert().type_name, "x_store");
     }
 }

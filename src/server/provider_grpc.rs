@@ -15,7 +15,7 @@ use tracing::Instrument as _;
 
 use super::fromproto::{self, FromProto};
 use super::MAX_MESSAGE_SIZE;
-use crate::tfprotov6::ProviderServer;
+use crate::tfprotov6::{EventStream, ProviderServer};
 use crate::wire::tfplugin6;
 use tfplugin6::provider_server::{Provider, ProviderServer as WireServer};
 
@@ -92,9 +92,20 @@ impl<P: ProviderServer> Adapter<P> {
     }
 }
 
-/// A one-item stream: the server-streaming RPCs answer a single event.
+/// A one-item stream: the server-streaming RPCs the trait leaves
+/// unsupported answer a single event.
 fn once<T: Send + 'static>(item: T) -> BoxStream<T> {
     Box::pin(futures::stream::iter([Ok(item)]))
+}
+
+/// A provider's event stream as wire events.
+fn wire_stream<E, W>(events: EventStream<E>) -> BoxStream<W>
+where
+    E: Send + 'static,
+    W: From<E> + Send + 'static,
+{
+    use futures::StreamExt as _;
+    Box::pin(events.map(|e| Ok(W::from(e))))
 }
 
 /// Implements the tonic service: one row per RPC, `method(message module) =
@@ -155,7 +166,7 @@ provider_service! {
         validate_data_resource_config(validate_data_resource_config) = ValidateDataResourceConfig;
         upgrade_resource_state(upgrade_resource_state) = UpgradeResourceState;
         get_resource_identity_schemas(get_resource_identity_schemas) = GetResourceIdentitySchemas;
-        upgrade_resource_identity(upgrade_resource_identity) = UpgradeResourceIdentity, default;
+        upgrade_resource_identity(upgrade_resource_identity) = UpgradeResourceIdentity;
         configure_provider(configure_provider) = ConfigureProvider;
         read_resource(read_resource) = ReadResource;
         plan_resource_change(plan_resource_change) = PlanResourceChange;
@@ -163,14 +174,14 @@ provider_service! {
         import_resource_state(import_resource_state) = ImportResourceState;
         move_resource_state(move_resource_state) = MoveResourceState, default;
         read_data_source(read_data_source) = ReadDataSource;
-        generate_resource_config(generate_resource_config) = GenerateResourceConfig, default;
+        generate_resource_config(generate_resource_config) = GenerateResourceConfig;
         validate_ephemeral_resource_config(validate_ephemeral_resource_config) =
             ValidateEphemeralResourceConfig, default;
         open_ephemeral_resource(open_ephemeral_resource) = OpenEphemeralResource, default;
         renew_ephemeral_resource(renew_ephemeral_resource) = RenewEphemeralResource, default;
         close_ephemeral_resource(close_ephemeral_resource) = CloseEphemeralResource, default;
         validate_list_resource_config(validate_list_resource_config) =
-            ValidateListResourceConfig, default;
+            ValidateListResourceConfig;
         get_functions(get_functions) = GetFunctions;
         call_function(call_function) = CallFunction, default;
         // The RPC is named ValidateStateStoreConfig, its messages ValidateStateStore.
@@ -180,14 +191,39 @@ provider_service! {
         unlock_state(unlock_state) = UnlockState, default;
         get_states(get_states) = GetStates, default;
         delete_state(delete_state) = DeleteState, default;
-        plan_action(plan_action) = PlanAction, default;
-        validate_action_config(validate_action_config) = ValidateActionConfig, default;
+        plan_action(plan_action) = PlanAction;
+        validate_action_config(validate_action_config) = ValidateActionConfig;
     }
 
     server_streaming {
-        list_resource -> ListResourceStream<tfplugin6::list_resource::Event> = ListResource;
         read_state_bytes -> ReadStateBytesStream<tfplugin6::read_state_bytes::Response> = ReadStateBytes;
-        invoke_action -> InvokeActionStream<tfplugin6::invoke_action::Event> = InvokeAction;
+    }
+
+    type ListResourceStream = BoxStream<tfplugin6::list_resource::Event>;
+
+    /// The template opens the provider's stream; each event is converted
+    /// as it comes.
+    async fn list_resource(
+        &self,
+        req: Request<tfplugin6::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        let events = self.serve("ListResource", req.into_inner(), |p, stop, r| {
+            p.list_resource(stop, r)
+        });
+        Ok(Response::new(wire_stream(events.await)))
+    }
+
+    type InvokeActionStream = BoxStream<tfplugin6::invoke_action::Event>;
+
+    /// As `list_resource`.
+    async fn invoke_action(
+        &self,
+        req: Request<tfplugin6::invoke_action::Request>,
+    ) -> Result<Response<Self::InvokeActionStream>, Status> {
+        let events = self.serve("InvokeAction", req.into_inner(), |p, stop, r| {
+            p.invoke_action(stop, r)
+        });
+        Ok(Response::new(wire_stream(events.await)))
     }
 
     /// A client stream: read to its end first (see

@@ -8,9 +8,11 @@
 use crate::tfprotov6::value::PathStep;
 use crate::tfprotov6::{
     ApplyResourceChangeResponse, AttributePath, Block, Diagnostics, DynamicValue,
-    GetMetadataResponse, GetProviderSchemaResponse, ImportResourceStateResponse, Nesting,
-    PlanResourceChangeResponse, ReadDataSourceResponse, ReadResourceResponse, Schema,
-    ServerCapabilities, Severity, UpgradeResourceStateResponse,
+    GenerateResourceConfigResponse, GetMetadataResponse, GetProviderSchemaResponse,
+    GetResourceIdentitySchemasResponse, IdentitySchema, ImportResourceStateResponse,
+    InvokeActionEvent, ListResourceEvent, Nesting, PlanResourceChangeResponse,
+    ReadDataSourceResponse, ReadResourceResponse, Schema, ServerCapabilities, Severity,
+    UpgradeResourceIdentityResponse, UpgradeResourceStateResponse,
 };
 use crate::wire::tfplugin6;
 
@@ -24,6 +26,12 @@ fn dynamic(v: Option<DynamicValue>) -> Option<tfplugin6::DynamicValue> {
             msgpack: Vec::new(),
             json,
         },
+    })
+}
+
+fn identity(v: Option<DynamicValue>) -> Option<tfplugin6::ResourceIdentityData> {
+    v.map(|v| tfplugin6::ResourceIdentityData {
+        identity_data: dynamic(Some(v)),
     })
 }
 
@@ -131,6 +139,23 @@ fn schema(s: &Schema) -> tfplugin6::Schema {
     }
 }
 
+fn identity_schema(s: &IdentitySchema) -> tfplugin6::ResourceIdentitySchema {
+    tfplugin6::ResourceIdentitySchema {
+        version: s.version,
+        identity_attributes: s
+            .attributes
+            .iter()
+            .map(|a| tfplugin6::resource_identity_schema::IdentityAttribute {
+                name: a.name.clone(),
+                r#type: a.ty.to_json(),
+                required_for_import: a.required_for_import,
+                optional_for_import: a.optional_for_import,
+                description: a.description.clone(),
+            })
+            .collect(),
+    }
+}
+
 impl From<GetMetadataResponse> for tfplugin6::get_metadata::Response {
     fn from(r: GetMetadataResponse) -> Self {
         Self {
@@ -146,12 +171,20 @@ impl From<GetMetadataResponse> for tfplugin6::get_metadata::Response {
                 .into_iter()
                 .map(|type_name| tfplugin6::get_metadata::ResourceMetadata { type_name })
                 .collect(),
+            list_resources: r
+                .list_resources
+                .into_iter()
+                .map(|type_name| tfplugin6::get_metadata::ListResourceMetadata { type_name })
+                .collect(),
+            actions: r
+                .actions
+                .into_iter()
+                .map(|type_name| tfplugin6::get_metadata::ActionMetadata { type_name })
+                .collect(),
             // The trait serves none of these kinds (see its default methods).
             functions: Vec::new(),
             ephemeral_resources: Vec::new(),
-            list_resources: Vec::new(),
             state_stores: Vec::new(),
-            actions: Vec::new(),
         }
     }
 }
@@ -163,6 +196,8 @@ impl From<GetProviderSchemaResponse> for tfplugin6::get_provider_schema::Respons
             provider,
             resources,
             data_sources,
+            list_resources,
+            actions,
             diagnostics: d,
         } = r;
         Self {
@@ -179,12 +214,21 @@ impl From<GetProviderSchemaResponse> for tfplugin6::get_provider_schema::Respons
             // No provider_meta block is modelled.
             provider_meta: None,
             server_capabilities: capabilities(server_capabilities),
+            list_resource_schemas: list_resources
+                .iter()
+                .map(|(k, v)| (k.clone(), schema(v)))
+                .collect(),
+            action_schemas: actions
+                .iter()
+                .map(|(k, v)| {
+                    let schema = Some(schema(v));
+                    (k.clone(), tfplugin6::ActionSchema { schema })
+                })
+                .collect(),
             // The trait serves none of these kinds (see its default methods).
             functions: Default::default(),
             ephemeral_resource_schemas: Default::default(),
-            list_resource_schemas: Default::default(),
             state_store_schemas: Default::default(),
-            action_schemas: Default::default(),
         }
     }
 }
@@ -206,8 +250,7 @@ impl From<ReadResourceResponse> for tfplugin6::read_resource::Response {
             private: r.private,
             // The trait has no deferral: every answer is final.
             deferred: None,
-            // No identity schema is served.
-            new_identity: None,
+            new_identity: identity(r.new_identity),
         }
     }
 }
@@ -223,8 +266,7 @@ impl From<PlanResourceChangeResponse> for tfplugin6::plan_resource_change::Respo
             legacy_type_system: false,
             // The trait has no deferral: every answer is final.
             deferred: None,
-            // No identity schema is served.
-            planned_identity: None,
+            planned_identity: identity(r.planned_identity),
         }
     }
 }
@@ -237,8 +279,7 @@ impl From<ApplyResourceChangeResponse> for tfplugin6::apply_resource_change::Res
             diagnostics: diagnostics(r.diagnostics),
             // Reserved for the legacy Go SDK; must stay false.
             legacy_type_system: false,
-            // No identity schema is served.
-            new_identity: None,
+            new_identity: identity(r.new_identity),
         }
     }
 }
@@ -253,8 +294,7 @@ impl From<ImportResourceStateResponse> for tfplugin6::import_resource_state::Res
                     type_name: r.type_name,
                     state: dynamic(Some(r.state)),
                     private: r.private,
-                    // No identity schema is served.
-                    identity: None,
+                    identity: identity(r.identity),
                 })
                 .collect(),
             diagnostics: diagnostics(r.diagnostics),
@@ -304,23 +344,22 @@ from_diagnostics!(
     configure_provider::Response {},
     validate_resource_config::Response {},
     validate_data_resource_config::Response {},
-    // The default methods: nothing to list, nothing upgraded, moved,
-    // generated, opened, renewed, read, locked or configured.
-    get_resource_identity_schemas::Response {
-        identity_schemas: Default::default()
+    validate_list_resource_config::Response {},
+    validate_action_config::Response {},
+    plan_action::Response {
+        // The trait has no deferral: every answer is final.
+        deferred: None
     },
+    // The default methods: nothing to list, moved, opened, renewed, read,
+    // locked or configured.
     get_functions::Response {
         functions: Default::default()
-    },
-    upgrade_resource_identity::Response {
-        upgraded_identity: None
     },
     move_resource_state::Response {
         target_state: None,
         target_private: Vec::new(),
         target_identity: None,
     },
-    generate_resource_config::Response { config: None },
     validate_ephemeral_resource_config::Response {},
     open_ephemeral_resource::Response {
         renew_at: None,
@@ -333,7 +372,6 @@ from_diagnostics!(
         private: None
     },
     close_ephemeral_resource::Response {},
-    validate_list_resource_config::Response {},
     validate_state_store::Response {},
     configure_state_store::Response { capabilities: None },
     read_state_bytes::Response {
@@ -350,31 +388,62 @@ from_diagnostics!(
         state_id: Vec::new()
     },
     delete_state::Response {},
-    plan_action::Response { deferred: None },
-    validate_action_config::Response {},
 );
 
-impl From<Diagnostics> for tfplugin6::list_resource::Event {
-    fn from(d: Diagnostics) -> Self {
+impl From<GetResourceIdentitySchemasResponse>
+    for tfplugin6::get_resource_identity_schemas::Response
+{
+    fn from(r: GetResourceIdentitySchemasResponse) -> Self {
         Self {
-            // An event with only diagnostics: no result found.
-            identity: None,
-            display_name: String::new(),
-            resource_object: None,
-            diagnostic: diagnostics(d),
+            identity_schemas: r
+                .identity_schemas
+                .iter()
+                .map(|(k, v)| (k.clone(), identity_schema(v)))
+                .collect(),
+            diagnostics: diagnostics(r.diagnostics),
         }
     }
 }
 
-impl From<Diagnostics> for tfplugin6::invoke_action::Event {
-    fn from(d: Diagnostics) -> Self {
-        // The completion event; no progress was made before it.
+impl From<UpgradeResourceIdentityResponse> for tfplugin6::upgrade_resource_identity::Response {
+    fn from(r: UpgradeResourceIdentityResponse) -> Self {
         Self {
-            r#type: Some(tfplugin6::invoke_action::event::Type::Completed(
-                tfplugin6::invoke_action::event::Completed {
+            upgraded_identity: identity(r.upgraded_identity),
+            diagnostics: diagnostics(r.diagnostics),
+        }
+    }
+}
+
+impl From<GenerateResourceConfigResponse> for tfplugin6::generate_resource_config::Response {
+    fn from(r: GenerateResourceConfigResponse) -> Self {
+        Self {
+            config: dynamic(r.config),
+            diagnostics: diagnostics(r.diagnostics),
+        }
+    }
+}
+
+impl From<ListResourceEvent> for tfplugin6::list_resource::Event {
+    fn from(e: ListResourceEvent) -> Self {
+        Self {
+            identity: identity(e.identity),
+            display_name: e.display_name,
+            resource_object: dynamic(e.resource_object),
+            diagnostic: diagnostics(e.diagnostics),
+        }
+    }
+}
+
+impl From<InvokeActionEvent> for tfplugin6::invoke_action::Event {
+    fn from(e: InvokeActionEvent) -> Self {
+        use tfplugin6::invoke_action::event::{Completed, Progress, Type};
+        Self {
+            r#type: Some(match e {
+                InvokeActionEvent::Progress(message) => Type::Progress(Progress { message }),
+                InvokeActionEvent::Completed(d) => Type::Completed(Completed {
                     diagnostics: diagnostics(d),
-                },
-            )),
+                }),
+            }),
         }
     }
 }

@@ -8,7 +8,16 @@ use std::collections::BTreeMap;
 
 use tokio_util::sync::CancellationToken;
 
+use super::action::{ActionRequest, InvokeActionEvent, ValidateActionConfigRequest};
 use super::diagnostics::{Diagnostic, Diagnostics};
+use super::identity::{
+    GetResourceIdentitySchemasResponse, UpgradeResourceIdentityRequest,
+    UpgradeResourceIdentityResponse,
+};
+use super::list::{
+    one_event, EventStream, GenerateResourceConfigRequest, GenerateResourceConfigResponse,
+    ListResourceEvent, ListResourceRequest, ValidateListResourceConfigRequest,
+};
 use super::schema::Schema;
 use super::value::{self, Type, Value};
 
@@ -103,6 +112,10 @@ pub struct GetMetadataResponse {
     pub resources: Vec<String>,
     /// Data source type names.
     pub data_sources: Vec<String>,
+    /// List resource type names.
+    pub list_resources: Vec<String>,
+    /// Action type names.
+    pub actions: Vec<String>,
     /// Problems building the schema.
     pub diagnostics: Diagnostics,
 }
@@ -118,6 +131,12 @@ pub struct GetProviderSchemaResponse {
     pub resources: BTreeMap<String, Schema>,
     /// Data source schemas by type name.
     pub data_sources: BTreeMap<String, Schema>,
+    /// List resource schemas (the `config` block of a `list` block) by
+    /// type name.
+    pub list_resources: BTreeMap<String, Schema>,
+    /// Action schemas (the `config` block of an `action` block) by type
+    /// name.
+    pub actions: BTreeMap<String, Schema>,
     /// Problems building the schema.
     pub diagnostics: Diagnostics,
 }
@@ -183,6 +202,9 @@ pub struct ReadResourceRequest {
     pub private: Vec<u8>,
     /// What the core can handle.
     pub client_capabilities: ClientCapabilities,
+    /// The identity stored with the state (`None` from cores without
+    /// resource identity, and for state written before it).
+    pub current_identity: Option<DynamicValue>,
 }
 
 /// Response to `ReadResource`.
@@ -194,6 +216,8 @@ pub struct ReadResourceResponse {
     pub diagnostics: Diagnostics,
     /// Private data to save.
     pub private: Vec<u8>,
+    /// The identity of the refreshed object.
+    pub new_identity: Option<DynamicValue>,
 }
 
 /// `PlanResourceChange`.
@@ -212,6 +236,8 @@ pub struct PlanResourceChangeRequest {
     pub prior_private: Vec<u8>,
     /// What the core can handle.
     pub client_capabilities: ClientCapabilities,
+    /// The identity stored with the prior state.
+    pub prior_identity: Option<DynamicValue>,
 }
 
 /// Response to `PlanResourceChange`.
@@ -225,16 +251,16 @@ pub struct PlanResourceChangeResponse {
     pub planned_private: Vec<u8>,
     /// Why the plan is refused, and what to watch out for.
     pub diagnostics: Diagnostics,
+    /// The identity the object will have, when it is known at plan time.
+    pub planned_identity: Option<DynamicValue>,
 }
 
 impl From<Diagnostics> for PlanResourceChangeResponse {
     /// A failed plan: no planned state, only the diagnostics.
     fn from(diagnostics: Diagnostics) -> Self {
         Self {
-            planned_state: None,
-            requires_replace: Vec::new(),
-            planned_private: Vec::new(),
             diagnostics,
+            ..Self::default()
         }
     }
 }
@@ -253,6 +279,8 @@ pub struct ApplyResourceChangeRequest {
     pub config: DynamicValue,
     /// Private data from the plan.
     pub planned_private: Vec<u8>,
+    /// The identity planned for the object.
+    pub planned_identity: Option<DynamicValue>,
 }
 
 /// Response to `ApplyResourceChange`.
@@ -265,6 +293,9 @@ pub struct ApplyResourceChangeResponse {
     /// What went wrong, and what to watch out for; with an error the state is
     /// saved as given, so nothing half-applied is lost.
     pub diagnostics: Diagnostics,
+    /// The identity of the object after the change (`None` after a
+    /// destroy).
+    pub new_identity: Option<DynamicValue>,
 }
 
 /// `ImportResourceState`.
@@ -272,10 +303,12 @@ pub struct ApplyResourceChangeResponse {
 pub struct ImportResourceStateRequest {
     /// The resource type.
     pub type_name: String,
-    /// The import id the user gave.
+    /// The import id the user gave (empty when importing by identity).
     pub id: String,
     /// What the core can handle.
     pub client_capabilities: ClientCapabilities,
+    /// The identity given in an `import` block instead of an id.
+    pub identity: Option<DynamicValue>,
 }
 
 /// One resource produced by an import.
@@ -287,6 +320,8 @@ pub struct ImportedResource {
     pub state: DynamicValue,
     /// Private data saved with the state; empty when the resource keeps none.
     pub private: Vec<u8>,
+    /// Its identity.
+    pub identity: Option<DynamicValue>,
 }
 
 /// Response to `ImportResourceState`.
@@ -346,6 +381,8 @@ pub trait ProviderServer: Send + Sync + 'static {
             server_capabilities: schema.server_capabilities,
             resources: schema.resources.into_keys().collect(),
             data_sources: schema.data_sources.into_keys().collect(),
+            list_resources: schema.list_resources.into_keys().collect(),
+            actions: schema.actions.into_keys().collect(),
             diagnostics: schema.diagnostics,
         }
     }
@@ -435,8 +472,8 @@ pub trait ProviderServer: Send + Sync + 'static {
         &self,
         _stop: CancellationToken,
         _req: EmptyRequest,
-    ) -> Diagnostics {
-        Diagnostics::new()
+    ) -> GetResourceIdentitySchemasResponse {
+        GetResourceIdentitySchemasResponse::default()
     }
 
     /// `GetFunctions`: the default has no functions, so the answer is an
@@ -447,22 +484,82 @@ pub trait ProviderServer: Send + Sync + 'static {
 
     // ---- unsupported unless a provider overrides them -------------------------
     //
-    // These take no stop token: their defaults answer at once. A provider
-    // that implements one gives it its own request type and a stop token.
+    // The defaults answer at once with the "not supported" diagnostic. Those
+    // with a request type of their own take a stop token; the others take
+    // only the name asked about, until a provider implements them.
 
-    /// `UpgradeResourceIdentity` (resource identities).
-    async fn upgrade_resource_identity(&self, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("UpgradeResourceIdentity", IDENTITIES, req)
+    /// `UpgradeResourceIdentity`: brings a stored identity up to the
+    /// current identity version.
+    async fn upgrade_resource_identity(
+        &self,
+        _stop: CancellationToken,
+        req: UpgradeResourceIdentityRequest,
+    ) -> UpgradeResourceIdentityResponse {
+        unsupported("UpgradeResourceIdentity", IDENTITIES, named(req.type_name)).into()
+    }
+
+    /// `ValidateListResourceConfig`: checks a `list` block without
+    /// contacting remote APIs.
+    async fn validate_list_resource_config(
+        &self,
+        _stop: CancellationToken,
+        req: ValidateListResourceConfigRequest,
+    ) -> Diagnostics {
+        unsupported("ValidateListResourceConfig", LISTS, named(req.type_name))
+    }
+
+    /// `ListResource`: streams the remote objects a `list` block finds.
+    async fn list_resource(
+        &self,
+        _stop: CancellationToken,
+        req: ListResourceRequest,
+    ) -> EventStream<ListResourceEvent> {
+        one_event(unsupported("ListResource", LISTS, named(req.type_name)).into())
+    }
+
+    /// `GenerateResourceConfig`: the configuration that adopts an object
+    /// found by `ListResource`.
+    async fn generate_resource_config(
+        &self,
+        _stop: CancellationToken,
+        req: GenerateResourceConfigRequest,
+    ) -> GenerateResourceConfigResponse {
+        unsupported(
+            "GenerateResourceConfig",
+            CONFIG_GENERATION,
+            named(req.type_name),
+        )
+        .into()
+    }
+
+    /// `ValidateActionConfig`: checks an `action` block without contacting
+    /// remote APIs.
+    async fn validate_action_config(
+        &self,
+        _stop: CancellationToken,
+        req: ValidateActionConfigRequest,
+    ) -> Diagnostics {
+        unsupported("ValidateActionConfig", ACTIONS, named(req.type_name))
+    }
+
+    /// `PlanAction`: what an action would do, before it runs.
+    async fn plan_action(&self, _stop: CancellationToken, req: ActionRequest) -> Diagnostics {
+        unsupported("PlanAction", ACTIONS, named(req.action_type))
+    }
+
+    /// `InvokeAction`: runs an action, streaming progress and then one
+    /// completion.
+    async fn invoke_action(
+        &self,
+        _stop: CancellationToken,
+        req: ActionRequest,
+    ) -> EventStream<InvokeActionEvent> {
+        one_event(unsupported("InvokeAction", ACTIONS, named(req.action_type)).into())
     }
 
     /// `MoveResourceState` (`moved` blocks across resource types).
     async fn move_resource_state(&self, req: UnsupportedRequest) -> Diagnostics {
         unsupported("MoveResourceState", MOVES, req)
-    }
-
-    /// `GenerateResourceConfig` (configuration generation on import).
-    async fn generate_resource_config(&self, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("GenerateResourceConfig", CONFIG_GENERATION, req)
     }
 
     /// `ValidateEphemeralResourceConfig` (ephemeral resources).
@@ -483,16 +580,6 @@ pub trait ProviderServer: Send + Sync + 'static {
     /// `CloseEphemeralResource` (ephemeral resources).
     async fn close_ephemeral_resource(&self, req: UnsupportedRequest) -> Diagnostics {
         unsupported("CloseEphemeralResource", EPHEMERAL, req)
-    }
-
-    /// `ListResource` (list resources, for `terraform query`).
-    async fn list_resource(&self, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("ListResource", LISTS, req)
-    }
-
-    /// `ValidateListResourceConfig` (list resources).
-    async fn validate_list_resource_config(&self, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("ValidateListResourceConfig", LISTS, req)
     }
 
     /// `CallFunction` (provider-defined functions).
@@ -539,21 +626,6 @@ pub trait ProviderServer: Send + Sync + 'static {
     async fn delete_state(&self, req: UnsupportedRequest) -> Diagnostics {
         unsupported("DeleteState", STATE_STORES, req)
     }
-
-    /// `PlanAction` (actions).
-    async fn plan_action(&self, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("PlanAction", ACTIONS, req)
-    }
-
-    /// `InvokeAction` (actions).
-    async fn invoke_action(&self, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("InvokeAction", ACTIONS, req)
-    }
-
-    /// `ValidateActionConfig` (actions).
-    async fn validate_action_config(&self, req: UnsupportedRequest) -> Diagnostics {
-        unsupported("ValidateActionConfig", ACTIONS, req)
-    }
 }
 
 // What the unsupported RPCs serve, for their diagnostics.
@@ -565,6 +637,12 @@ const LISTS: &str = "list resources";
 const FUNCTIONS: &str = "provider-defined functions";
 const STATE_STORES: &str = "state stores";
 const ACTIONS: &str = "actions";
+
+/// The request of an RPC with a type of its own, as far as its
+/// unsupported default reads it.
+fn named(type_name: String) -> UnsupportedRequest {
+    UnsupportedRequest { type_name }
+}
 
 /// The default answer of an unsupported RPC.
 fn unsupported(rpc: &str, feature: &str, req: UnsupportedRequest) -> Diagnostics {

@@ -150,17 +150,25 @@ impl AwsClients {
             use_dual_stack = variants.dual_stack,
             "configured AWS clients"
         );
+        // The caller's account (import by identity) is asked with the final
+        // credentials, from STS in `sts_region`.
+        let mut sts_config = sts.builder();
+        sts_config.set_credentials_provider(sdk_config.credentials_provider());
+        let sts_client = aws_sdk_sts::Client::from_conf(sts_config.build());
         Ok(Self::from_sdk_config(
             &sdk_config,
+            sts_client,
             endpoints,
             settings.timeouts,
             region,
         ))
     }
 
-    /// The EKS and KMS clients of `sdk_config`, with the endpoint overrides.
+    /// The EKS and KMS clients of `sdk_config`, with the endpoint overrides,
+    /// and `sts` for the caller's account.
     fn from_sdk_config(
         sdk_config: &aws_types::SdkConfig,
+        sts: aws_sdk_sts::Client,
         endpoints: Endpoints,
         timeouts: CallTimeouts,
         region: String,
@@ -181,6 +189,7 @@ impl AwsClients {
         Self::with_limits(
             aws_sdk_eks::Client::from_conf(eks.build()),
             aws_sdk_kms::Client::from_conf(kms.build()),
+            Some(sts),
             region,
             limits,
         )

@@ -13,8 +13,18 @@
 //! - [`resource`]: the lifecycle methods, in order.
 //! - [`data_source`]: the read-only view.
 //! - [`summary`]: the diagnostics' summaries.
+//! - [`identity`]: the resource identity (account, region, cluster name)
+//!   and the import-by-identity check.
+//! - [`health`]: what EKS reports in the cluster's `health.issues`.
+//! - [`list`]: the list resource of `terraform query`, and the
+//!   configuration it generates.
+//! - [`check`]: the `eks_encryption_config_check` action.
 
+pub mod check;
 pub mod data_source;
+pub mod health;
+pub mod identity;
+pub mod list;
 pub mod model;
 pub mod ops;
 pub mod plan;

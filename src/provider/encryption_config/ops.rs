@@ -1459,6 +1459,7 @@ pub(crate) mod flow_tests {
             encryption: vec![],
             created_at: Some(created.into()),
             role_arn: None,
+            health_issues: Vec::new(),
         };
         let a = request_token(&info("2026-01-01T00:00:00Z"), KEY, 0);
         assert_eq!(a, request_token(&info("2026-01-01T00:00:00Z"), KEY, 0));

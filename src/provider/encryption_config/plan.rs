@@ -980,6 +980,7 @@ mod tests {
                     .collect(),
                 created_at: None,
                 role_arn: None,
+                health_issues: Vec::new(),
             },
             association_in_progress: None,
             other_update_in_progress: false,

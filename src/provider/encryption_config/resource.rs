@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::health;
 use super::model::{parse_duration, Model, DEFAULT_TIMEOUT, SECRETS};
 use super::ops::Ctx;
 use super::plan::{self, Action, ChangeFacts, Decision, KeyLookup, KeyType, LiveCluster, Prior};
@@ -36,7 +37,8 @@ pub fn state_type() -> &'static Type {
     TYPE.get_or_init(|| resource_schema().block.value_type())
 }
 
-fn decode(v: &DynamicValue, what: &str) -> Result<Option<Model>, Diagnostic> {
+/// Decodes a state, plan or configuration value (`None` when null).
+pub(crate) fn decode(v: &DynamicValue, what: &str) -> Result<Option<Model>, Diagnostic> {
     let value = v
         .decode(state_type())
         .map_err(|e| decode_diagnostic(what, e))?;
@@ -159,7 +161,8 @@ pub fn validate(config: &DynamicValue) -> Diagnostics {
     d
 }
 
-fn is_cluster_name(name: &str) -> bool {
+/// Whether `name` is a valid EKS cluster name.
+pub(crate) fn is_cluster_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 100
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -450,6 +453,8 @@ fn applied(state: Option<DynamicValue>, diagnostics: Diagnostics) -> ApplyResour
         new_state: Some(state.unwrap_or_else(DynamicValue::null)),
         private: Vec::new(),
         diagnostics,
+        // The provider adds the identity of the new state.
+        new_identity: None,
     }
 }
 
@@ -877,6 +882,8 @@ pub async fn read(ctx: &Ctx<'_>, req: &ReadResourceRequest) -> ReadResourceRespo
         new_state: Some(state.unwrap_or_else(DynamicValue::null)),
         private: req.private.clone(),
         diagnostics,
+        // The provider adds the identity of the new state.
+        new_identity: None,
     }
 }
 
@@ -904,8 +911,10 @@ async fn refresh(ctx: &Ctx<'_>, current: &DynamicValue) -> (Option<DynamicValue>
         }
     };
     fill_from_live(&mut state, &info);
+    // What EKS reports about the key, from the same DescribeCluster.
+    diags.extend(health::warnings(&info));
     let refreshed = match info.cmk_arn() {
-        Some(cmk) => refresh_cmk(ctx, &cluster, cmk, &mut state, &mut diags).await,
+        Some(cmk) => refresh_cmk(ctx, &info, cmk, &mut state, &mut diags).await,
         None => {
             state.key_arn = Maybe::Null;
             state.key_state = Maybe::Null;
@@ -922,11 +931,12 @@ async fn refresh(ctx: &Ctx<'_>, current: &DynamicValue) -> (Option<DynamicValue>
 /// key's health warnings. `None` when the state must stay as it was.
 async fn refresh_cmk(
     ctx: &Ctx<'_>,
-    cluster: &str,
+    info: &ClusterInfo,
     cmk: &str,
     state: &mut Model,
     d: &mut Diagnostics,
 ) -> Option<()> {
+    let cluster = info.name.as_str();
     // Keep the configured form (e.g. an alias) while it still resolves to
     // the key EKS uses, or cannot be checked (DescribeKey denied: the plan
     // warns); otherwise record EKS's key.
@@ -948,14 +958,21 @@ async fn refresh_cmk(
         match ctx.key(cmk, true).await {
             Ok(KeyLookup::Found(f)) => facts = Some(f),
             Ok(KeyLookup::NotFound { message }) | Ok(KeyLookup::AccessDenied { message }) => {
-                d.push(cmk_not_described(cluster, cmk, &message));
+                // EKS's own KmsKeyNotFound warning says it better.
+                if !health::codes(info)
+                    .iter()
+                    .any(|c| c == health::KEY_NOT_FOUND)
+                {
+                    d.push(cmk_not_described(cluster, cmk, &message));
+                }
                 state.key_state = Maybe::Null;
             }
             Err(e) => d.push(op_diagnostic(&format!("reading KMS key {cmk}"), e)),
         }
     }
     if let Some(f) = facts {
-        d.extend(plan::key_health_warnings(cluster, &f));
+        let warnings = plan::key_health_warnings(cluster, &f);
+        d.extend(health::without_reported(warnings, info));
         state.key_state = Maybe::Known(f.state);
     }
     Some(())

@@ -220,6 +220,7 @@ mod tests {
                 .unwrap_or_default(),
             created_at: None,
             role_arn: None,
+            health_issues: Vec::new(),
         }
     }
 
