@@ -48,7 +48,7 @@ class ControlApi:
                 ("POST", "/config", self.set_config),
                 ("POST", "/keys", self.create_key),
                 ("POST", "/keys/(?P<key_id>.+)/state", self.set_key_state),
-                ("DELETE", "/keys/(?P<key_id>[^/]+)", self.delete_key),
+                ("DELETE", "/keys/(?P<key_id>.+)", self.delete_key),
                 ("POST", "/aliases", self.retarget_alias),
                 ("POST", "/clock", self.advance_clock),
                 ("POST", "/clusters/(?P<name>[^/]+)/recreate", self.recreate_cluster),

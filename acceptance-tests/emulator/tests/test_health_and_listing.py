@@ -64,6 +64,12 @@ def test_key_pending_deletion_is_marked_for_deletion(emulator, eks, kms):
     assert codes(eks, "c1") == ["KmsKeyDisabled"]
 
 
+def test_key_deleted_by_arn_is_kms_key_not_found(emulator, eks):
+    key = cluster_with_key(emulator)
+    emulator.ok("DELETE", f"/keys/{key['key_arn']}")
+    assert codes(eks, "c1") == ["KmsKeyNotFound"]
+
+
 def test_deleted_key_is_kms_key_not_found(emulator, eks, kms):
     key = cluster_with_key(emulator)
     deleted = emulator.ok("DELETE", f"/keys/{key['key_id']}")
@@ -74,7 +80,7 @@ def test_deleted_key_is_kms_key_not_found(emulator, eks, kms):
     issues = health(eks, "c1")["issues"]
     assert [(i["code"], i["resourceIds"]) for i in issues] == [
         ("KmsKeyNotFound", [key["key_arn"]])]
-    assert emulator.control("DELETE", f"/keys/{key['key_id']}")[0] == 404
+    assert emulator.control("DELETE", f"/keys/{key['key_arn']}")[0] == 404
 
 
 def test_association_creates_a_grant_for_the_cluster_role_and_revoke_grant_is_reported(
