@@ -17,7 +17,9 @@ use serde_json::{json, Value};
 use crate::paths;
 
 mod access;
+mod health;
 pub use access::{CALLER_ACCESS_KEY, CALLER_ACCOUNT};
+pub use health::{ClusterIssue, EksGrant};
 
 /// The region used when none is given.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -767,6 +769,11 @@ impl Emulator {
     pub fn set_config(&self, config: &Value) -> Result<(), EmulatorError> {
         self.request("POST", "/_emulator/config", Some(config))?;
         Ok(())
+    }
+
+    /// `GET /_emulator/config`: every knob's current value.
+    pub fn config(&self) -> Result<Value, EmulatorError> {
+        self.request("GET", "/_emulator/config", None)
     }
 
     /// Sets how long EKS updates stay InProgress.

@@ -324,6 +324,78 @@ fn harness_emulator_keys_clusters_and_request_log() {
 }
 
 #[test]
+fn harness_emulator_health_issues_grants_and_bulk_clusters() {
+    let em = emulator();
+    let key = em.create_key(&KeySpec::symmetric()).unwrap();
+    let created = em
+        .create_clusters("bulk-", 150, Some(&key.key_arn), "us-east-1")
+        .unwrap();
+    assert_eq!(created.len(), 150);
+    assert_eq!(created[149].name, "bulk-0149");
+    let named = em
+        .create_clusters_named(
+            &[("named-a", None), ("named-b", Some(&key.key_arn))],
+            "us-east-1",
+        )
+        .unwrap();
+    assert_eq!(
+        named.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["named-a", "named-b"]
+    );
+    // An existing name fails the whole request.
+    let err = em
+        .create_clusters_named(&[("fresh", None), ("named-a", None)], "us-east-1")
+        .unwrap_err();
+    assert!(err.to_string().contains("409"), "{err}");
+
+    assert_eq!(
+        em.cluster_health_issues("bulk-0007", "us-east-1").unwrap(),
+        []
+    );
+    assert_eq!(
+        em.cluster_health_issues("named-a", "us-east-1").unwrap(),
+        []
+    );
+
+    let grant = em.revoke_eks_grant("bulk-0007", "us-east-1").unwrap();
+    assert_eq!(grant.key_arn, key.key_arn);
+    let issues = em.cluster_health_issues("bulk-0007", "us-east-1").unwrap();
+    assert_eq!(
+        issues.iter().map(|i| i.code.as_str()).collect::<Vec<_>>(),
+        ["KmsGrantRevoked"]
+    );
+    assert_eq!(issues[0].resource_ids, vec![key.key_arn.clone()]);
+    // The other clusters keep their own grants.
+    assert_eq!(
+        em.cluster_health_issues("bulk-0008", "us-east-1").unwrap(),
+        []
+    );
+
+    em.set_key_state(&key.key_id, "Disabled").unwrap();
+    let codes: Vec<String> = em
+        .cluster_health_issues("bulk-0008", "us-east-1")
+        .unwrap()
+        .into_iter()
+        .map(|i| i.code)
+        .collect();
+    assert_eq!(codes, ["KmsKeyDisabled"]);
+    em.delete_key(&key.key_arn, "us-east-1").unwrap();
+    let codes: Vec<String> = em
+        .cluster_health_issues("named-b", "us-east-1")
+        .unwrap()
+        .into_iter()
+        .map(|i| i.code)
+        .collect();
+    assert_eq!(codes, ["KmsKeyNotFound"]);
+
+    em.set_list_clusters_page_size(25).unwrap();
+    em.delete_after_list(&["bulk-0001"]).unwrap();
+    let config = em.config().unwrap();
+    assert_eq!(config["list_clusters_page_size"], 25);
+    assert_eq!(config["delete_after_list"], json!(["bulk-0001"]));
+}
+
+#[test]
 fn harness_emulator_config_updates_and_faults() {
     let em = emulator();
     em.create_cluster(&ClusterSpec::new("busy")).unwrap();

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from . import kms_access, kms_ext, seed
+from . import eks_ext, kms_access, kms_ext, seed
 from . import tls
 from .app import EmulatorApp
 from .server import build_server, server_url
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     kms_ext.install()
+    eks_ext.install()
     kms_access.install()
     state = EmulatorState(default_update_duration=args.update_duration)
     if args.seed:

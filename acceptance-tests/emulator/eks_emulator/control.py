@@ -11,7 +11,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import accounts, eks_ext, kms_access, kms_ext, seed
+from . import accounts, eks_ext, eks_health, kms_access, kms_ext, seed
 from .faults import Fault, FaultSpecError
 from .http import Reply
 
@@ -48,9 +48,12 @@ class ControlApi:
                 ("POST", "/config", self.set_config),
                 ("POST", "/keys", self.create_key),
                 ("POST", "/keys/(?P<key_id>.+)/state", self.set_key_state),
+                ("DELETE", "/keys/(?P<key_id>.+)", self.delete_key),
                 ("POST", "/aliases", self.retarget_alias),
                 ("POST", "/clock", self.advance_clock),
                 ("POST", "/clusters/(?P<name>[^/]+)/recreate", self.recreate_cluster),
+                ("POST", "/clusters/bulk", self.create_clusters),
+                ("POST", "/clusters/(?P<name>[^/]+)/revoke-grant", self.revoke_cluster_grant),
                 ("POST", "/clusters", self.create_cluster),
                 ("DELETE", "/clusters/(?P<name>[^/]+)", self.delete_cluster),
                 ("POST", "/clusters/(?P<name>[^/]+)/encryption", self.set_encryption),
@@ -124,7 +127,8 @@ class ControlApi:
         config = self.state.config
         unknown = set(body) - {"update_duration_seconds", "fail_next_update",
                                "disable_key_mid_update", "missing_cluster_error",
-                               "list_updates_order", "list_updates_page_size", "region"}
+                               "list_updates_order", "list_updates_page_size",
+                               "list_clusters_page_size", "delete_after_list", "region"}
         if unknown:
             raise ControlError(400, f"unknown config keys: {', '.join(sorted(unknown))}")
         if "update_duration_seconds" in body:
@@ -154,6 +158,16 @@ class ControlApi:
             if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 100:
                 raise ControlError(400, "list_updates_page_size must be an integer from 1 to 100")
             config.list_updates_page_size = size
+        if "list_clusters_page_size" in body:
+            size = body["list_clusters_page_size"]
+            if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 100:
+                raise ControlError(400, "list_clusters_page_size must be an integer from 1 to 100")
+            config.list_clusters_page_size = size
+        if "delete_after_list" in body:
+            names = body["delete_after_list"]
+            if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+                raise ControlError(400, "delete_after_list must be a list of cluster names")
+            config.delete_after_list = list(names)
         return ok(config.to_json())
 
     # -- KMS -------------------------------------------------------------
@@ -185,6 +199,24 @@ class ControlApi:
         kms_ext.set_key_state(key, body.get("state", ""), region=ref.region,  # type: ignore[union-attr]
                               pending_window_days=int(body.get("pending_window_days", 7)))
         return ok(kms_ext.key_json(key))
+
+    def delete_key(self, body: dict[str, Any], key_id: str) -> Reply:
+        """``DELETE /keys/{key_id}``: the key is gone, as at the end of its deletion waiting period.
+
+        "When the waiting period expires, AWS KMS deletes the KMS key" (ScheduleKeyDeletion,
+        KMS API reference, https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html);
+        afterwards every call naming it is NotFoundException. Takes a key id or key ARN.
+        """
+        region = body.get("region", "us-east-1")
+        ref = kms_ext.parse_key_ref(key_id, region)
+        key = kms_ext.find_key(ref) if ref and not ref.is_alias else None
+        if key is None:
+            raise ControlError(404, f"no key {key_id} in {region}")
+        be = kms_ext.backend(ref.region, ref.account)  # type: ignore[union-attr]
+        for alias in list(key.aliases):
+            be.delete_alias(alias)
+        del be.keys[key.id]
+        return ok({"ok": True, "key_arn": key.arn})
 
     def retarget_alias(self, body: dict[str, Any]) -> Reply:
         """``POST /aliases`` ``{"alias": "alias/x", "target_key": ID-or-ARN}``.
@@ -244,6 +276,60 @@ class ControlApi:
             self.state.timing.start(region, cluster, float(body.get("creating_seconds") or 0))
             return ok(eks_ext.cluster_json(cluster))
 
+    def create_clusters(self, body: dict[str, Any]) -> Reply:
+        """``POST /clusters/bulk``: many clusters in one request.
+
+        Body: ``{"clusters": [{"name", "key_arn"?, "version"?, "status"?}, ...]}`` or
+        ``{"count": N, "name_prefix": "c-", "key_arn"?: ..., "version"?, "status"?}``
+        (names ``c-0000`` ... zero padded to four digits), plus ``region`` and ``account``.
+        All or nothing: an existing or repeated name is a 409 before any is created.
+        """
+        region = body.get("region", "us-east-1")
+        account = body.get("account")
+        if account is not None and not (isinstance(account, str) and re.fullmatch(r"\d{12}", account)):
+            raise ControlError(400, "account must be a 12-digit account id")
+        shared = {k: body[k] for k in ("key_arn", "version", "status") if k in body}
+        if "clusters" in body:
+            specs = body["clusters"]
+            if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
+                raise ControlError(400, "clusters must be a list of objects")
+            specs = [{**shared, **s} for s in specs]
+        elif "count" in body:
+            count = body["count"]
+            if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 5000:
+                raise ControlError(400, "count must be an integer from 1 to 5000")
+            prefix = str(body.get("name_prefix") or "cluster-")
+            specs = [{**shared, "name": f"{prefix}{i:04d}"} for i in range(count)]
+        else:
+            raise ControlError(400, "give clusters or count")
+        names = [s.get("name") for s in specs]
+        if not all(isinstance(n, str) and n for n in names):
+            raise ControlError(400, "every cluster needs a name")
+        if len(set(names)) != len(names):
+            raise ControlError(409, "the same cluster name is given twice")
+        with accounts.serving(account):
+            be = eks_ext.backend(region)
+            existing = [n for n in names if n in be.clusters]
+            if existing:
+                raise ControlError(409, f"clusters already exist in {region}: {', '.join(existing[:5])}")
+            created = [eks_ext.create_cluster(
+                name=s["name"], region=region, version=str(s.get("version", "1.31")),
+                key_arn=s.get("key_arn"), status=s.get("status", "ACTIVE")) for s in specs]
+            return ok({"clusters": [eks_ext.cluster_json(c) for c in created]})
+
+    def revoke_cluster_grant(self, body: dict[str, Any], name: str) -> Reply:
+        """``POST /clusters/{name}/revoke-grant``: revoke EKS's grant on the cluster's key.
+
+        The same as KMS RevokeGrant of that grant (see :mod:`.eks_health`); afterwards
+        DescribeCluster reports ``KmsGrantRevoked``. 404 when the cluster holds no grant.
+        """
+        region = body.get("region", "us-east-1")
+        cluster = self._cluster(name, region)
+        try:
+            return ok(eks_health.revoke_grant(cluster, region))
+        except LookupError as err:
+            raise ControlError(404, str(err)) from None
+
     def _cluster(self, name: str, region: str) -> Any:
         cluster = eks_ext.backend(region).clusters.get(name)
         if cluster is None:
@@ -287,6 +373,7 @@ class ControlApi:
             eks_ext.set_cluster_key(cluster, key_arn, region)
         else:
             cluster.encryption_config = []
+            cluster.emulator_grant = None
         return ok({**eks_ext.cluster_json(cluster),
                    "encryption_config": cluster.encryption_config})
 

@@ -3,6 +3,10 @@
 * ``AssociateEncryptionConfig`` -- ``POST /clusters/{name}/encryption-config/associate``
 * ``DescribeUpdate`` -- ``GET /clusters/{name}/updates/{updateId}``
 * ``ListUpdates`` -- ``GET /clusters/{name}/updates``
+* ``ListClusters`` -- ``GET /clusters`` (paging per the API reference, see
+  :meth:`EksExtension.list_clusters`)
+
+DescribeCluster (served by moto) gains ``health`` (:mod:`.eks_health`).
 
 Updates live here, next to moto's cluster objects (``eks_backends[account][region]``).
 Their lifecycle is time based and evaluated lazily: :meth:`EksExtension.settle`
@@ -15,6 +19,8 @@ No background threads are involved.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
 import uuid
@@ -24,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.eks.models import Cluster, EKSBackend, eks_backends
 
-from . import accounts, kms_access, kms_ext
+from . import accounts, eks_health, kms_access, kms_ext
 from .awsreq import AwsRequest
 from .http import Reply, json_reply, rest_json_error
 
@@ -42,6 +48,35 @@ DEFAULT_VPC_CONFIG = {
     "endpointPrivateAccess": False,
     "publicAccessCidrs": ["0.0.0.0/0"],
 }
+
+
+_installed = False
+
+
+def install() -> None:
+    """Remember role ARNs moto's EKS has validated (idempotent).
+
+    moto's ``validate_role_arn`` (``moto/eks/utils.py``) loads botocore's partition
+    data from disk on every CreateCluster, about 50 ms each: creating 500 clusters
+    took half a minute. The check is a pure function of the ARN, so an ARN that
+    passed once passes again; invalid ARNs are still checked (and refused) each time.
+    """
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    import moto.eks.models as eks_models
+
+    original = eks_models.validate_role_arn
+    valid: set[str] = set()
+
+    def validate_role_arn(arn: str) -> None:
+        if arn in valid:
+            return
+        original(arn)
+        valid.add(arn)
+
+    eks_models.validate_role_arn = validate_role_arn  # type: ignore[assignment]
 
 
 class EksError(Exception):
@@ -250,6 +285,7 @@ class EksExtension:
             "AssociateEncryptionConfig": self.associate_encryption_config,
             "DescribeUpdate": self.describe_update,
             "ListUpdates": self.list_updates,
+            "ListClusters": self.list_clusters,
             "DeleteCluster": self.guard_delete_cluster,
             "DescribeCluster": self.missing_cluster_as_client_exception,
         }.get(req.operation)
@@ -271,6 +307,13 @@ class EksExtension:
                 (payload or {}).get("cluster", {}).get("name", ""))
             if cluster is not None and cluster.encryption_config:
                 payload["cluster"]["encryptionConfig"] = cluster.encryption_config
+                reply.body = json.dumps(payload).encode()
+                eks_health.grant_for_cluster(cluster, req.region)
+        elif req.operation == "DescribeCluster":
+            payload = reply.json() or {}
+            cluster = backend(req.region).clusters.get(req.path_params["name"])
+            if cluster is not None and isinstance(payload.get("cluster"), dict):
+                payload["cluster"]["health"] = eks_health.health(cluster, req.region)
                 reply.body = json.dumps(payload).encode()
         elif req.operation == "DeleteCluster":
             self.forget_cluster(req.region, req.path_params["name"])
@@ -339,6 +382,7 @@ class EksExtension:
 
         def apply(target: Cluster) -> None:
             target.encryption_config = json.loads(json.dumps(config))
+            eks_health.grant_for_cluster(target, region)
 
         update = self.start_update(
             region, cluster, "AssociateEncryptionConfig",
@@ -406,6 +450,49 @@ class EksExtension:
         next_token = str(start + limit) if start + limit < len(ids) else None
         return json_reply({"updateIds": page, "nextToken": next_token})
 
+    def list_clusters(self, req: AwsRequest) -> Reply:
+        """ListClusters: cluster names in a stable (sorted) order, paged.
+
+        ListClusters API reference
+        (https://docs.aws.amazon.com/eks/latest/APIReference/API_ListClusters.html):
+        ``maxResults`` "can be between 1 and 100. If you don't use this parameter,
+        100 results and a nextToken value, if applicable, are returned"; ``nextToken``
+        "should be treated as an opaque identifier"; it "is null when there are no
+        more results to return". Its errors include InvalidParameterException
+        ("The specified parameter is invalid"), which the emulator gives for a
+        ``maxResults`` outside 1-100 or a token it did not issue (the messages are
+        the emulator's). moto pages too, but accepts any ``maxResults`` and uses the
+        next cluster's name as the token, which breaks when that cluster is deleted
+        between pages; here the token encodes the last name served, so a page always
+        continues after it.
+
+        The page size without ``maxResults`` is the ``list_clusters_page_size`` knob
+        (default 100, as documented). Clusters named in the ``delete_after_list``
+        knob are deleted right after a page naming them is served (a cluster deleted
+        between ListClusters and DescribeCluster).
+        """
+        config = self.state.config
+        raw_max = req.query_param("maxResults")
+        try:
+            limit = int(raw_max) if raw_max else config.list_clusters_page_size
+        except ValueError:
+            raise invalid_parameter("maxResults must be an integer between 1 and 100") from None
+        if not 1 <= limit <= 100:
+            raise invalid_parameter("maxResults must be an integer between 1 and 100")
+        names = sorted(backend(req.region).clusters)
+        token = req.query_param("nextToken")
+        if token:
+            after = decode_list_token(token)
+            names = [n for n in names if n > after]
+        page = names[:limit]
+        next_token = encode_list_token(page[-1]) if len(names) > limit else None
+        doomed = [n for n in page if n in config.delete_after_list]
+        for name in doomed:
+            backend(req.region).clusters.pop(name, None)
+            self.forget_cluster(req.region, name)
+            config.delete_after_list.remove(name)
+        return json_reply({"clusters": page, "nextToken": next_token})
+
     # -- moto response fix-ups -------------------------------------------
 
     def normalize_cluster_keys(self, region: str) -> None:
@@ -416,6 +503,25 @@ class EksExtension:
                 reference = provider.get("keyArn")
                 if isinstance(reference, str):
                     provider["keyArn"] = kms_ext.resolve_key_arn(reference, region) or reference
+
+
+_TOKEN_PREFIX = "emu-clusters:"
+
+
+def encode_list_token(last_name: str) -> str:
+    """The opaque ListClusters ``nextToken`` continuing after ``last_name``."""
+    return base64.urlsafe_b64encode((_TOKEN_PREFIX + last_name).encode()).decode()
+
+
+def decode_list_token(token: str) -> str:
+    """The last name served before a ListClusters ``nextToken`` (InvalidParameterException if foreign)."""
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    if not text.startswith(_TOKEN_PREFIX):
+        raise invalid_parameter("The nextToken is not valid")
+    return text[len(_TOKEN_PREFIX):]
 
 
 def validate_key(reference: str, region: str) -> str:
@@ -467,6 +573,8 @@ def set_cluster_key(cluster: Cluster, key_arn: str, region: str) -> None:
     """Out-of-band association: write the encryption config directly (aliases resolved)."""
     resolved = kms_ext.resolve_key_arn(key_arn, region) or key_arn
     cluster.encryption_config = [{"resources": ["secrets"], "provider": {"keyArn": resolved}}]
+    # EKS's grant on the key, as an association through the API makes it (eks_health).
+    eks_health.grant_for_cluster(cluster, region)
 
 
 def cluster_json(cluster: Cluster) -> dict[str, Any]:

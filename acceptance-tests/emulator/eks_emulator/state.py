@@ -50,6 +50,14 @@ class Config:
     #: ListUpdates page size when the request has no ``maxResults`` (the API
     #: takes 1-100 and pages with ``nextToken``).
     list_updates_page_size: int = 100
+    #: ListClusters page size when the request has no ``maxResults`` (the API
+    #: takes 1-100, default 100: ListClusters API reference); lets a test get
+    #: many pages from few clusters.
+    list_clusters_page_size: int = 100
+    #: Cluster names deleted right after a ListClusters page naming them is
+    #: served (each name once): a cluster that disappears between ListClusters
+    #: and DescribeCluster.
+    delete_after_list: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """JSON form, as returned by the control API."""
@@ -60,6 +68,8 @@ class Config:
             "missing_cluster_error": self.missing_cluster_error,
             "list_updates_order": self.list_updates_order,
             "list_updates_page_size": self.list_updates_page_size,
+            "list_clusters_page_size": self.list_clusters_page_size,
+            "delete_after_list": list(self.delete_after_list),
         }
 
 
