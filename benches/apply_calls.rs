@@ -273,6 +273,7 @@ async fn associate_once(duration: Duration) -> Result<(BTreeMap<String, u64>, Ve
     let null = DynamicValue::null();
     let cfg = config();
     let plan_req = PlanResourceChangeRequest {
+        prior_identity: None,
         type_name: TYPE_NAME.into(),
         prior_state: null.clone(),
         proposed_new_state: cfg.clone(),
@@ -291,6 +292,7 @@ async fn associate_once(duration: Duration) -> Result<(BTreeMap<String, u64>, Ve
         return Err(format!("re-plan failed: {:?}", replanned.diagnostics));
     };
     let apply_req = ApplyResourceChangeRequest {
+        planned_identity: None,
         type_name: TYPE_NAME.into(),
         prior_state: null.clone(),
         planned_state,

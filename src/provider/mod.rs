@@ -606,6 +606,7 @@ mod tests {
 
     fn read(type_name: &str) -> ReadResourceRequest {
         ReadResourceRequest {
+            current_identity: None,
             type_name: type_name.to_owned(),
             current_state: DynamicValue::null(),
             private: b"kept".to_vec(),
@@ -615,6 +616,7 @@ mod tests {
 
     fn plan(type_name: &str) -> PlanResourceChangeRequest {
         PlanResourceChangeRequest {
+            prior_identity: None,
             type_name: type_name.to_owned(),
             prior_state: DynamicValue::null(),
             proposed_new_state: DynamicValue::null(),
@@ -629,6 +631,7 @@ mod tests {
 
     fn apply(type_name: &str) -> ApplyResourceChangeRequest {
         ApplyResourceChangeRequest {
+            planned_identity: None,
             type_name: type_name.to_owned(),
             prior_state: DynamicValue::Msgpack(vec![0x80]),
             planned_state: DynamicValue::null(),

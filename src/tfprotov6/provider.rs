@@ -787,7 +787,7 @@ pub(crate) mod tests {
         let ids = Minimal
             .get_resource_identity_schemas(stop.clone(), EmptyRequest)
             .await;
-        assert!(ids.is_empty());
+        assert!(ids.identity_schemas.is_empty() && ids.diagnostics.is_empty());
         assert_eq!(
             Minimal.stop_provider(stop.clone(), EmptyRequest).await,
             None

@@ -271,7 +271,13 @@ mod tests {
     /// provider's region is eu-west-1, its account 111122223333.
     #[test]
     fn import_check_decision_table() {
-        let rows: &[(Option<&str>, Option<&str>, Option<&str>, Option<&str>)] = &[
+        type Row<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let rows: &[Row] = &[
             (None, None, None, None),
             (None, Some("eu-west-1"), None, None),
             (Some("111122223333"), None, Some("111122223333"), None),

@@ -88,6 +88,10 @@ fn is_name_prefix(prefix: &str) -> bool {
 /// values are allowed only when `allow_unknown` (at validation).
 fn name_prefix(config: &DynamicValue, allow_unknown: bool) -> Result<Option<String>, Diagnostic> {
     let at = || AttributePath::attr("name_prefix");
+    // No config block at all: list everything.
+    if config.decode(config_type()).is_ok_and(|v| v.is_null()) {
+        return Ok(None);
+    }
     match configured_string(config, config_type(), "name_prefix")? {
         Maybe::Null => Ok(None),
         Maybe::Unknown if allow_unknown => Ok(None),
@@ -366,7 +370,8 @@ mod tests {
 
     #[test]
     fn name_prefix_decision_table() {
-        let rows: [(Value, bool, Result<Option<&str>, ()>); 6] = [
+        type Row<'a> = (Value, bool, Result<Option<&'a str>, ()>);
+        let rows: [Row; 6] = [
             (Value::Null, false, Ok(None)),
             (Value::string("prod-"), false, Ok(Some("prod-"))),
             (Value::Unknown, true, Ok(None)),

@@ -1497,6 +1497,7 @@ pub(crate) mod flow_tests {
         let ty = schema::resource_schema().block.value_type();
         let current = DynamicValue::encode(&state.to_value(), &ty).unwrap();
         let req = crate::tfprotov6::ReadResourceRequest {
+            current_identity: None,
             type_name: crate::provider::encryption_config::TYPE_NAME.into(),
             current_state: current,
             private: Vec::new(),

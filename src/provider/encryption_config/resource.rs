@@ -1081,6 +1081,7 @@ mod tests {
         // A map where the object is expected: does not decode.
         let garbage = DynamicValue::Msgpack(vec![0x81, 0xa1, b'x', 0x01]);
         let req = ApplyResourceChangeRequest {
+            planned_identity: None,
             type_name: crate::provider::encryption_config::TYPE_NAME.into(),
             prior_state: garbage.clone(),
             planned_state: garbage.clone(),
@@ -1095,6 +1096,7 @@ mod tests {
             "apply keeps the prior state"
         );
         let req = ReadResourceRequest {
+            current_identity: None,
             type_name: crate::provider::encryption_config::TYPE_NAME.into(),
             current_state: garbage.clone(),
             private: Vec::new(),
@@ -1265,6 +1267,7 @@ mod lifecycle_tests {
         config: &Model,
     ) -> (Option<Model>, PlanResourceChangeResponse) {
         let req = PlanResourceChangeRequest {
+            prior_identity: None,
             type_name: super::super::TYPE_NAME.into(),
             prior_state: value(prior),
             proposed_new_state: value(Some(&propose(prior, config))),
@@ -1356,6 +1359,7 @@ mod lifecycle_tests {
         let h = Harness::with_kms(&[&eks], &[&describe_key_denied()]);
         let prior = state(ALIAS);
         let req = ReadResourceRequest {
+            current_identity: None,
             type_name: super::super::TYPE_NAME.into(),
             current_state: value(Some(&prior)),
             private: Vec::new(),
