@@ -1,6 +1,7 @@
 //! The `eks_encryption_config` data source: how a cluster's secrets are
 //! encrypted, read-only.
 
+use super::health;
 use super::ops::Ctx;
 use super::plan::{self, KeyLookup, KeyType};
 use super::schema::data_source_schema;
@@ -56,12 +57,15 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
         }
     };
     let cmk = info.encryption.first();
+    // What EKS reports, from the same DescribeCluster.
+    diags.extend(health::warnings(&info));
     let mut key_state = None;
     if let Some(e) = cmk {
         match ctx.key(&e.key_arn, true).await {
             Ok(KeyLookup::Found(f)) => {
                 // Point at the data source's own key attribute: it has no key_arn.
-                for mut d in plan::key_health_warnings(&cluster, &f).0 {
+                let warnings = plan::key_health_warnings(&cluster, &f);
+                for mut d in health::without_reported(warnings, &info).0 {
                     d.attribute = Some(AttributePath::attr("resolved_key_arn"));
                     diags.push(d);
                 }
@@ -87,6 +91,7 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
         ),
         ("key_state", key_state.into_value()),
         ("resources", resources.into_value()),
+        ("health_issues", health::codes(&info).into_value()),
     ]);
     match DynamicValue::encode(&value, ty()) {
         Ok(v) => (Some(v), diags),

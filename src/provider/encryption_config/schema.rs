@@ -87,6 +87,14 @@ pub fn data_source_schema() -> Schema {
                     "The Kubernetes resources the CMK encrypts (`[\"secrets\"]`); empty without \
                      a CMK.",
                 ),
+                Attribute::computed(
+                    "health_issues",
+                    Type::list(Type::String),
+                    "The codes EKS reports in the cluster's `health.issues`, e.g. \
+                     `KmsKeyDisabled`, `KmsKeyMarkedForDeletion`, `KmsKeyNotFound` or \
+                     `KmsGrantRevoked`; empty when EKS reports none. Each KMS issue is also a \
+                     warning with EKS's message.",
+                ),
             ],
             ..Block::default()
         },

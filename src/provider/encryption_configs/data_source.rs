@@ -12,6 +12,7 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use super::schema::data_source_schema;
 use crate::aws::ClusterInfo;
 use crate::provider::encryption_config::data_source::{configured_string, not_known};
+use crate::provider::encryption_config::health;
 use crate::provider::encryption_config::ops::Ctx;
 use crate::provider::encryption_config::plan::{self, KeyLookup, KeyType};
 use crate::provider::errors::{decode_diagnostic, op_diagnostic, OpError};
@@ -39,6 +40,8 @@ pub struct Row {
     pub resolved_key_arn: Option<String>,
     /// `key_state`.
     pub key_state: Option<String>,
+    /// `health_issues`: the codes EKS reports.
+    pub health_issues: Vec<String>,
 }
 
 /// The names to describe: those starting with `prefix`, sorted, without
@@ -54,13 +57,14 @@ pub fn select(names: Vec<String>, prefix: &str) -> Vec<String> {
 /// A row from DescribeCluster and the lookup of its CMK, with the warnings
 /// the key deserves.
 pub fn row(info: &ClusterInfo, key: Option<&KeyLookup>) -> (Row, Diagnostics) {
-    let mut diags = Diagnostics::new();
+    let mut diags = health::warnings(info);
     let cmk = info.encryption.first().map(|e| e.key_arn.clone());
     let mut key_state = None;
     let mut resolved = cmk.clone();
     match (key, &cmk) {
         (Some(KeyLookup::Found(f)), Some(_)) => {
-            for mut d in plan::key_health_warnings(&info.name, f).0 {
+            let warnings = plan::key_health_warnings(&info.name, f);
+            for mut d in health::without_reported(warnings, info).0 {
                 // This data source has no key_arn attribute.
                 d.attribute = None;
                 diags.push(d);
@@ -70,6 +74,11 @@ pub fn row(info: &ClusterInfo, key: Option<&KeyLookup>) -> (Row, Diagnostics) {
                 resolved = Some(f.arn.clone());
             }
         }
+        // EKS's own KmsKeyNotFound warning says it already.
+        (Some(KeyLookup::NotFound { .. }), Some(_))
+            if health::codes(info)
+                .iter()
+                .any(|c| c == health::KEY_NOT_FOUND) => {}
         (Some(KeyLookup::NotFound { message }), Some(arn)) => diags.push(Diagnostic::warning(
             "Customer managed key not found",
             format!(
@@ -97,6 +106,7 @@ pub fn row(info: &ClusterInfo, key: Option<&KeyLookup>) -> (Row, Diagnostics) {
             key_type: KeyType::of(info).as_str().to_owned(),
             resolved_key_arn: resolved,
             key_state,
+            health_issues: health::codes(info),
         },
         diags,
     )
@@ -119,6 +129,7 @@ pub fn value(region: &str, prefix: &Option<String>, rows: &[Row]) -> Value {
                     ("key_type", Value::String(r.key_type.clone())),
                     ("resolved_key_arn", r.resolved_key_arn.clone().into_value()),
                     ("key_state", r.key_state.clone().into_value()),
+                    ("health_issues", r.health_issues.clone().into_value()),
                 ])
             })),
         ),
@@ -259,6 +270,7 @@ mod tests {
                 key_type: "CUSTOMER_MANAGED".into(),
                 resolved_key_arn: Some(KEY.into()),
                 key_state: Some("Enabled".into()),
+                health_issues: Vec::new(),
             }
         );
         let (r, _) = row(&info("b", "1.31", None), None);

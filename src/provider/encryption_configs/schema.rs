@@ -10,6 +10,7 @@ pub fn cluster_type() -> Type {
         ("key_type", Type::String),
         ("resolved_key_arn", Type::String),
         ("key_state", Type::String),
+        ("health_issues", Type::list(Type::String)),
     ])
 }
 
@@ -41,8 +42,10 @@ pub fn data_source_schema() -> Schema {
                      (`CUSTOMER_MANAGED`, `AWS_OWNED` on 1.28+ without a CMK, `NONE` below \
                      1.28 without a CMK); `resolved_key_arn` (the CMK's key ARN, null without \
                      one); `key_state` (the CMK's KMS key state, null without a CMK or when \
-                     KMS does not let these credentials describe it). Clusters deleted while \
-                     the list is read are left out.",
+                     KMS does not let these credentials describe it); `health_issues` (the \
+                     codes EKS reports in the cluster's `health.issues`, e.g. \
+                     `KmsGrantRevoked`; empty when none). Clusters deleted while the list is \
+                     read are left out.",
                 ),
             ],
             ..Block::default()
