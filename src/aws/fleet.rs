@@ -65,7 +65,7 @@ mod tests {
     use aws_sdk_eks::Client;
     use aws_smithy_mocks::mock;
 
-    use crate::aws::test_support::{clients, json_error};
+    use crate::aws::test_support::{clients, clients_with_sts, json_error};
 
     #[tokio::test]
     async fn list_clusters_follows_every_page() {
@@ -84,6 +84,43 @@ mod tests {
         let aws = clients(&[&page1, &page2], &[]);
         assert_eq!(aws.list_clusters().await.unwrap(), ["a", "b", "c"]);
         assert_eq!((page1.num_calls(), page2.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn one_page_at_a_time() {
+        let page1 = mock!(Client::list_clusters)
+            .match_requests(|r| r.next_token().is_none())
+            .then_output(|| {
+                ListClustersOutput::builder()
+                    .clusters("a")
+                    .next_token("t1")
+                    .build()
+            });
+        let page2 = mock!(Client::list_clusters)
+            .match_requests(|r| r.next_token() == Some("t1"))
+            .then_output(|| ListClustersOutput::builder().clusters("b").build());
+        let aws = clients(&[&page1, &page2], &[]);
+        let (names, next) = aws.list_clusters_page(None).await.unwrap();
+        assert_eq!((names, next.as_deref()), (vec!["a".to_owned()], Some("t1")));
+        let (names, next) = aws.list_clusters_page(Some("t1")).await.unwrap();
+        assert_eq!((names, next), (vec!["b".to_owned()], None));
+    }
+
+    #[tokio::test]
+    async fn caller_account_is_asked_once() {
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
+        let who = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+            GetCallerIdentityOutput::builder()
+                .account("111122223333")
+                .build()
+        });
+        let aws = clients_with_sts(&[], &[], &[&who]);
+        assert_eq!(aws.caller_account().await.unwrap(), "111122223333");
+        assert_eq!(aws.caller_account().await.unwrap(), "111122223333");
+        assert_eq!(who.num_calls(), 1);
+        // Clients built without STS say so instead of guessing.
+        let e = clients(&[], &[]).caller_account().await.unwrap_err();
+        assert_eq!(e.operation, "GetCallerIdentity");
     }
 
     #[tokio::test]

@@ -138,6 +138,27 @@ pub(crate) mod test_support {
         })
     }
 
+    /// An STS client answering from `rules`.
+    pub(crate) fn sts_client(rules: &[&Rule]) -> aws_sdk_sts::Client {
+        mock_client!(aws_sdk_sts, RuleMode::Sequential, rules, |c| c
+            .retry_config(retry())
+            .sleep_impl(SharedAsyncSleep::new(InstantSleep)))
+    }
+
+    /// Clients over mocked EKS, KMS and STS rules (each in sequential mode).
+    pub(crate) fn clients_with_sts(
+        eks_rules: &[&Rule],
+        kms_rules: &[&Rule],
+        sts_rules: &[&Rule],
+    ) -> AwsClients {
+        AwsClients::from_clients_with_sts(
+            eks_client(RuleMode::Sequential, eks_rules),
+            kms_client(RuleMode::Sequential, kms_rules),
+            sts_client(sts_rules),
+            "us-east-1".to_owned(),
+        )
+    }
+
     /// Clients over mocked EKS and KMS rules (each in sequential mode).
     pub(crate) fn clients(eks_rules: &[&Rule], kms_rules: &[&Rule]) -> AwsClients {
         AwsClients::from_clients(

@@ -374,16 +374,16 @@ impl ProviderServer for EksProvider {
         match self.ready(Kind::Resource, &req.type_name) {
             Ok(c) => {
                 let mut resp = resource::read(&c.ctx(&stop), &req).await;
-                // Cores store the identity Read returns: a state kept as it
-                // was keeps its identity.
-                resp.new_identity = resp
-                    .new_state
-                    .as_ref()
-                    .and_then(|s| identity::of_state(s, c.clients.region()))
-                    .or(req.current_identity);
-                if resp.new_state.as_ref().is_none_or(is_null_state) {
-                    resp.new_identity = None;
-                }
+                // Cores store the identity Read returns: a refreshed state
+                // gets its own; a state kept as it was keeps the stored one;
+                // a removed resource has none.
+                let state = resp.new_state.as_ref();
+                resp.new_identity =
+                    match state.and_then(|s| identity::of_state(s, c.clients.region())) {
+                        Some(id) => Some(id),
+                        None if state.is_none_or(is_null_state) => None,
+                        None => req.current_identity,
+                    };
                 resp
             }
             // The state stays as it was: a failed refresh must not drop it.
@@ -692,6 +692,166 @@ mod tests {
         assert_eq!(only_error(&planned.diagnostics).0, "Unknown resource type");
         let applied = p.apply_resource_change(stop(), apply("eks_cluster")).await;
         assert_eq!(only_error(&applied.diagnostics).0, "Unknown resource type");
+    }
+
+    fn identity(account: Option<&str>, region: Option<&str>, name: &str) -> DynamicValue {
+        let s = |v: Option<&str>| v.map(Value::string).unwrap_or(Value::Null);
+        let v = Value::object([
+            ("account_id", s(account)),
+            ("region", s(region)),
+            ("cluster_name", Value::string(name)),
+        ]);
+        DynamicValue::encode(&v, identity::identity_type()).unwrap()
+    }
+
+    fn import_by_identity(id: DynamicValue) -> ImportResourceStateRequest {
+        ImportResourceStateRequest {
+            type_name: TYPE_NAME.to_owned(),
+            id: String::new(),
+            client_capabilities: ClientCapabilities::default(),
+            identity: Some(id),
+        }
+    }
+
+    /// Issue 19: an identity of another region or account is refused
+    /// before anything is read: the mocked clients have no EKS rule, so
+    /// any DescribeCluster would fail differently.
+    #[tokio::test]
+    async fn issue19_import_identity_of_another_region_or_account_reads_nothing() {
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
+        use aws_smithy_mocks::mock;
+        let who = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+            GetCallerIdentityOutput::builder()
+                .account("111122223333")
+                .build()
+        });
+        let p = EksProvider::with_clients(crate::aws::test_support::clients_with_sts(
+            &[],
+            &[],
+            &[&who],
+        ));
+        let r = p
+            .import_resource_state(
+                stop(),
+                import_by_identity(identity(None, Some("eu-west-1"), "prod")),
+            )
+            .await;
+        assert!(r.imported.is_empty());
+        let (summary, detail) = only_error(&r.diagnostics);
+        assert_eq!(summary, "Import identity is in another region");
+        assert!(
+            detail.contains("us-east-1") && detail.contains("eu-west-1"),
+            "{detail}"
+        );
+        assert_eq!(who.num_calls(), 0, "the region needs no account lookup");
+
+        let r = p
+            .import_resource_state(
+                stop(),
+                import_by_identity(identity(Some("999999999999"), Some("us-east-1"), "prod")),
+            )
+            .await;
+        let (summary, detail) = only_error(&r.diagnostics);
+        assert_eq!(summary, "Import identity is in another account");
+        assert!(
+            detail.contains("999999999999") && detail.contains("111122223333"),
+            "{detail}"
+        );
+        assert_eq!(who.num_calls(), 1);
+    }
+
+    /// Issue 19: a refresh that cannot run keeps the stored identity with
+    /// the state (cores store whatever identity Read returns).
+    #[tokio::test]
+    async fn failed_refresh_keeps_the_identity() {
+        let p = EksProvider::new();
+        let mut req = read(TYPE_NAME);
+        req.current_identity = Some(identity(Some("111122223333"), Some("us-east-1"), "prod"));
+        let r = p.read_resource(stop(), req.clone()).await;
+        assert!(r.diagnostics.has_errors());
+        assert_eq!(r.new_identity, req.current_identity);
+    }
+
+    #[tokio::test]
+    async fn identity_schema_and_upgrade() {
+        let p = EksProvider::new();
+        let schemas = p.get_resource_identity_schemas(stop(), EmptyRequest).await;
+        assert_eq!(
+            schemas.identity_schemas.keys().collect::<Vec<_>>(),
+            [TYPE_NAME]
+        );
+        let up = p
+            .upgrade_resource_identity(
+                stop(),
+                UpgradeResourceIdentityRequest {
+                    type_name: TYPE_NAME.to_owned(),
+                    version: 0,
+                    raw_identity_json: br#"{"account_id":"1","region":"us-east-1","cluster_name":"prod"}"#.to_vec(),
+                },
+            )
+            .await;
+        assert!(up.diagnostics.is_empty(), "{:?}", up.diagnostics);
+        let v = up
+            .upgraded_identity
+            .unwrap()
+            .decode(identity::identity_type())
+            .unwrap();
+        assert_eq!(
+            v.get_attr("cluster_name").and_then(Value::as_str),
+            Some("prod")
+        );
+        let newer = p
+            .upgrade_resource_identity(
+                stop(),
+                UpgradeResourceIdentityRequest {
+                    type_name: TYPE_NAME.to_owned(),
+                    version: 1,
+                    raw_identity_json: b"{}".to_vec(),
+                },
+            )
+            .await;
+        assert_eq!(
+            only_error(&newer.diagnostics).0,
+            "Identity written by a newer provider"
+        );
+    }
+
+    #[tokio::test]
+    async fn list_and_action_type_names_are_checked() {
+        let p = EksProvider::new();
+        let d = p
+            .validate_list_resource_config(
+                stop(),
+                ValidateListResourceConfigRequest {
+                    type_name: "eks_cluster".into(),
+                    config: DynamicValue::null(),
+                    include_resource_object: DynamicValue::null(),
+                    limit: DynamicValue::null(),
+                },
+            )
+            .await;
+        assert_eq!(only_error(&d).0, "Unknown list resource type");
+        let d = p
+            .plan_action(
+                stop(),
+                ActionRequest {
+                    action_type: "eks_reboot".into(),
+                    config: DynamicValue::null(),
+                    client_capabilities: ClientCapabilities::default(),
+                },
+            )
+            .await;
+        assert_eq!(only_error(&d).0, "Unknown action type");
+        let schema = p.get_provider_schema(stop(), EmptyRequest).await;
+        assert!(schema.server_capabilities.generate_resource_config);
+        assert_eq!(
+            schema.list_resources.keys().collect::<Vec<_>>(),
+            [TYPE_NAME]
+        );
+        assert_eq!(
+            schema.actions.keys().collect::<Vec<_>>(),
+            [check::TYPE_NAME]
+        );
     }
 
     #[test]

@@ -370,6 +370,44 @@ mod tests {
     }
 
     #[test]
+    fn identities_reach_the_provider_and_absent_ones_stay_absent() {
+        let data = |msgpack: Vec<u8>| {
+            Some(tfplugin6::ResourceIdentityData {
+                identity_data: Some(tfplugin6::DynamicValue {
+                    msgpack,
+                    json: vec![],
+                }),
+            })
+        };
+        let read = tfplugin6::read_resource::Request {
+            current_identity: data(vec![0x80]),
+            ..Default::default()
+        }
+        .convert();
+        assert_eq!(
+            read.current_identity,
+            Some(DynamicValue::Msgpack(vec![0x80]))
+        );
+        // Cores without identity send no message, or an empty one.
+        let plan = tfplugin6::plan_resource_change::Request::default().convert();
+        assert_eq!(plan.prior_identity, None);
+        let import = tfplugin6::import_resource_state::Request {
+            identity: data(vec![]),
+            ..Default::default()
+        }
+        .convert();
+        assert_eq!(import.identity, None);
+        let list = tfplugin6::list_resource::Request {
+            type_name: "x".into(),
+            include_resource_object: true,
+            limit: 7,
+            ..Default::default()
+        }
+        .convert();
+        assert_eq!((list.include_resource_object, list.limit), (true, 7));
+    }
+
+    #[test]
     fn unsupported_requests_keep_the_name_they_are_about() {
         let call = tfplugin6::call_function::Request {
             name: "parse_arn".into(),

@@ -495,6 +495,54 @@ mod tests {
     }
 
     #[test]
+    fn identity_schemas_and_list_events_keep_every_field() {
+        use crate::tfprotov6::{IdentityAttribute, Type};
+        let schema = IdentitySchema {
+            version: 2,
+            attributes: vec![IdentityAttribute {
+                name: "cluster_name".into(),
+                ty: Type::String,
+                required_for_import: true,
+                optional_for_import: false,
+                description: "d".into(),
+            }],
+        };
+        let out = identity_schema(&schema);
+        assert_eq!(out.version, 2);
+        let a = &out.identity_attributes[0];
+        assert_eq!(
+            (
+                a.name.as_str(),
+                a.r#type.as_slice(),
+                a.required_for_import,
+                a.optional_for_import
+            ),
+            ("cluster_name", &b"\"string\""[..], true, false)
+        );
+
+        let event = tfplugin6::list_resource::Event::from(ListResourceEvent {
+            identity: Some(DynamicValue::Msgpack(vec![0x80])),
+            display_name: "prod".into(),
+            resource_object: None,
+            diagnostics: Diagnostics::new(),
+        });
+        let id = event
+            .identity
+            .and_then(|i| i.identity_data)
+            .map(|d| d.msgpack);
+        assert_eq!(id, Some(vec![0x80]));
+        assert_eq!(event.display_name, "prod");
+        assert!(event.resource_object.is_none() && event.diagnostic.is_empty());
+
+        let progress =
+            tfplugin6::invoke_action::Event::from(InvokeActionEvent::Progress("x".into()));
+        assert!(matches!(
+            progress.r#type,
+            Some(tfplugin6::invoke_action::event::Type::Progress(p)) if p.message == "x"
+        ));
+    }
+
+    #[test]
     fn function_errors_carry_the_diagnostic_text() {
         let d: Diagnostics = Diagnostic::error("CallFunction is not supported", "why").into();
         let out = tfplugin6::call_function::Response::from(d);
