@@ -35,7 +35,9 @@
 //!   `internal/fromproto` and `internal/toproto`. The generated wire types
 //!   live in a private `wire` module used only here.
 //! - [`tfprotov6`]: provider-facing protocol types: values and their msgpack
-//!   and JSON codecs, schemas, diagnostics, and the
+//!   and JSON codecs, schemas, diagnostics, resource identity, list
+//!   resources and actions (server-streaming RPCs answer an
+//!   [`EventStream`](tfprotov6::EventStream)), and the
 //!   [`ProviderServer`](tfprotov6::ProviderServer) trait, whose default
 //!   methods answer the RPCs a provider does not implement. Uses no other
 //!   layer.
@@ -51,6 +53,11 @@
 //!   calling `aws`; `preflight.rs` makes the CreateGrant dry run (it calls
 //!   `aws` too) and decides the preflight's and the "not there yet"
 //!   diagnostics; `resource.rs` runs the lifecycle methods over them.
+//!   Beside them, Terraform 1.12-1.14's features: `identity.rs` (the
+//!   resource identity and import by identity), `list.rs` (the list
+//!   resource of `terraform query` and the configuration it generates),
+//!   `check.rs` (the `eks_encryption_config_check` action) and `health.rs`
+//!   (what EKS reports in `health.issues`).
 //! - [`aws`]: the EKS, KMS and STS clients (aws-sdk-rust), returning plain
 //!   data and typed errors that keep AWS's error code and request id (every
 //!   call goes through one template in `aws::call`: time, send, error,

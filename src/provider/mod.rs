@@ -1,6 +1,7 @@
 //! The `eks` provider: its configuration, and dispatch to the
-//! `eks_encryption_config` resource and data source and the
-//! `eks_encryption_configs` data source. It implements
+//! `eks_encryption_config` resource (with its identity), list resource and
+//! data source, the `eks_encryption_configs` data source and the
+//! `eks_encryption_config_check` action. It implements
 //! [`ProviderServer`] and calls
 //! [`crate::aws`].
 //!
