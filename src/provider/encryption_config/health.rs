@@ -2,14 +2,16 @@
 //! DescribeCluster's `health.issues`, read from the DescribeCluster call a
 //! refresh already makes (no extra call), as pure decisions.
 //!
-//! The codes and their meaning are EKS's: the `ClusterIssue` API reference
+//! The codes are EKS's: the `ClusterIssue` API reference
 //! (<https://docs.aws.amazon.com/eks/latest/APIReference/API_ClusterIssue.html>)
 //! lists `KmsKeyDisabled`, `KmsKeyMarkedForDeletion`, `KmsKeyNotFound` and
-//! `KmsGrantRevoked`, and the envelope encryption guide
-//! (<https://docs.aws.amazon.com/eks/latest/userguide/envelope-encryption.html>)
-//! says a cluster whose key was deleted, or whose grant EKS holds on the
-//! key was revoked, cannot be recovered, while a disabled key or a
-//! scheduled deletion can still be undone.
+//! `KmsGrantRevoked`, and the troubleshooting guide's cluster health section
+//! (<https://docs.aws.amazon.com/eks/latest/userguide/troubleshooting.html#cluster-health-status>)
+//! explains them. The EKS guide to encrypting secrets on existing clusters
+//! (<https://docs.aws.amazon.com/eks/latest/userguide/enable-kms.html>) says a
+//! cluster whose KMS key is deleted cannot be recovered; the same is said of
+//! a revoked grant (EKS cannot make a new grant on a cluster's key), while
+//! a disabled key or a scheduled deletion can still be undone.
 
 use crate::aws::{ClusterInfo, ClusterIssue};
 use crate::tfprotov6::{Diagnostic, Diagnostics};
