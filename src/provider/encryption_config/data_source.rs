@@ -64,8 +64,7 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
         match ctx.key(&e.key_arn, true).await {
             Ok(KeyLookup::Found(f)) => {
                 // Point at the data source's own key attribute: it has no key_arn.
-                let warnings = plan::key_health_warnings(&cluster, &f);
-                for mut d in health::without_reported(warnings, &info).0 {
+                for mut d in plan::key_health_warnings(&cluster, &f).0 {
                     d.attribute = Some(AttributePath::attr("resolved_key_arn"));
                     diags.push(d);
                 }
@@ -78,6 +77,7 @@ pub async fn read(ctx: &Ctx<'_>, config: &DynamicValue) -> (Option<DynamicValue>
             }
         }
     }
+    let mut diags = health::dedupe(diags);
     let resources = cmk.map(|e| e.resources.clone()).unwrap_or_default();
     let value = Value::object([
         ("id", Value::string(&cluster)),

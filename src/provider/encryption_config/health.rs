@@ -90,11 +90,7 @@ pub fn warnings(info: &ClusterInfo) -> Diagnostics {
             .map(String::as_str)
             .or(info.cmk_arn())
             .unwrap_or("(the cluster's key)");
-        let summary = if is_unrecoverable(&issue.code) {
-            format!("EKS reports {}: the cluster is unrecoverable", issue.code)
-        } else {
-            format!("EKS reports {} on the cluster's key", issue.code)
-        };
+        let summary = eks_summary(&issue.code);
         let message = if issue.message.is_empty() {
             String::new()
         } else {
@@ -114,20 +110,32 @@ pub fn warnings(info: &ClusterInfo) -> Diagnostics {
     d
 }
 
-/// The key health warnings from DescribeKey, without those EKS already
-/// reports in `health.issues` (one warning per problem, EKS's first).
-pub fn without_reported(key_warnings: Diagnostics, info: &ClusterInfo) -> Diagnostics {
-    let reported = codes(info);
-    let covered = |summary: &str| match summary {
-        summary::KEY_DISABLED => reported.iter().any(|c| c == KEY_DISABLED),
-        summary::KEY_PENDING_DELETION => reported.iter().any(|c| c == KEY_MARKED_FOR_DELETION),
-        _ => false,
-    };
+/// The summary of EKS's warning for an issue code.
+fn eks_summary(code: &str) -> String {
+    if is_unrecoverable(code) {
+        format!("EKS reports {code}: the cluster is unrecoverable")
+    } else {
+        format!("EKS reports {code} on the cluster's key")
+    }
+}
+
+/// One warning per problem: drops EKS's `KmsKeyDisabled` and
+/// `KmsKeyMarkedForDeletion` warnings when KMS's own (from DescribeKey,
+/// with the key's details and the command that helps) says the same. EKS
+/// reports on its own schedule, so each can come without the other.
+pub fn dedupe(d: Diagnostics) -> Diagnostics {
+    let has = |summary: &str| d.iter().any(|x| x.summary == summary);
+    let covered: Vec<String> = [
+        (summary::KEY_DISABLED, KEY_DISABLED),
+        (summary::KEY_PENDING_DELETION, KEY_MARKED_FOR_DELETION),
+    ]
+    .into_iter()
+    .filter(|(kms, _)| has(kms))
+    .map(|(_, code)| eks_summary(code))
+    .collect();
     Diagnostics(
-        key_warnings
-            .0
-            .into_iter()
-            .filter(|d| !covered(&d.summary))
+        d.0.into_iter()
+            .filter(|x| !covered.contains(&x.summary))
             .collect(),
     )
 }
@@ -241,18 +249,31 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn describe_key_warnings_yield_to_the_ones_eks_reports() {
-        let key_warnings = || {
-            Diagnostics(vec![
-                Diagnostic::warning(summary::KEY_DISABLED, "from DescribeKey"),
-                Diagnostic::warning(summary::ROTATION_OFF, "rotation"),
-            ])
+    fn eks_warnings_yield_to_the_ones_kms_gives() {
+        let with = |codes: &[&str], kms: &[&str]| {
+            let mut d = warnings(&cluster(Some(KEY), codes));
+            for s in kms {
+                d.push(Diagnostic::warning(*s, "from DescribeKey"));
+            }
+            let kept = dedupe(d);
+            kept.iter().map(|d| d.summary.clone()).collect::<Vec<_>>()
         };
-        let kept = without_reported(key_warnings(), &cluster(Some(KEY), &[KEY_DISABLED]));
-        let summaries: Vec<_> = kept.iter().map(|d| d.summary.as_str()).collect();
-        assert_eq!(summaries, [summary::ROTATION_OFF]);
-        let kept = without_reported(key_warnings(), &cluster(Some(KEY), &[]));
-        assert_eq!(kept.0.len(), 2);
+        assert_eq!(
+            with(&[KEY_DISABLED], &[summary::KEY_DISABLED]),
+            [summary::KEY_DISABLED]
+        );
+        assert_eq!(
+            with(&[KEY_MARKED_FOR_DELETION], &[summary::KEY_PENDING_DELETION]),
+            [summary::KEY_PENDING_DELETION]
+        );
+        // Each alone is kept: EKS may report before or after KMS shows it.
+        assert_eq!(with(&[KEY_DISABLED], &[]), [eks_summary(KEY_DISABLED)]);
+        assert_eq!(with(&[], &[summary::KEY_DISABLED]), [summary::KEY_DISABLED]);
+        // Unrecoverable issues are never dropped.
+        assert_eq!(
+            with(&[GRANT_REVOKED], &[summary::KEY_DISABLED]),
+            [eks_summary(GRANT_REVOKED), summary::KEY_DISABLED.to_owned()]
+        );
     }
 
     #[test]

@@ -921,6 +921,7 @@ async fn refresh(ctx: &Ctx<'_>, current: &DynamicValue) -> (Option<DynamicValue>
             Some(())
         }
     };
+    let mut diags = health::dedupe(diags);
     match refreshed.and_then(|()| encode_or_push(&state, &mut diags)) {
         Some(v) => (Some(v), diags),
         None => (Some(current.clone()), diags),
@@ -971,8 +972,7 @@ async fn refresh_cmk(
         }
     }
     if let Some(f) = facts {
-        let warnings = plan::key_health_warnings(cluster, &f);
-        d.extend(health::without_reported(warnings, info));
+        d.extend(plan::key_health_warnings(cluster, &f));
         state.key_state = Maybe::Known(f.state);
     }
     Some(())

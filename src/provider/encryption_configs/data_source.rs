@@ -63,8 +63,7 @@ pub fn row(info: &ClusterInfo, key: Option<&KeyLookup>) -> (Row, Diagnostics) {
     let mut resolved = cmk.clone();
     match (key, &cmk) {
         (Some(KeyLookup::Found(f)), Some(_)) => {
-            let warnings = plan::key_health_warnings(&info.name, f);
-            for mut d in health::without_reported(warnings, info).0 {
+            for mut d in plan::key_health_warnings(&info.name, f).0 {
                 // This data source has no key_arn attribute.
                 d.attribute = None;
                 diags.push(d);
@@ -108,7 +107,7 @@ pub fn row(info: &ClusterInfo, key: Option<&KeyLookup>) -> (Row, Diagnostics) {
             key_state,
             health_issues: health::codes(info),
         },
-        diags,
+        health::dedupe(diags),
     )
 }
 
