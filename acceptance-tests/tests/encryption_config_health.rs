@@ -4,15 +4,15 @@
 //! `lifecycle.action_trigger` (Terraform 1.14+).
 
 use acceptance_tests::context::TestContext;
-use acceptance_tests::steps::Cleanup;
 use acceptance_tests::{
-    each_core, ensure, Action, ClusterSpec, Destroy, Feature, KeySpec, Result, Step, TestCase,
+    each_core, ensure, Action, ClusterSpec, Destroy, Feature, KeySpec, Phase, Result, Step,
+    TestCase,
 };
 use serde_json::{json, Value};
 
 const X: &str = "eks_encryption_config.x";
 const REVOKED_WARNING: &str = "Warning: EKS reports KmsGrantRevoked";
-const PROTECTED: &str = "Error: Customer managed key is protected from deletion";
+const UNPROTECTED: &str = "  deletion_protection = false\n";
 const STAYS: &str = "Warning: Customer managed key stays on the cluster";
 
 fn output(ctx: &TestContext, name: &str) -> Result<Value> {
@@ -106,7 +106,10 @@ fn encryption_config_check_action_trigger() {
         let key = em.create_key(&KeySpec::symmetric().alias("alias/demo"))?;
         em.create_cluster(&ClusterSpec::new("demo"))?;
         let k = key.key_arn.clone();
-        TestCase::new(vec![Step::new(triggered(&k, "after_create", ""))
+        let disable_id = key.key_id.clone();
+        let enable_id = key.key_id.clone();
+        TestCase::new(vec![
+            Step::new(triggered(&k, "after_create", ""))
             .named("associate, then the check runs")
             .expect_action(X, Action::Create)
             .attr_eq(X, "key_type", "CUSTOMER_MANAGED")
@@ -117,19 +120,30 @@ fn encryption_config_check_action_trigger() {
             )
             .expect_apply_warning(r#"Cluster "demo": no problem found"#)
             .import_verify(X, "demo", &["timeouts"])
-            .after(|ctx| ctx.assert_count("AssociateEncryptionConfig", 1))])
-        .destroy(
-            Destroy::new()
-                .expect_error(
-                    PROTECTED,
-                    Cleanup::Config(triggered(
-                        &k,
-                        "after_create",
-                        "  deletion_protection = false\n",
-                    )),
-                )
-                .expect_warning(STAYS),
-        )
+            .after(|ctx| ctx.assert_count("AssociateEncryptionConfig", 1)),
+            // The key is disabled out of band; an update (deletion
+            // protection off, a change in state only) triggers the check,
+            // which fails the apply naming the cluster and the key.
+            Step::new(triggered(&k, "after_create, after_update", UNPROTECTED))
+                .named("key disabled out of band, then an update")
+                .before(move |ctx| Ok(ctx.emulator().set_key_state(&disable_id, "Disabled")?))
+                .expect_error_at(
+                    Phase::Apply,
+                    &format!(
+                        r#"Error when invoking action.*Encryption check failed.*Cluster "demo", key {}"#,
+                        regex::escape(&k)
+                    ),
+                ),
+            // Key enabled again: nothing left to change, nothing triggered.
+            Step::new(triggered(&k, "after_create, after_update", UNPROTECTED))
+                .named("key enabled again")
+                .before(move |ctx| Ok(ctx.emulator().set_key_state(&enable_id, "Enabled")?))
+                // Step 2's update was applied before the action ran.
+                .expect_action(X, Action::NoOp)
+                .attr_eq(X, "deletion_protection", false)
+                .after(|ctx| ctx.assert_count("AssociateEncryptionConfig", 1)),
+        ])
+        .destroy(Destroy::new().expect_warning(STAYS))
         .run(ctx)
     });
 }
