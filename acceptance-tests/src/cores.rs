@@ -162,6 +162,16 @@ pub enum Feature {
     /// blocks without a `lifecycle` block (they always forget) and reject one
     /// with "Blocks of type \"lifecycle\" are not expected here".
     RemovedBlockLifecycle,
+    /// Resource identity (GetResourceIdentitySchemas, identity in state and
+    /// `import { identity = {...} }`): Terraform 1.12 (protocol 6.9),
+    /// OpenTofu 1.12.
+    ResourceIdentity,
+    /// List resources and `terraform query` (`.tfquery.hcl` files,
+    /// `-generate-config-out`): Terraform 1.14. OpenTofu has none.
+    Query,
+    /// Actions (`action` blocks, `-invoke`, `lifecycle.action_trigger`):
+    /// Terraform 1.14. OpenTofu has none.
+    Actions,
 }
 
 impl Feature {
@@ -175,26 +185,39 @@ impl Feature {
             Feature::ImportForEach => Version::new(1, 7, 0),
             Feature::TestMocks => Version::new(1, 7, 0),
             Feature::RemovedBlockLifecycle => Version::new(1, 7, 0),
+            // Terraform v1.12.0's tfplugin6 is protocol 6.9, the first with
+            // GetResourceIdentitySchemas and identity in state.
+            Feature::ResourceIdentity => Version::new(1, 12, 0),
+            // Terraform v1.14.0: `terraform query`, list blocks and actions
+            // (protocol 6.10's ListResource and InvokeAction).
+            Feature::Query | Feature::Actions => Version::new(1, 14, 0),
         }
     }
 
-    /// The first version of `kind` with the feature. OpenTofu forked from
-    /// Terraform 1.6, so it has every feature up to 1.6 from its first
-    /// release (1.6.0); `removed` blocks and `for_each` in `import` blocks
-    /// arrived in OpenTofu 1.7 (its 1.7.0 changelog).
-    pub const fn min_version_of(self, kind: Kind) -> Version {
+    /// The first version of `kind` with the feature, or None when no
+    /// version of `kind` has it. OpenTofu forked from Terraform 1.6, so it
+    /// has every feature up to 1.6 from its first release (1.6.0); `removed`
+    /// blocks and `for_each` in `import` blocks arrived in OpenTofu 1.7 (its
+    /// 1.7.0 changelog).
+    pub const fn min_version_of(self, kind: Kind) -> Option<Version> {
         match kind {
-            Kind::Terraform => self.min_version(),
+            Kind::Terraform => Some(self.min_version()),
             Kind::OpenTofu => match self {
                 Feature::PlanDestroy | Feature::TerraformData | Feature::ImportBlocks => {
-                    Version::new(1, 6, 0)
+                    Some(Version::new(1, 6, 0))
                 }
-                Feature::RemovedBlocks | Feature::ImportForEach => Version::new(1, 7, 0),
+                Feature::RemovedBlocks | Feature::ImportForEach => Some(Version::new(1, 7, 0)),
                 // OpenTofu 1.8.0's changelog: "provider mocking in tofu test".
-                Feature::TestMocks => Version::new(1, 8, 0),
+                Feature::TestMocks => Some(Version::new(1, 8, 0)),
                 // internal/configs/removed.go reads `lifecycle` from v1.10.0 on
                 // (absent in v1.9.4's source).
-                Feature::RemovedBlockLifecycle => Version::new(1, 10, 0),
+                Feature::RemovedBlockLifecycle => Some(Version::new(1, 10, 0)),
+                // OpenTofu 1.12.0's changelog: resource identity and `import`
+                // blocks with `identity`.
+                Feature::ResourceIdentity => Some(Version::new(1, 12, 0)),
+                // OpenTofu (through 1.12.6) parses no `list` or `action`
+                // blocks and never calls ListResource or InvokeAction.
+                Feature::Query | Feature::Actions => None,
             },
         }
     }
@@ -210,13 +233,15 @@ impl fmt::Display for Feature {
             Feature::ImportForEach => "import blocks with for_each",
             Feature::TestMocks => "test with mock_provider",
             Feature::RemovedBlockLifecycle => "lifecycle in removed blocks",
+            Feature::ResourceIdentity => "resource identity",
+            Feature::Query => "terraform query (list resources)",
+            Feature::Actions => "actions",
         };
-        write!(
-            f,
-            "{name} (Terraform >= {}, OpenTofu >= {})",
-            self.min_version(),
-            self.min_version_of(Kind::OpenTofu)
-        )
+        write!(f, "{name} (Terraform >= {}, ", self.min_version())?;
+        match self.min_version_of(Kind::OpenTofu) {
+            Some(v) => write!(f, "OpenTofu >= {v})"),
+            None => f.write_str("not in OpenTofu)"),
+        }
     }
 }
 
@@ -234,8 +259,9 @@ pub struct Core {
 impl Core {
     /// Whether this core has `feature`.
     pub fn supports(&self, feature: Feature) -> bool {
-        let min = feature.min_version_of(self.kind);
-        self.version.at_least(min.major, min.minor)
+        feature
+            .min_version_of(self.kind)
+            .is_some_and(|min| self.version.at_least(min.major, min.minor))
     }
 
     /// Whether this is OpenTofu.
@@ -529,5 +555,28 @@ mod tests {
         assert!(core("1.5.7").supports(Feature::ImportBlocks));
         assert!(!core("1.6.6").supports(Feature::RemovedBlocks));
         assert!(core("1.11.4").supports(Feature::RemovedBlocks));
+        assert!(!core("1.11.4").supports(Feature::ResourceIdentity));
+        assert!(core("1.12.0").supports(Feature::ResourceIdentity));
+        assert!(!core("1.13.5").supports(Feature::Query));
+        assert!(!core("1.13.5").supports(Feature::Actions));
+        assert!(core("1.14.0").supports(Feature::Query));
+        assert!(core("1.15.9-dev").supports(Feature::Actions));
+        assert!(!tofu("1.11.2").supports(Feature::ResourceIdentity));
+        assert!(tofu("1.12.6").supports(Feature::ResourceIdentity));
+        assert!(!tofu("1.12.6").supports(Feature::Query));
+        assert!(!tofu("99.0.0").supports(Feature::Actions));
+        assert_eq!(Feature::Query.min_version_of(Kind::OpenTofu), None);
+        assert_eq!(
+            Feature::ResourceIdentity.min_version_of(Kind::OpenTofu),
+            Some(Version::new(1, 12, 0))
+        );
+        assert_eq!(
+            Feature::Actions.to_string(),
+            "actions (Terraform >= 1.14.0, not in OpenTofu)"
+        );
+        assert_eq!(
+            Feature::ImportBlocks.to_string(),
+            "import blocks (Terraform >= 1.5.0, OpenTofu >= 1.6.0)"
+        );
     }
 }
