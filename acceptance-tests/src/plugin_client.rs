@@ -196,7 +196,10 @@ impl Plugin {
 
     /// Dials the plugin, with TLS when it sent a certificate (pinned),
     /// presenting `client` (or no certificate at all).
-    pub async fn dial(&self, client: Option<&ClientIdentity>) -> Result<Channel, PluginClientError> {
+    pub async fn dial(
+        &self,
+        client: Option<&ClientIdentity>,
+    ) -> Result<Channel, PluginClientError> {
         let socket = self.socket.clone();
         let tls_err = |e: rustls::Error| PluginClientError::Tls(e.to_string());
         let tls = match self.server_cert.clone() {
@@ -229,8 +232,8 @@ impl Plugin {
                     let stream = tokio::net::UnixStream::connect(socket).await?;
                     let io: Box<dyn IoStream> = match tls {
                         Some(tls) => {
-                            let name = ServerName::try_from("localhost")
-                                .map_err(std::io::Error::other)?;
+                            let name =
+                                ServerName::try_from("localhost").map_err(std::io::Error::other)?;
                             Box::new(tls.connect(name, stream).await?)
                         }
                         None => Box::new(stream),
@@ -370,14 +373,18 @@ fn object(attrs: Vec<(String, Type)>) -> Type {
 }
 
 /// The value type of an identity schema: an object of its attributes.
-pub fn identity_type(schema: &tfplugin6::ResourceIdentitySchema) -> Result<Type, PluginClientError> {
+pub fn identity_type(
+    schema: &tfplugin6::ResourceIdentitySchema,
+) -> Result<Type, PluginClientError> {
     let attrs = schema
         .identity_attributes
         .iter()
         .map(|a| {
             Type::from_json(&a.r#type)
                 .map(|t| (a.name.clone(), t))
-                .map_err(|e| PluginClientError::Schema(format!("identity attribute {}: {e}", a.name)))
+                .map_err(|e| {
+                    PluginClientError::Schema(format!("identity attribute {}: {e}", a.name))
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(object(attrs))
@@ -397,7 +404,9 @@ pub fn encode(value: &Value, ty: &Type) -> Result<tfplugin6::DynamicValue, Plugi
 /// other attribute null (a configuration that leaves them unset).
 pub fn object_value(ty: &Type, set: &[(&str, Value)]) -> Result<Value, PluginClientError> {
     let Type::Object { attributes, .. } = ty else {
-        return Err(PluginClientError::Value(format!("{ty:?} is not an object type")));
+        return Err(PluginClientError::Value(format!(
+            "{ty:?} is not an object type"
+        )));
     };
     for (name, _) in set {
         if !attributes.contains_key(*name) {

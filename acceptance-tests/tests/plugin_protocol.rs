@@ -286,7 +286,10 @@ async fn resource_rpcs_check_type_and_configuration() {
 
 #[test]
 fn version_flag_prints_the_cargo_version() {
-    let out = Command::new(provider_binary()).arg("--version").output().unwrap();
+    let out = Command::new(provider_binary())
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
