@@ -19,6 +19,9 @@
 //!   [`steps::Step`], plan and state checks, import-verify, destroy.
 //! - [`interrupt`]: interrupting a running `terraform apply` with SIGINT.
 //! - [`proxy`]: a loopback HTTP `CONNECT` proxy that records its tunnels.
+//! - [`plugin_client`]: our own plugin client, no core: spawns the provider,
+//!   performs go-plugin's handshake with mTLS as Terraform does and speaks
+//!   tfplugin6 (`tests/plugin_protocol.rs`, `tests/provider_protocol_rpc.rs`).
 //!
 //! Running: `cargo build` (the provider), `scripts/install-deps` (the cores
 //! under `.cache/cores/` and the emulator's venv), then
@@ -41,6 +44,7 @@ pub mod emulator;
 pub mod error;
 pub mod interrupt;
 pub mod paths;
+pub mod plugin_client;
 pub mod proxy;
 pub mod steps;
 pub mod terraform;
