@@ -62,13 +62,6 @@ const REGION: &str = "us-east-1";
 const PAGE_SIZE: usize = 100;
 /// The list block's `limit`: above N, so every cluster is listed.
 const LIMIT: i64 = 1000;
-/// The operations reported in their own columns.
-const OPERATIONS: [&str; 4] = [
-    "ListClusters",
-    "DescribeCluster",
-    "DescribeKey",
-    "GetCallerIdentity",
-];
 
 fn err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{what}: {e}")
@@ -274,7 +267,7 @@ async fn read_data_source(p: &Plugin) -> Res<Outcome> {
         return Err(format!("ReadDataSource: {e}"));
     }
     let state = r.state.ok_or("ReadDataSource returned no state")?;
-    let value = msgpack::decode(&state.msgpack, &data_source_schema().value_type())
+    let value = msgpack::decode(&state.msgpack, &data_source_schema().block.value_type())
         .map_err(err("decoding the data source's state"))?;
     let n = value
         .get_attr("clusters")
