@@ -292,7 +292,13 @@ fn calls(reqs: &[RequestRecord]) -> Value {
     Value::Object(by)
 }
 
-fn record(variant: &str, o: &Outcome, reqs: &[RequestRecord], n: usize, objects_requested: bool) -> Value {
+fn record(
+    variant: &str,
+    o: &Outcome,
+    reqs: &[RequestRecord],
+    n: usize,
+    objects_requested: bool,
+) -> Value {
     let pages = n.div_ceil(PAGE_SIZE);
     json!({
         "variant": variant,
@@ -317,7 +323,8 @@ async fn grpc_runs(args: &Args, emu: &Emulator, stub: &Path) -> Res<Vec<Value>> 
         for (name, include) in variants {
             let p = start_provider(&args.provider, stub).await?;
             configure(&p, emu.url()).await?;
-            emu.clear_requests().map_err(err("clearing the request log"))?;
+            emu.clear_requests()
+                .map_err(err("clearing the request log"))?;
             let o = match include {
                 Some(i) => list(&p, i).await?,
                 None => read_data_source(&p).await?,
@@ -325,9 +332,17 @@ async fn grpc_runs(args: &Args, emu: &Emulator, stub: &Path) -> Res<Vec<Value>> 
             let reqs = emu.requests().map_err(err("reading the request log"))?;
             drop(p);
             if o.results != args.clusters {
-                return Err(format!("{name}: {} results for {} clusters", o.results, args.clusters));
+                return Err(format!(
+                    "{name}: {} results for {} clusters",
+                    o.results, args.clusters
+                ));
             }
-            eprintln!("list_scale: run {} {name}: {:.3} s, {} AWS calls", run + 1, o.wall_s, reqs.len());
+            eprintln!(
+                "list_scale: run {} {name}: {:.3} s, {} AWS calls",
+                run + 1,
+                o.wall_s,
+                reqs.len()
+            );
             let mut rec = record(name, &o, &reqs, args.clusters, include != Some(false));
             rec["run"] = json!(run + 1);
             rec["via"] = json!("grpc");
@@ -376,7 +391,10 @@ fn query_runs(args: &Args, core_path: &Path, emu: &Emulator) -> Res<(String, Vec
         ("terraform query, include_resource = false", "false"),
         ("terraform query, include_resource = true", "true"),
         ("terraform query -generate-config-out", "generate"),
-        ("terraform plan reading the eks_encryption_configs data source", "data"),
+        (
+            "terraform plan reading the eks_encryption_configs data source",
+            "data",
+        ),
     ];
     let mut out = vec![];
     for run in 0..args.runs {
@@ -401,7 +419,8 @@ fn query_runs(args: &Args, core_path: &Path, emu: &Emulator) -> Res<(String, Vec
                     }
                 }
             }
-            emu.clear_requests().map_err(err("clearing the request log"))?;
+            emu.clear_requests()
+                .map_err(err("clearing the request log"))?;
             let started = Instant::now();
             let o = tf.run(&dir, &cmd).map_err(err("terraform"))?;
             let wall_s = started.elapsed().as_secs_f64();
@@ -430,7 +449,11 @@ fn query_runs(args: &Args, core_path: &Path, emu: &Emulator) -> Res<(String, Vec
                     (n, if m == "true" { n } else { 0 })
                 }
             };
-            eprintln!("list_scale: run {} {name}: {wall_s:.3} s, {} AWS calls, {results} results", run + 1, reqs.len());
+            eprintln!(
+                "list_scale: run {} {name}: {wall_s:.3} s, {} AWS calls, {results} results",
+                run + 1,
+                reqs.len()
+            );
             let outcome = Outcome {
                 wall_s,
                 results,
@@ -452,7 +475,11 @@ async fn run(args: Args) -> Res<()> {
     for alias in ["alias/bench-a", "alias/bench-b"] {
         let mut spec = KeySpec::symmetric();
         spec.alias = Some(alias.into());
-        keys.push(emu.create_key(&spec).map_err(err("creating a key"))?.key_arn);
+        keys.push(
+            emu.create_key(&spec)
+                .map_err(err("creating a key"))?
+                .key_arn,
+        );
     }
     let quarter = args.clusters / 4;
     let setup = Instant::now();
@@ -490,8 +517,11 @@ async fn run(args: Args) -> Res<()> {
         "runs": runs,
     });
     let path = args.out.join("list_scale.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap_or_default())
-        .map_err(err("writing list_scale.json"))?;
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&doc).unwrap_or_default(),
+    )
+    .map_err(err("writing list_scale.json"))?;
     eprintln!("list_scale: wrote {}", path.display());
     Ok(())
 }
@@ -504,7 +534,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("list_scale: runtime: {e}");
