@@ -4,7 +4,7 @@
 Usage: report.py RUN_DIR > report.md
 
 Reads machine.json, machine-end.json, startup.json, plan_scale.json,
-apply_calls.json, criterion/**/new/*.json and skipped.txt from RUN_DIR. Stdlib only. Medians with min/max; every figure
+apply_calls.json, list_scale.json, criterion/**/new/*.json and skipped.txt from RUN_DIR. Stdlib only. Medians with min/max; every figure
 comes from the raw files next to it.
 """
 
@@ -569,6 +569,62 @@ def apply_calls_section(p, ac, out, facts):
     out.append("")
 
 
+LIST_OPS = ("ListClusters", "DescribeCluster", "DescribeKey", "GetCallerIdentity")
+
+
+def list_section(ls, out, facts):
+    """Section 6: ListResource and the data source over N clusters (list_scale.json)."""
+    out.append("### 6. Listing a fleet: ListResource and the data source\n")
+    if not ls:
+        out.append("(not measured: no list_scale.json)\n")
+        return
+    n = ls["clusters"]
+    out.append(
+        f"{n} clusters in the emulator ({ls['cmk_clusters']} with one of 2 CMKs, the rest AWS owned), "
+        f"ListClusters answering {ls['page_size']} names a page, list `limit` {ls['limit']}. gRPC rows: "
+        "a fresh provider process per run (the release binary, as Terraform starts it, TLS off), "
+        "GetProviderSchema and ConfigureProvider untimed, then one timed RPC read to its end; "
+        "`terraform` rows: the whole command. AWS calls from the emulator's request log, per run "
+        f"(identical in every run); wall time median (min–max) of {ls['runs_per_variant']} runs. "
+        "Bound: the goal's \"ListClusters pages plus one DescribeCluster per object requested\" "
+        "(for the data source, which describes every cluster, the same formula with N objects).\n"
+    )
+    variants = []
+    for r in ls["runs"]:
+        key = (r["via"], r["variant"])
+        if key not in variants:
+            variants.append(key)
+    out.append("| variant | wall time, s | results | objects | " + " | ".join(LIST_OPS) + " | other | total calls | bound | within bound |")
+    out.append("| --- | --- | --- | --- | " + " | ".join("---" for _ in LIST_OPS) + " | --- | --- | --- | --- |")
+    rows = {}
+    for via, variant in variants:
+        rs = [r for r in ls["runs"] if r["via"] == via and r["variant"] == variant]
+        first = rs[0]
+        calls = first["api_calls"]
+        other = sum(c for op, c in calls.items() if op not in LIST_OPS)
+        same = all(r["api_calls"] == calls for r in rs)
+        within = first["total_calls"] <= first["bound"]
+        ops = " | ".join(str(calls.get(op, 0)) for op in LIST_OPS)
+        label = variant if via == "grpc" else f"{variant} (`terraform`)"
+        out.append(
+            f"| {label} | {spread([r['wall_s'] for r in rs], digits=3)} | {first['results']} | {first['objects']} "
+            f"| {ops} | {other} | {first['total_calls']}{'' if same else ' (varied)'} | {first['bound']} "
+            f"| {'yes' if within else 'no, +' + str(first['total_calls'] - first['bound'])} |"
+        )
+        rows[(via, variant)] = (first, rs)
+    q = ls.get("query") or {}
+    if q.get("core"):
+        out.append(f"\n`terraform` rows: {q['core']}, through `dev_overrides`, no `init`.")
+    elif q.get("skipped"):
+        out.append(f"\n`terraform query` not measured: {q['skipped']}.")
+    out.append(
+        "\nGetCallerIdentity without `include_resource_object` is the identities' `account_id`: "
+        "without DescribeCluster there is no cluster ARN to take it from, so the provider asks STS "
+        "once per process. The data source adds one DescribeKey per distinct key for `key_state`.\n"
+    )
+    facts["list_scale"] = rows
+
+
 def criterion_section(run_dir, out):
     base = os.path.join(run_dir, "criterion")
     rows = []
@@ -720,6 +776,14 @@ def targets_section(facts, out):
     if "emulator" in ac:
         n, total, _ = ac["emulator"]
         out.append(f"| (figure) AWS calls per association, `terraform apply`, emulator, N = {n} | {total:g} | – |")
+    for (via, variant), (first, _) in sorted((facts.get("list_scale") or {}).items()):
+        if via != "grpc" or not variant.startswith("ListResource"):
+            continue
+        out.append(
+            f"| ListResource over {first['results']} clusters, {variant.split(', ', 1)[1]}: no more calls than "
+            f"ListClusters pages + one DescribeCluster per object requested (issue 19) | {first['total_calls']} calls, "
+            f"bound {first['bound']} | {ok(first['total_calls'] <= first['bound'])} |"
+        )
     flow = facts.get("apply_flow") or {}
     for sc in flow.get("scenarios", []):
         if sc.get("headline"):
@@ -734,6 +798,7 @@ def main():
     apply_calls = load(os.path.join(run_dir, "apply_calls.json"))
     startup = load(os.path.join(run_dir, "startup.json"))
     plan = load(os.path.join(run_dir, "plan_scale.json"))
+    list_scale = load(os.path.join(run_dir, "list_scale.json"))
     out = [f"## Benchmarks ({os.path.basename(os.path.normpath(run_dir))})\n"]
     out.append(
         "Reproduce with `scripts/bench` (raw data: `bench-results/runs/<time>/`; CI runs "
@@ -747,6 +812,7 @@ def main():
     criterion_section(run_dir, out)
     peers_section(plan, out, facts)
     apply_calls_section(plan, apply_calls, out, facts)
+    list_section(list_scale, out, facts)
     tgt = []
     targets_section(facts, tgt)
     out[targets_at:targets_at] = tgt
