@@ -564,6 +564,23 @@ mod tests {
         assert!(read_config(&DynamicValue::null()).is_err());
     }
 
+    /// The action's page is a guide (the docs generator cannot see actions
+    /// yet): it must state every attribute with the schema's description.
+    #[test]
+    fn guide_page_follows_the_schema() {
+        let page = include_str!("../../../templates/guides/encryption-config-check-action.md.tmpl");
+        let flat = page.split_whitespace().collect::<Vec<_>>().join(" ");
+        for a in schema().block.attributes {
+            let ty = if a.ty == Type::Bool {
+                "Boolean"
+            } else {
+                "String"
+            };
+            let want = format!("`{}` ({ty}) {}", a.name, a.description);
+            assert!(flat.contains(&want), "the guide lacks {want:?}");
+        }
+    }
+
     #[test]
     fn every_attribute_is_described() {
         assert!(schema()

@@ -438,6 +438,26 @@ mod tests {
         assert!(none.diagnostics.has_errors());
     }
 
+    /// The list resource's page is a guide (the docs generator cannot see
+    /// list resources yet): it must state every schema attribute with the
+    /// schema's own description.
+    #[test]
+    fn guide_page_follows_the_schema() {
+        let page = include_str!("../../../templates/guides/list-resource.md.tmpl");
+        let flat = page.split_whitespace().collect::<Vec<_>>().join(" ");
+        for a in schema().block.attributes {
+            let want = format!("`{}` (String) {}", a.name, a.description);
+            assert!(flat.contains(&want), "the guide lacks {want:?}");
+        }
+        for a in super::super::identity::identity_schema().attributes {
+            assert!(
+                flat.contains(&format!("`{}` (String)", a.name)),
+                "{}",
+                a.name
+            );
+        }
+    }
+
     #[test]
     fn results_carry_identity_and_label() {
         let info = cluster(Some(KEY), &[]);
