@@ -423,6 +423,16 @@ pub fn object_value(ty: &Type, set: &[(&str, Value)]) -> Result<Value, PluginCli
     })))
 }
 
+/// A value for a nested block of type `ty` (single, or the one element of a
+/// list or set block) with `set` and every other attribute null.
+pub fn block_value(ty: &Type, set: &[(&str, Value)]) -> Result<Value, PluginClientError> {
+    Ok(match ty {
+        Type::List(t) => Value::list([object_value(t, set)?]),
+        Type::Set(t) => Value::set([object_value(t, set)?]),
+        t => object_value(t, set)?,
+    })
+}
+
 /// A msgpack (or, when that is empty, JSON) `DynamicValue` decoded with `ty`.
 pub fn decode(dv: &tfplugin6::DynamicValue, ty: &Type) -> Result<Value, PluginClientError> {
     let r = if dv.msgpack.is_empty() && !dv.json.is_empty() {

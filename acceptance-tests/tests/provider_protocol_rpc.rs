@@ -13,7 +13,7 @@ use acceptance_tests::emulator::{Fault, KeySpec, ACCOUNT_ID, DEFAULT_REGION};
 use acceptance_tests::paths::provider_binary;
 use acceptance_tests::plugin_client::proto::tfplugin6;
 use acceptance_tests::plugin_client::{
-    decode, encode, identity_type, object_value, provider_client, schema_type,
+    block_value, decode, encode, identity_type, object_value, provider_client, schema_type,
     terraform_like_client_cert, Plugin,
 };
 use acceptance_tests::{ClusterSpec, Emulator};
@@ -70,16 +70,6 @@ async fn provider_schema(
     schema
 }
 
-/// A value for a nested block of type `ty` (single, or one element of a list
-/// or set block) with `set` and every other attribute null.
-fn block_value(ty: &Type, set: &[(&str, Value)]) -> Value {
-    match ty {
-        Type::List(t) => Value::list([object_value(t, set).unwrap()]),
-        Type::Set(t) => Value::set([object_value(t, set).unwrap()]),
-        t => object_value(t, set).unwrap(),
-    }
-}
-
 async fn session() -> Session {
     let em = Emulator::start().expect("start the emulator");
     let (plugin, mut c, aws_config) = start().await;
@@ -92,7 +82,8 @@ async fn session() -> Session {
     let endpoints = block_value(
         &attributes["endpoints"],
         &[("eks", url.clone()), ("kms", url.clone()), ("sts", url)],
-    );
+    )
+    .unwrap();
     let config = object_value(
         &provider_ty,
         &[

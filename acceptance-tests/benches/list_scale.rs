@@ -6,7 +6,7 @@
 //! one DescribeCluster per object requested.
 //!
 //! Not a Criterion benchmark and not a test: `scripts/bench` builds it with
-//! `cargo build --release --bench list_scale` and runs:
+//! `cargo build --release -p acceptance-tests --bench list_scale` and runs:
 //!
 //! ```text
 //! list_scale --out DIR --provider BIN [--clusters 500] [--runs 3]
@@ -33,35 +33,34 @@
 //! 100 names a page (AWS's default and maximum). Writes `DIR/list_scale.json`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use acceptance_tests::cores::{self, Core};
 use acceptance_tests::emulator::{Emulator, RequestRecord};
+use acceptance_tests::plugin_client::proto::tfplugin6;
+use acceptance_tests::plugin_client::{
+    block_value, decode, encode, object_value, provider_client, schema_type, Plugin,
+};
 use acceptance_tests::terraform::Terraform;
 use acceptance_tests::workdir::{Workdir, PROVIDER_SOURCE};
 use acceptance_tests::KeySpec;
-use hyper_util::rt::TokioIo;
-use serde_json::{json, Value};
-use terraform_provider_eks::provider::encryption_configs::schema::data_source_schema;
-use terraform_provider_eks::tfprotov6::value::msgpack;
-use tonic::transport::{Channel, Endpoint};
-
-#[allow(clippy::all, dead_code, missing_docs)]
-mod tfplugin6 {
-    include!(concat!(env!("OUT_DIR"), "/tfplugin6.rs"));
-}
-
+use serde_json::{json, Value as Json};
+use terraform_provider_eks::tfprotov6::{Type, Value};
 use tfplugin6::provider_client::ProviderClient;
+use tonic::transport::Channel;
 
 type Res<T> = Result<T, String>;
 
-const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 const REGION: &str = "us-east-1";
 /// ListClusters' page size when the request sets no `maxResults`.
 const PAGE_SIZE: usize = 100;
 /// The list block's `limit`: above N, so every cluster is listed.
 const LIMIT: i64 = 1000;
+/// The list resource.
+const LIST: &str = "eks_encryption_config";
+/// The data source over the same clusters.
+const DATA: &str = "eks_encryption_configs";
 
 fn err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{what}: {e}")
@@ -106,79 +105,14 @@ fn parse_args() -> Res<Args> {
 
 // ---- the provider process ---------------------------------------------------------
 
-struct Plugin {
-    child: Child,
-    channel: Channel,
-}
-
-impl Drop for Plugin {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the provider as go-plugin does and dials its socket.
-async fn start_provider(bin: &Path, aws_config_stub: &Path) -> Res<Plugin> {
-    let mut child = Command::new(bin)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
-        .env("TF_DISABLE_PLUGIN_TLS", "1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", aws_config_stub)
-        .env("AWS_SHARED_CREDENTIALS_FILE", aws_config_stub)
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(err("spawning the provider"))?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let line = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead as _;
-        let mut r = std::io::BufReader::new(stdout);
-        let mut line = String::new();
-        r.read_line(&mut line).map(|_| (line, r))
-    })
-    .await
-    .map_err(err("reading the handshake"))?
-    .map_err(err("reading the handshake"))?;
-    let (line, reader) = line;
-    // Keep draining stdout so the provider never blocks on it.
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut { reader }, &mut std::io::sink());
-    });
-    let parts: Vec<&str> = line.trim_end().split('|').collect();
-    if parts.len() < 5 || parts[2] != "unix" {
-        return Err(format!("unexpected handshake line {line:?}"));
-    }
-    let socket = parts[3].to_owned();
-    let channel = Endpoint::try_from("http://localhost")
-        .map_err(err("endpoint"))?
-        .connect_with_connector(tower::service_fn(move |_| {
-            let socket = socket.clone();
-            async move {
-                let s = tokio::net::UnixStream::connect(socket).await?;
-                Ok::<_, std::io::Error>(TokioIo::new(s))
-            }
-        }))
-        .await
-        .map_err(err("dialling the provider"))?;
-    Ok(Plugin { child, channel })
-}
-
-fn json_value(v: Value) -> Option<tfplugin6::DynamicValue> {
-    Some(tfplugin6::DynamicValue {
-        msgpack: vec![],
-        json: v.to_string().into_bytes(),
-    })
-}
-
-fn client(p: &Plugin) -> ProviderClient<Channel> {
-    ProviderClient::new(p.channel.clone()).max_decoding_message_size(256 << 20)
+/// A configured provider process and the value types of the schemas the
+/// timed RPCs use (from its GetProviderSchema).
+struct Session {
+    /// Kept alive: killed on drop.
+    _plugin: Plugin,
+    client: ProviderClient<Channel>,
+    list_ty: Type,
+    data_ty: Type,
 }
 
 fn errors(diags: &[tfplugin6::Diagnostic]) -> Option<String> {
@@ -190,26 +124,79 @@ fn errors(diags: &[tfplugin6::Diagnostic]) -> Option<String> {
     (!errs.is_empty()).then(|| errs.join("; "))
 }
 
-/// GetProviderSchema then ConfigureProvider, as the core does first.
-async fn configure(p: &Plugin, url: &str) -> Res<()> {
-    let mut c = client(p);
-    c.get_provider_schema(tfplugin6::get_provider_schema::Request {})
+/// Starts the provider as go-plugin does (plaintext, protocol 6), dials
+/// its socket, then GetProviderSchema and ConfigureProvider, as the core
+/// does first.
+async fn start_provider(bin: &Path, aws_config_stub: &Path, url: &str) -> Res<Session> {
+    let stub = aws_config_stub.to_string_lossy();
+    let plugin = Plugin::spawn(
+        bin,
+        None,
+        &[
+            ("PLUGIN_PROTOCOL_VERSIONS", "6"),
+            ("TF_DISABLE_PLUGIN_TLS", "1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", &stub),
+            ("AWS_SHARED_CREDENTIALS_FILE", &stub),
+            ("NO_PROXY", "127.0.0.1,localhost"),
+        ],
+    )
+    .map_err(err("starting the provider"))?;
+    let mut client = provider_client(plugin.dial(None).await.map_err(err("dialling"))?);
+    let schema = client
+        .get_provider_schema(tfplugin6::get_provider_schema::Request {})
         .await
-        .map_err(err("GetProviderSchema"))?;
-    let config = json!({"region": REGION, "endpoints": {"eks": url, "kms": url, "sts": url}});
-    let r = c
+        .map_err(err("GetProviderSchema"))?
+        .into_inner();
+    let wire = |s: Option<&tfplugin6::Schema>, what: &str| -> Res<Type> {
+        schema_type(s.ok_or(format!("no schema for {what}"))?).map_err(err(what))
+    };
+    let provider_ty = wire(schema.provider.as_ref(), "the provider")?;
+    let list_ty = wire(schema.list_resource_schemas.get(LIST), LIST)?;
+    let data_ty = wire(schema.data_source_schemas.get(DATA), DATA)?;
+    let Type::Object { attributes, .. } = &provider_ty else {
+        return Err(format!("the provider's type is {provider_ty:?}"));
+    };
+    let endpoints_ty = attributes
+        .get("endpoints")
+        .ok_or("the provider has no endpoints block")?;
+    let url = Value::string(url);
+    let endpoints = block_value(
+        endpoints_ty,
+        &[("eks", url.clone()), ("kms", url.clone()), ("sts", url)],
+    )
+    .map_err(err("endpoints"))?;
+    let config = object_value(
+        &provider_ty,
+        &[("region", Value::string(REGION)), ("endpoints", endpoints)],
+    )
+    .map_err(err("the provider's configuration"))?;
+    let r = client
         .configure_provider(tfplugin6::configure_provider::Request {
             terraform_version: "1.15.0".into(),
-            config: json_value(config),
+            config: Some(encode(&config, &provider_ty).map_err(err("encoding"))?),
             client_capabilities: None,
         })
         .await
         .map_err(err("ConfigureProvider"))?
         .into_inner();
-    match errors(&r.diagnostics) {
-        Some(e) => Err(format!("ConfigureProvider: {e}")),
-        None => Ok(()),
+    if let Some(e) = errors(&r.diagnostics) {
+        return Err(format!("ConfigureProvider: {e}"));
     }
+    Ok(Session {
+        _plugin: plugin,
+        client,
+        list_ty,
+        data_ty,
+    })
+}
+
+/// A configuration of type `ty` that sets nothing (`name_prefix` null).
+fn empty_config(ty: &Type) -> Res<Option<tfplugin6::DynamicValue>> {
+    let v = object_value(ty, &[]).map_err(err("configuration"))?;
+    Ok(Some(encode(&v, ty).map_err(err("configuration"))?))
 }
 
 /// What one timed RPC returned.
@@ -219,13 +206,14 @@ struct Outcome {
     objects: usize,
 }
 
-async fn list(p: &Plugin, include: bool) -> Res<Outcome> {
-    let mut c = client(p);
+async fn list(s: &mut Session, include: bool) -> Res<Outcome> {
+    let config = empty_config(&s.list_ty)?;
     let started = Instant::now();
-    let mut stream = c
+    let mut stream = s
+        .client
         .list_resource(tfplugin6::list_resource::Request {
-            type_name: "eks_encryption_config".into(),
-            config: json_value(json!({"name_prefix": null})),
+            type_name: LIST.into(),
+            config,
             include_resource_object: include,
             limit: LIMIT,
         })
@@ -249,13 +237,14 @@ async fn list(p: &Plugin, include: bool) -> Res<Outcome> {
     })
 }
 
-async fn read_data_source(p: &Plugin) -> Res<Outcome> {
-    let mut c = client(p);
+async fn read_data_source(s: &mut Session) -> Res<Outcome> {
+    let config = empty_config(&s.data_ty)?;
     let started = Instant::now();
-    let r = c
+    let r = s
+        .client
         .read_data_source(tfplugin6::read_data_source::Request {
-            type_name: "eks_encryption_configs".into(),
-            config: json_value(json!({"name_prefix": null})),
+            type_name: DATA.into(),
+            config,
             provider_meta: None,
             client_capabilities: None,
         })
@@ -267,8 +256,7 @@ async fn read_data_source(p: &Plugin) -> Res<Outcome> {
         return Err(format!("ReadDataSource: {e}"));
     }
     let state = r.state.ok_or("ReadDataSource returned no state")?;
-    let value = msgpack::decode(&state.msgpack, &data_source_schema().block.value_type())
-        .map_err(err("decoding the data source's state"))?;
+    let value = decode(&state, &s.data_ty).map_err(err("decoding the data source's state"))?;
     let n = value
         .get_attr("clusters")
         .and_then(|c| c.as_elements())
@@ -283,13 +271,13 @@ async fn read_data_source(p: &Plugin) -> Res<Outcome> {
 
 // ---- measuring --------------------------------------------------------------------
 
-fn calls(reqs: &[RequestRecord]) -> Value {
+fn calls(reqs: &[RequestRecord]) -> Json {
     let mut by = serde_json::Map::new();
     for r in reqs {
         let e = by.entry(r.operation.clone()).or_insert(json!(0));
         *e = json!(e.as_u64().unwrap_or(0) + 1);
     }
-    Value::Object(by)
+    Json::Object(by)
 }
 
 fn record(
@@ -298,7 +286,7 @@ fn record(
     reqs: &[RequestRecord],
     n: usize,
     objects_requested: bool,
-) -> Value {
+) -> Json {
     let pages = n.div_ceil(PAGE_SIZE);
     json!({
         "variant": variant,
@@ -312,7 +300,7 @@ fn record(
     })
 }
 
-async fn grpc_runs(args: &Args, emu: &Emulator, stub: &Path) -> Res<Vec<Value>> {
+async fn grpc_runs(args: &Args, emu: &Emulator, stub: &Path) -> Res<Vec<Json>> {
     let mut out = vec![];
     let variants: [(&str, Option<bool>); 3] = [
         ("ListResource, include_resource_object = false", Some(false)),
@@ -321,16 +309,15 @@ async fn grpc_runs(args: &Args, emu: &Emulator, stub: &Path) -> Res<Vec<Value>> 
     ];
     for run in 0..args.runs {
         for (name, include) in variants {
-            let p = start_provider(&args.provider, stub).await?;
-            configure(&p, emu.url()).await?;
+            let mut s = start_provider(&args.provider, stub, emu.url()).await?;
             emu.clear_requests()
                 .map_err(err("clearing the request log"))?;
             let o = match include {
-                Some(i) => list(&p, i).await?,
-                None => read_data_source(&p).await?,
+                Some(i) => list(&mut s, i).await?,
+                None => read_data_source(&mut s).await?,
             };
             let reqs = emu.requests().map_err(err("reading the request log"))?;
-            drop(p);
+            drop(s);
             if o.results != args.clusters {
                 return Err(format!(
                     "{name}: {} results for {} clusters",
@@ -371,7 +358,7 @@ provider "eks" {
 "#;
 
 /// `terraform query` and a plan reading the data source, end to end.
-fn query_runs(args: &Args, core_path: &Path, emu: &Emulator) -> Res<(String, Vec<Value>)> {
+fn query_runs(args: &Args, core_path: &Path, emu: &Emulator) -> Res<(String, Vec<Json>)> {
     let (kind, version) = cores::core_version(core_path).map_err(err("core version"))?;
     let core = Core {
         path: core_path.to_path_buf(),
