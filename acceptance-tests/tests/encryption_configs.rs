@@ -66,6 +66,8 @@ fn row(name: &str, version: &str, key_type: &str, key: Option<&str>) -> Value {
         "key_type": key_type,
         "resolved_key_arn": key,
         "key_state": key.map(|_| "Enabled"),
+        // Issue 19: what EKS reports in health.issues; these clusters are healthy.
+        "health_issues": [],
     })
 }
 
