@@ -210,27 +210,15 @@ async fn gather(ctx: &Ctx<'_>, prefix: &str) -> Result<Facts, Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::{EncryptionInfo, KeyInfo};
+    use crate::aws::KeyInfo;
 
     const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/k1";
 
     fn info(name: &str, version: &str, key: Option<&str>) -> ClusterInfo {
         ClusterInfo {
             name: name.into(),
-            arn: format!("arn:aws:eks:us-east-1:123456789012:cluster/{name}"),
             version: version.into(),
-            status: "ACTIVE".into(),
-            encryption: key
-                .map(|k| {
-                    vec![EncryptionInfo {
-                        key_arn: k.into(),
-                        resources: vec!["secrets".into()],
-                    }]
-                })
-                .unwrap_or_default(),
-            created_at: None,
-            role_arn: None,
-            health_issues: Vec::new(),
+            ..health::tests::cluster(key, &[])
         }
     }
 
