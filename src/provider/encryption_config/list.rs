@@ -32,6 +32,7 @@ use std::sync::Arc;
 
 use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use super::health;
 use super::identity::Identity;
@@ -213,16 +214,23 @@ pub fn list(
         ready: VecDeque::new(),
         account: None,
     };
-    Box::pin(futures::stream::unfold(lister, |mut l| async move {
-        loop {
-            if let Some(event) = l.ready.pop_front() {
-                return Some((event, l));
+    // The core reads the stream after the RPC's span has closed: each page
+    // is read inside that span again, so its calls are traced under it.
+    let span = tracing::Span::current();
+    Box::pin(futures::stream::unfold(lister, move |mut l| {
+        let span = span.clone();
+        async move {
+            loop {
+                if let Some(event) = l.ready.pop_front() {
+                    return Some((event, l));
+                }
+                if l.last_page || l.remaining == 0 {
+                    return None;
+                }
+                l.next_page().await;
             }
-            if l.last_page || l.remaining == 0 {
-                return None;
-            }
-            l.next_page().await;
         }
+        .instrument(span)
     }))
 }
 
